@@ -1,0 +1,57 @@
+"""The exceptions watcher raises on purpose.
+
+Every error carries enough context for the person running watcher to act on it:
+the config file and line, the source id and URL, or the delivery channel.
+The CLI turns any ``WatcherError`` into a clean message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+
+class WatcherError(Exception):
+    """Base class: an error with a message a user can act on."""
+
+    exit_code = 1
+
+
+class ConfigError(WatcherError):
+    """The config is invalid. ``problems`` holds every `FILE:LINE: message` found."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class FetchError(WatcherError):
+    """A source could not be fetched; ``retry_after`` is the server's wish, in seconds."""
+
+    def __init__(
+        self, source_id: str, url: str, reason: str, *, retry_after: float | None = None
+    ) -> None:
+        self.source_id = source_id
+        self.url = url
+        self.reason = reason
+        self.retry_after = retry_after
+        super().__init__(f"source {source_id} ({url}): {reason}")
+
+
+class ParseError(WatcherError):
+    """A fetched body yielded nothing usable."""
+
+    def __init__(self, source_id: str, url: str, reason: str) -> None:
+        self.source_id = source_id
+        self.url = url
+        self.reason = reason
+        super().__init__(f"source {source_id} ({url}): {reason}")
+
+
+class DeliveryError(WatcherError):
+    """A digest could not be delivered on a channel; ``retryable`` says whether to try again."""
+
+    def __init__(self, channel_id: str, reason: str, *, retryable: bool = True) -> None:
+        self.channel_id = channel_id
+        self.reason = reason
+        self.retryable = retryable
+        super().__init__(f"channel {channel_id}: {reason}")
