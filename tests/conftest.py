@@ -15,7 +15,9 @@ from watcher.store import Store, open_store
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("WATCHER_SHARED_DIR", REPO.parent / "shared"))
-POSTGRES_URL = os.environ.get("WATCHER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "WATCHER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +75,7 @@ def postgres_server_url() -> str:
         with engine.connect():
             pass
         engine.dispose()
-    except Exception as error:  # noqa: BLE001 - any failure means "not available here"
+    except Exception as error:
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}: {error.__class__.__name__}")
     return POSTGRES_URL
 

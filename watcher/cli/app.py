@@ -1,0 +1,127 @@
+"""The ``watcher`` command group and what every command shares: options, config, store, output."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from watcher import __version__
+from watcher.config import Config, load_config
+from watcher.errors import WatcherError
+from watcher.store import Store, open_store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    """What the group's options decided, handed to every command."""
+
+    def __init__(self, config_file: str | None, verbose: int, log_format: str) -> None:
+        self.config_file = config_file
+        self.verbose = verbose
+        self.log_format = log_format
+        self._config: Config | None = None
+        self._store: Store | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_file)
+        return self._config
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.config.database_url)
+        return self._store
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-c",
+    "--config",
+    "config_file",
+    metavar="FILE",
+    help="Config file (default: $WATCHER_CONFIG, then config/watch.yaml).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines as text, or one JSON object per line.",
+)
+@click.version_option(__version__, prog_name="watcher")
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None, verbose: int, log_format: str) -> None:
+    """Follow people, organisations and stories across feeds and archived posts."""
+    from watcher.logs import setup_logging
+
+    setup_logging(verbose, log_format)
+    ctx.obj = Context(config_file, verbose, log_format)
+
+
+def main() -> None:
+    """Console entry point: any ``WatcherError`` becomes a clean message and its exit code."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except WatcherError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")(func)
+
+
+def print_json_lines(rows: Iterable[dict[str, Any]]) -> None:
+    for row in rows:
+        click.echo(json.dumps(row, ensure_ascii=False, default=str))
+
+
+def print_table(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None
+) -> None:
+    """A readable table on a terminal; plain tab-separated lines when piped."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*headers, title=title, box=None, header_style="bold", pad_edge=False)
+    for row in rows:
+        table.add_row(*("" if value is None else str(value) for value in row))
+    Console(soft_wrap=False).print(table)
+
+
+def handle_errors(func: F) -> F:
+    """Let ``WatcherError`` reach ``main`` untouched; log anything else with its traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (WatcherError, click.ClickException):
+            raise
+        except Exception:
+            logging.getLogger("watcher").exception("unexpected error")
+            raise
+
+    return wrapper  # type: ignore[return-value]
