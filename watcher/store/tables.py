@@ -1,13 +1,14 @@
 """The database schema (SQLAlchemy 2 declarative). Migrations in ``migrations/`` mirror it.
 
-Times are stored as naive UTC ``DateTime`` values: SQLite has no time zones, and one rule for
-both back-ends keeps comparisons simple. ``watcher.store.repo`` converts at the edges.
+Times are stored as naive UTC ``DateTime`` values (SQLite has no time zones, and one rule for both
+back-ends keeps comparisons simple) through ``UtcDateTime``, which hands out aware UTC datetimes
+and accepts aware ones of any zone: code outside the store never converts.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -27,8 +29,21 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime()}
+    type_annotation_map: ClassVar = {dict[str, Any]: JSON, datetime: UtcDateTime()}
 
 
 class SourceRow(Base):
