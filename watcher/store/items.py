@@ -1,0 +1,211 @@
+"""Items: store each real article once, whichever feeds and polls it comes from; list them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from watcher.model import Item
+from watcher.store.tables import (
+    FollowupMatchRow,
+    ItemRow,
+    ItemSourceRow,
+    MentionRow,
+    StoryMatchRow,
+)
+
+Outcome = Literal["new", "updated", "same"]
+
+
+def existing_items(session: Session, keys: list[str]) -> dict[str, ItemRow]:
+    """The stored items among ``keys``, in one query (a feed's entries are checked together)."""
+    if not keys:
+        return {}
+    return {row.key: row for row in session.scalars(select(ItemRow).where(ItemRow.key.in_(keys)))}
+
+
+def upsert_item(
+    session: Session,
+    item: Item,
+    *,
+    content_hash: str,
+    now: datetime,
+    existing: ItemRow | None = None,
+) -> tuple[ItemRow, Outcome]:
+    """Insert ``item``, or merge it into the stored copy with the same key.
+
+    Safe when another worker inserts the same key at the same moment: the insert is an
+    ``ON CONFLICT DO NOTHING`` and the loser merges into the winner's row.
+    """
+    if existing is None:
+        inserted = _insert(session, item, content_hash, now)
+        if inserted is not None:
+            _link_source(session, inserted.id, item.source_id, now)
+            return inserted, "new"
+        existing = session.scalars(select(ItemRow).where(ItemRow.key == item.key)).one()
+    _link_source(session, existing.id, item.source_id, now)
+    if existing.content_hash == content_hash or not _merge(existing, item, content_hash, now):
+        return existing, "same"
+    return existing, "updated"
+
+
+def _insert(session: Session, item: Item, content_hash: str, now: datetime) -> ItemRow | None:
+    dialect = session.get_bind().dialect.name
+    insert = postgres_insert if dialect == "postgresql" else sqlite_insert
+    values = _columns(item, content_hash) | {"first_seen_at": now, "updated_at": now}
+    statement = (
+        insert(ItemRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(ItemRow.id)
+    )
+    item_id = session.execute(statement).scalar_one_or_none()
+    return None if item_id is None else session.get_one(ItemRow, item_id)
+
+
+def _columns(item: Item, content_hash: str) -> dict[str, object]:
+    return {
+        "key": item.key,
+        "url": item.url,
+        "guid": item.guid,
+        "title": item.title,
+        "summary": item.summary,
+        "summary_html": item.summary_html,
+        "text": item.text,
+        "author": item.author,
+        "by": item.by,
+        "language": item.language,
+        "source_id": item.source_id,
+        "published_at": item.published,
+        "published_estimated": item.published_estimated,
+        "content_hash": content_hash,
+        "extra": item.extra,
+    }
+
+
+def _merge(row: ItemRow, item: Item, content_hash: str, now: datetime) -> bool:
+    """Let a later copy add what the first lacked; return whether anything changed.
+
+    Text is replaced when the stored one was cut short (an archived post marked truncated) or
+    the new copy says more; a real date replaces an estimated one, and an earlier real date a
+    later one (a backfill finds the original).
+    """
+    changed = False
+    for name in ("url", "guid", "author", "by", "language", "summary", "summary_html"):
+        if not getattr(row, name) and getattr(item, name):
+            setattr(row, name, getattr(item, name))
+            changed = True
+    if _says_more(row, item):
+        row.text, row.title = item.text, item.title or row.title
+        row.extra = {**(row.extra or {}), **item.extra}
+        changed = True
+    if not item.published_estimated and (
+        row.published_estimated or item.published < row.published_at
+    ):
+        row.published_at, row.published_estimated = item.published, False
+        changed = True
+    if changed:
+        row.content_hash = content_hash
+        row.updated_at = now
+    return changed
+
+
+def _says_more(row: ItemRow, item: Item) -> bool:
+    if (row.extra or {}).get("truncated") and not item.extra.get("truncated"):
+        return True
+    return len(item.text) > len(row.text)
+
+
+def _link_source(session: Session, item_id: int, source_id: str, now: datetime) -> None:
+    if session.get(ItemSourceRow, (item_id, source_id)) is None:
+        session.add(ItemSourceRow(item_id=item_id, source_id=source_id, first_seen_at=now))
+
+
+@dataclass(slots=True)
+class ItemView:
+    """An item with what matching found: the shape ``watcher items`` prints."""
+
+    row: ItemRow
+    entities: list[str] = field(default_factory=list)
+    stories: list[str] = field(default_factory=list)
+    followups: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        row = self.row
+        return {
+            "id": row.id,
+            "url": row.url,
+            "title": row.title,
+            "source": row.source_id,
+            "author": row.author,
+            "by": row.by,
+            "published": row.published_at.isoformat().replace("+00:00", "Z"),
+            "language": row.language,
+            "entities": self.entities,
+            "stories": self.stories,
+            "followups": self.followups,
+        }
+
+
+def list_items(
+    session: Session,
+    *,
+    story: str | None = None,
+    since: datetime | None = None,
+    limit: int | None = 50,
+) -> list[ItemView]:
+    """Newest first, with their entities, stories and follow-ups loaded in three queries."""
+    query: Select[tuple[ItemRow]] = select(ItemRow).order_by(
+        ItemRow.published_at.desc(), ItemRow.id.desc()
+    )
+    if since is not None:
+        query = query.where(ItemRow.published_at >= since)
+    if story is not None:
+        query = query.join(StoryMatchRow, StoryMatchRow.item_id == ItemRow.id).where(
+            StoryMatchRow.story_id == story
+        )
+    if limit is not None:
+        query = query.limit(limit)
+    views = {row.id: ItemView(row) for row in session.scalars(query)}
+    _attach_matches(session, views)
+    return list(views.values())
+
+
+def find_item(session: Session, ref: str) -> ItemRow | None:
+    """An item by numeric id, key or URL (as given or canonical)."""
+    if ref.isdigit():
+        return session.get(ItemRow, int(ref))
+    query = select(ItemRow).where((ItemRow.key == ref) | (ItemRow.url == ref)).limit(1)
+    return session.scalars(query).first()
+
+
+def _attach_matches(session: Session, views: dict[int, ItemView]) -> None:
+    ids = list(views)
+    if not ids:
+        return
+    entities: dict[int, set[str]] = defaultdict(set)
+    for item_id, entity_id in session.execute(
+        select(MentionRow.item_id, MentionRow.entity_id).where(MentionRow.item_id.in_(ids))
+    ):
+        entities[item_id].add(entity_id)
+    for item_id, story_id in session.execute(
+        select(StoryMatchRow.item_id, StoryMatchRow.story_id).where(StoryMatchRow.item_id.in_(ids))
+    ):
+        views[item_id].stories.append(story_id)
+    for item_id, followup_id in session.execute(
+        select(FollowupMatchRow.item_id, FollowupMatchRow.followup_id).where(
+            FollowupMatchRow.item_id.in_(ids)
+        )
+    ):
+        views[item_id].followups.append(followup_id)
+    for item_id, view in views.items():
+        view.entities = sorted(entities[item_id])
+        view.stories.sort()
+        view.followups.sort()
