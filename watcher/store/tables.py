@@ -210,6 +210,7 @@ class DeliveryRow(Base):
     message_id: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    given_up_at: Mapped[datetime | None]  # reported in the next digest after this time
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_until: Mapped[datetime | None]
 

@@ -107,6 +107,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.Column("given_up_at", sa.DateTime(), nullable=True),
         sa.Column("claimed_by", sa.String(length=200), nullable=True),
         sa.Column("claimed_until", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["run_id"], ["digest_runs.id"], ondelete="CASCADE"),
