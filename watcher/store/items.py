@@ -209,3 +209,23 @@ def _attach_matches(session: Session, views: dict[int, ItemView]) -> None:
         view.entities = sorted(entities[item_id])
         view.stories.sort()
         view.followups.sort()
+
+
+def row_to_item(row: ItemRow) -> Item:
+    """The stored item as the matcher sees it (after merges, or for a rematch)."""
+    return Item(
+        key=row.key,
+        url=row.url,
+        title=row.title,
+        text=row.text,
+        source_id=row.source_id,
+        published=row.published_at,
+        published_estimated=row.published_estimated,
+        guid=row.guid,
+        summary=row.summary,
+        summary_html=row.summary_html,
+        author=row.author,
+        by=row.by,
+        language=row.language,
+        extra=dict(row.extra or {}),
+    )

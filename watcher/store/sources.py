@@ -18,6 +18,8 @@ from watcher.config import Config, Source
 from watcher.model import FetchResult
 from watcher.store.tables import SourceRow
 
+__all__ = ["SourceRow"]
+
 JITTER = 0.1  # ±10 % so sources with the same interval drift apart instead of polling in bursts
 
 
@@ -82,6 +84,15 @@ def all_sources(session: Session) -> list[SourceRow]:
     return list(
         session.scalars(select(SourceRow).order_by(SourceRow.removed_at.is_not(None), SourceRow.id))
     )
+
+
+def status(row: SourceRow) -> str:
+    """``ok``, ``new`` (never polled), ``failing`` or ``removed``: what `watcher sources` shows."""
+    if row.removed_at is not None:
+        return "removed"
+    if row.consecutive_failures:
+        return f"failing ({row.consecutive_failures}x)"
+    return "ok" if row.last_success_at else "new"
 
 
 def record_success(

@@ -1,0 +1,274 @@
+"""Poll sources: fetch → parse → normalise in a pool of workers, then match → store, one source
+at a time, each in its own transaction.
+
+Workers only touch the network and the CPU; the calling thread is the only writer, so SQLite
+never sees two writers from one process and every source's outcome is committed as soon as it is
+known: a crash loses at most the sources still in flight, which are simply polled again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from watcher.config import Config, Source
+from watcher.errors import FetchError, ParseError, WatcherError
+from watcher.fetch.http import Fetcher
+from watcher.match import Matcher
+from watcher.model import Entry, FetchResult, Item
+from watcher.normalise import content_hash, normalise_entry
+from watcher.parse import parse_feed
+from watcher.store import Store
+from watcher.store import sources as source_store
+from watcher.store.items import existing_items, row_to_item, upsert_item
+from watcher.store.matches import record_matches
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Collected:
+    """What a worker brought back for one source: items, or the error that stopped it."""
+
+    source: Source
+    items: list[Item] = field(default_factory=list)
+    result: FetchResult | None = None
+    body_hash: str | None = None
+    unchanged: bool = False
+    warning: str | None = None
+    cursor: str | None = None
+    error: WatcherError | None = None
+    retry_after: float | None = None
+    # Called inside the source's transaction before commit (archives record their captures).
+    on_store: Callable[[Session], None] | None = None
+
+
+@dataclass(slots=True)
+class IngestStats:
+    new: int = 0
+    updated: int = 0
+    matches: int = 0
+
+
+@dataclass(slots=True)
+class PollSummary:
+    polled: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    new: int = 0
+    updated: int = 0
+    matches: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, collected: Collected, stats: IngestStats) -> None:
+        self.polled += 1
+        self.unchanged += collected.unchanged
+        self.failed += collected.error is not None
+        self.new += stats.new
+        self.updated += stats.updated
+        self.matches += stats.matches
+        if collected.error is not None:
+            self.errors.append(str(collected.error))
+
+    def line(self) -> str:
+        return (
+            f"polled {self.polled} sources: {self.unchanged} unchanged, {self.failed} failed; "
+            f"items: {self.new} new, {self.updated} updated; matches: {self.matches}"
+        )
+
+
+Collector = Callable[[Source, source_store.Validators | None, Fetcher, Config], Collected]
+
+
+def poll_sources(
+    store: Store,
+    config: Config,
+    source_ids: Iterable[str],
+    *,
+    fetcher: Fetcher,
+    matcher: Matcher,
+    progress: Callable[[Collected], None] | None = None,
+) -> PollSummary:
+    """Poll the given sources on a bounded pool and store what they bring; never raises for one."""
+    wanted = set(source_ids)
+    sources = [source for source in config.sources if source.id in wanted]
+    with store.session() as session:
+        states = source_store.validators(session, [source.id for source in sources])
+    summary = PollSummary()
+    for collected in _collect_all(sources, states, fetcher, config):
+        summary.add(collected, store_collected(store, config, matcher, collected))
+        if progress is not None:
+            progress(collected)
+    return summary
+
+
+def _collect_all(
+    sources: list[Source],
+    states: dict[str, source_store.Validators],
+    fetcher: Fetcher,
+    config: Config,
+) -> Iterator[Collected]:
+    """Yield each source's result as soon as it is ready, keeping few results in memory."""
+    workers = config.fetch.workers
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+        pending: set[Future[Collected]] = set()
+        queue = iter(sources)
+        while True:
+            for source in queue:
+                pending.add(pool.submit(collect, source, states.get(source.id), fetcher, config))
+                if len(pending) >= 2 * workers:
+                    break
+            if not pending:
+                return
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+
+
+def collect(
+    source: Source, state: source_store.Validators | None, fetcher: Fetcher, config: Config
+) -> Collected:
+    """Fetch, parse and normalise one source; any failure comes back as ``Collected.error``."""
+    try:
+        return COLLECTORS[source.kind](source, state, fetcher, config)
+    except FetchError as error:
+        return Collected(source, error=error, retry_after=error.retry_after)
+    except WatcherError as error:
+        return Collected(source, error=error)
+    except Exception as error:
+        log.exception("source %s (%s): unexpected error", source.id, source.url)
+        reason = f"unexpected error: {error.__class__.__name__}: {error}"
+        return Collected(source, error=ParseError(source.id, source.url, reason))
+
+
+def collect_feed(
+    source: Source, state: source_store.Validators | None, fetcher: Fetcher, config: Config
+) -> Collected:
+    result = fetcher.get(
+        source.url,
+        source_id=source.id,
+        etag=state.etag if state else None,
+        last_modified=state.last_modified if state else None,
+    )
+    if not result.changed or result.body is None:
+        return Collected(source, result=result, unchanged=True)
+    body_hash = hashlib.sha256(result.body).hexdigest()
+    if state is not None and state.body_hash == body_hash:
+        return Collected(source, result=result, body_hash=body_hash, unchanged=True)
+    parsed = parse_feed(
+        result.body, source_id=source.id, url=result.final_url, content_type=result.content_type
+    )
+    items = normalise_entries(parsed.entries, source, config, feed_url=result.final_url)
+    return Collected(source, items, result, body_hash, warning=parsed.warning)
+
+
+COLLECTORS: dict[str, Collector] = {"feed": collect_feed}
+
+
+def normalise_entries(
+    entries: Iterable[Entry], source: Source, config: Config, *, feed_url: str
+) -> list[Item]:
+    """Normalise a source's entries, keeping the first of any that share an identity."""
+    seen_at = utcnow()
+    items: dict[str, Item] = {}
+    for entry in entries:
+        item = normalise_entry(
+            entry,
+            source_id=source.id,
+            feed_url=feed_url,
+            seen_at=seen_at,
+            owner=source.owner,
+            languages=config.languages,
+        )
+        if item is not None:
+            items.setdefault(item.key, item)
+    return list(items.values())
+
+
+def store_collected(
+    store: Store, config: Config, matcher: Matcher, collected: Collected
+) -> IngestStats:
+    """Commit one source's outcome: its items and matches, and its new polling state."""
+    source, now = collected.source, utcnow()
+    interval = config.source_interval(source)
+    with store.session() as session:
+        if collected.error is not None:
+            log.warning("%s", collected.error, extra={"source": source.id, "url": source.url})
+            source_store.record_failure(
+                session,
+                source.id,
+                now=now,
+                interval=interval,
+                max_backoff=config.fetch.max_backoff,
+                reason=getattr(collected.error, "reason", str(collected.error)),
+                retry_after=collected.retry_after,
+            )
+            return IngestStats()
+        stats = ingest(session, matcher, collected.items, now=now)
+        if collected.on_store is not None:
+            collected.on_store(session)
+        source_store.record_success(
+            session,
+            source.id,
+            now=now,
+            interval=interval,
+            result=collected.result,
+            body_hash=collected.body_hash,
+            cursor=collected.cursor,
+            warning=collected.warning,
+            new_items=stats.new,
+        )
+    return stats
+
+
+def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: datetime) -> IngestStats:
+    """Store items (new ones inserted, known ones merged) and match those that changed."""
+    stats = IngestStats()
+    known = existing_items(session, [item.key for item in items])
+    for item in items:
+        row, outcome = upsert_item(
+            session, item, content_hash=content_hash(item), now=now, existing=known.get(item.key)
+        )
+        if outcome == "same":
+            continue
+        setattr(stats, outcome, getattr(stats, outcome) + 1)
+        matches = matcher.match(row_to_item(row) if outcome == "updated" else item)
+        record_matches(session, row, matches)
+        stats.matches += len(matches.stories) + len(matches.followups)
+    return stats
+
+
+def poll_once(
+    store: Store,
+    config: Config,
+    *,
+    source_ids: Iterable[str] | None = None,
+    progress: Callable[[Collected], None] | None = None,
+    **fetcher_options: Any,
+) -> PollSummary:
+    """`watcher poll --once`: reconcile the config, then poll every active source now."""
+    from watcher.match.rematch import rematch_if_config_changed
+
+    with store.session() as session:
+        source_store.sync_sources(session, config, utcnow())
+        ids = (
+            list(source_ids) if source_ids is not None else source_store.active_source_ids(session)
+        )
+    rematch_if_config_changed(store, config)
+    with Fetcher(
+        config.fetch, allow_private_networks=config.allow_private_networks, **fetcher_options
+    ) as fetcher:
+        return poll_sources(
+            store, config, ids, fetcher=fetcher, matcher=Matcher(config), progress=progress
+        )
