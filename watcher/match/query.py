@@ -1,0 +1,328 @@
+"""Story and follow-up queries: parse once at config load, evaluate per item.
+
+Syntax (operators are upper case; anything else is a word)::
+
+    query   := or
+    or      := and ("OR" and)*
+    and     := not (["AND"] not)*           adjacent terms are ANDed
+    not     := "NOT" not | near
+    near    := atom ("NEAR/" n atom)*       within n words of each other, either order
+    atom    := "(" or ")" | '"phrase"' | entity-id | word
+
+A bare token equal to an entity id means "the entity is mentioned or is the author"; any other
+token is a word. Words and phrases go through the same normaliser as aliases and item text, so
+"super-alignment" is the phrase "super alignment", and Arabic words accept clitic prefixes.
+A query must be able to match something by itself: ``NOT x`` alone is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from watcher.match.text import normalise_words
+
+
+class QuerySyntaxError(ValueError):
+    """A query that cannot be parsed; ``column`` (1-based) points at the problem."""
+
+    def __init__(self, message: str, column: int) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+# --- the tree ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    words: tuple[str, ...]
+    text: str
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRef:
+    entity_id: str
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: Node
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    operands: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    operands: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    left: Node
+    right: Node
+    distance: int
+    column: int
+
+
+Node = Phrase | EntityRef | Not | And | Or | Near
+Position = tuple[str, int, int]  # (field, first token, token after the last)
+
+
+class Evidence(Protocol):
+    """What a query is evaluated against: one item's phrase hits and entities."""
+
+    def phrase_positions(self, words: tuple[str, ...]) -> list[Position]: ...
+
+    def entity_positions(self, entity_id: str) -> list[Position]: ...
+
+    def has_entity(self, entity_id: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    text: str
+    root: Node
+
+    def matches(self, evidence: Evidence) -> bool:
+        return evaluate(self.root, evidence)
+
+    def phrases(self) -> Iterator[Phrase]:
+        return (node for node in walk(self.root) if isinstance(node, Phrase))
+
+    def entity_ids(self) -> set[str]:
+        return {node.entity_id for node in walk(self.root) if isinstance(node, EntityRef)}
+
+
+def walk(node: Node) -> Iterator[Node]:
+    yield node
+    if isinstance(node, Not):
+        yield from walk(node.operand)
+    elif isinstance(node, And | Or):
+        for operand in node.operands:
+            yield from walk(operand)
+    elif isinstance(node, Near):
+        yield from walk(node.left)
+        yield from walk(node.right)
+
+
+def evaluate(node: Node, evidence: Evidence) -> bool:
+    if isinstance(node, Phrase):
+        return bool(evidence.phrase_positions(node.words))
+    if isinstance(node, EntityRef):
+        return evidence.has_entity(node.entity_id)
+    if isinstance(node, Not):
+        return not evaluate(node.operand, evidence)
+    if isinstance(node, And):
+        return all(evaluate(operand, evidence) for operand in node.operands)
+    if isinstance(node, Or):
+        return any(evaluate(operand, evidence) for operand in node.operands)
+    return near(positions(node.left, evidence), positions(node.right, evidence), node.distance)
+
+
+def positions(node: Node, evidence: Evidence) -> list[Position]:
+    """Where a NEAR operand occurs (words, phrases, entities, and OR groups of them)."""
+    if isinstance(node, Phrase):
+        return evidence.phrase_positions(node.words)
+    if isinstance(node, EntityRef):
+        return evidence.entity_positions(node.entity_id)
+    if isinstance(node, Or):
+        return [hit for operand in node.operands for hit in positions(operand, evidence)]
+    if isinstance(node, Near):
+        left, right = positions(node.left, evidence), positions(node.right, evidence)
+        return [a for a in left if near([a], right, node.distance)] + [
+            b for b in right if near(left, [b], node.distance)
+        ]
+    raise TypeError(f"not a NEAR operand: {node!r}")  # the parser never builds one
+
+
+def near(left: Iterable[Position], right: list[Position], distance: int) -> bool:
+    """At most ``distance`` words between a hit on the left and one on the right."""
+    for field, start, end in left:
+        for other_field, other_start, other_end in right:
+            if field != other_field:
+                continue
+            gap = other_start - end if other_start >= end else start - other_end
+            if gap <= distance:
+                return True
+    return False
+
+
+# --- the parser --------------------------------------------------------------------------------
+
+_LEXEME = re.compile(r'\s*(?:(?P<paren>[()])|"(?P<phrase>[^"]*)"|(?P<open>")|(?P<word>[^\s()"]+))')
+_NEAR = re.compile(r"NEAR(?:/(\d+))?")
+
+
+@dataclass(frozen=True, slots=True)
+class _Lexeme:
+    kind: str  # "(", ")", "phrase", "word", "AND", "OR", "NOT", "NEAR"
+    text: str
+    column: int
+    distance: int = 0
+
+
+def _lex(text: str) -> list[_Lexeme]:
+    lexemes: list[_Lexeme] = []
+    position = 0
+    while found := _LEXEME.match(text, position):
+        position = found.end()
+        column = found.end() - len(found.group().lstrip()) + 1
+        if found["paren"]:
+            lexemes.append(_Lexeme(found["paren"], found["paren"], column))
+        elif found["phrase"] is not None:
+            lexemes.append(_Lexeme("phrase", found["phrase"], column))
+        elif found["open"]:
+            raise QuerySyntaxError('this quote is never closed: add the closing "', column)
+        else:
+            lexemes.append(_word_or_operator(found["word"], column))
+    return lexemes
+
+
+def _word_or_operator(word: str, column: int) -> _Lexeme:
+    if word in {"AND", "OR", "NOT"}:
+        return _Lexeme(word, word, column)
+    if near_match := _NEAR.fullmatch(word):
+        if not near_match[1] or int(near_match[1]) < 1:
+            raise QuerySyntaxError(
+                f"'{word}' needs a distance in words, like NEAR/5", column + len("NEAR")
+            )
+        return _Lexeme("NEAR", word, column, int(near_match[1]))
+    return _Lexeme("word", word, column)
+
+
+class _Parser:
+    def __init__(self, text: str, entity_ids: set[str]) -> None:
+        self.text = text
+        self.entity_ids = entity_ids
+        self.lexemes = _lex(text)
+        self.index = 0
+
+    @property
+    def end_column(self) -> int:
+        return len(self.text.rstrip()) + 1
+
+    def peek(self) -> _Lexeme | None:
+        return self.lexemes[self.index] if self.index < len(self.lexemes) else None
+
+    def take(self) -> _Lexeme:
+        lexeme = self.lexemes[self.index]
+        self.index += 1
+        return lexeme
+
+    def parse(self) -> Node:
+        if not self.lexemes:
+            raise QuerySyntaxError("the query is empty", 1)
+        node = self.parse_or()
+        if (extra := self.peek()) is not None:
+            raise QuerySyntaxError(f"unexpected '{extra.text}': no '(' to close", extra.column)
+        _require_positive(node)
+        return node
+
+    def parse_or(self) -> Node:
+        operands = [self.parse_and()]
+        while (lexeme := self.peek()) and lexeme.kind == "OR":
+            self.take()
+            operands.append(self.parse_and())
+        return operands[0] if len(operands) == 1 else Or(tuple(operands))
+
+    def parse_and(self) -> Node:
+        operands = [self.parse_not()]
+        while (lexeme := self.peek()) and lexeme.kind not in {"OR", ")"}:
+            if lexeme.kind == "AND":
+                self.take()
+            operands.append(self.parse_not())
+        return operands[0] if len(operands) == 1 else And(tuple(operands))
+
+    def parse_not(self) -> Node:
+        lexeme = self.peek()
+        if lexeme and lexeme.kind == "NOT":
+            self.take()
+            return Not(self.parse_not(), lexeme.column)
+        return self.parse_near()
+
+    def parse_near(self) -> Node:
+        node = self.parse_atom()
+        while (lexeme := self.peek()) and lexeme.kind == "NEAR":
+            self.take()
+            right = self.parse_atom()
+            for operand in (node, right):
+                _require_near_operand(operand, lexeme)
+            node = Near(node, right, lexeme.distance, lexeme.column)
+        return node
+
+    def parse_atom(self) -> Node:
+        lexeme = self.peek()
+        if lexeme is None:
+            previous = self.lexemes[self.index - 1]
+            raise QuerySyntaxError(
+                f"the query ends after '{previous.text}': something must follow it",
+                self.end_column,
+            )
+        if lexeme.kind in {"AND", "OR", "NEAR", ")"}:
+            raise QuerySyntaxError(
+                f"'{lexeme.text}' cannot come here: a word, phrase or '(' is missing before it",
+                lexeme.column,
+            )
+        self.take()
+        if lexeme.kind == "(":
+            node = self.parse_or()
+            closing = self.peek()
+            if closing is None or closing.kind != ")":
+                raise QuerySyntaxError("this '(' is never closed: add a ')'", lexeme.column)
+            self.take()
+            return node
+        if lexeme.kind == "word" and lexeme.text in self.entity_ids:
+            return EntityRef(lexeme.text, lexeme.column)
+        return self.phrase(lexeme)
+
+    def phrase(self, lexeme: _Lexeme) -> Phrase:
+        words = normalise_words(lexeme.text)
+        if not words:
+            what = "this phrase" if lexeme.kind == "phrase" else f"'{lexeme.text}'"
+            raise QuerySyntaxError(f"{what} has no letters or digits to match", lexeme.column)
+        return Phrase(words, lexeme.text, lexeme.column)
+
+
+def _require_near_operand(node: Node, operator: _Lexeme) -> None:
+    for part in walk(node):
+        if isinstance(part, Not | And):
+            raise QuerySyntaxError(
+                f"{operator.text} joins words, phrases, entity ids or (a OR b) groups; "
+                "AND and NOT cannot be inside it",
+                operator.column,
+            )
+
+
+def _positive(node: Node) -> bool:
+    """Whether the node can match by itself (not only by something being absent)."""
+    if isinstance(node, Not):
+        return False
+    if isinstance(node, And):
+        return any(_positive(operand) for operand in node.operands)
+    if isinstance(node, Or):
+        return all(_positive(operand) for operand in node.operands)
+    return True
+
+
+def _require_positive(node: Node) -> None:
+    if not _positive(node):
+        column = next(part.column for part in walk(node) if isinstance(part, Not))
+        raise QuerySyntaxError(
+            "a query cannot match only by what is absent: combine NOT with something to "
+            "look for, like 'openai AND NOT sora'",
+            column,
+        )
+
+
+def parse_query(text: str, entity_ids: set[str]) -> Query:
+    """Parse ``text``; raise ``QuerySyntaxError`` (with a 1-based ``column``) when it is wrong."""
+    return Query(text, _Parser(text, entity_ids).parse())
