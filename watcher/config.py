@@ -374,8 +374,15 @@ _SECRET_KEYS = {"password": "password_env", "secret": "secret_env", "token": "se
 
 
 def config_path(given: str | Path | None) -> Path:
-    """The config to read: the option, else $WATCHER_CONFIG, else config/watch.yaml."""
-    return Path(given or os.environ.get("WATCHER_CONFIG") or DEFAULT_CONFIG)
+    """The config to read: the option, else $WATCHER_CONFIG, else ./config/watch.yaml, else the
+    bundled one (so an installed watcher runs from any directory)."""
+    if given or os.environ.get("WATCHER_CONFIG"):
+        return Path(given or os.environ["WATCHER_CONFIG"])
+    if DEFAULT_CONFIG.exists():
+        return DEFAULT_CONFIG
+    from watcher.resources import bundled
+
+    return bundled(str(DEFAULT_CONFIG))
 
 
 def load_config(path: str | Path | None = None) -> Config:

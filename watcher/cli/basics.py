@@ -13,10 +13,18 @@ from watcher.store.engine import open_store
 def check(ctx: Context) -> None:
     """Validate the config; print every problem as FILE:LINE: message."""
     config = ctx.config
-    click.echo(
-        f"{config.path}: OK — {len(config.entities)} entities, {len(config.stories)} stories, "
-        f"{len(config.sources)} sources, {len(config.digests)} digests"
-    )
+    counts = {
+        "entity": len(config.entities),
+        "story": len(config.stories),
+        "source": len(config.sources),
+        "digest": len(config.digests),
+    }
+    click.echo(f"{config.path}: OK — " + ", ".join(_count(n, what) for what, n in counts.items()))
+
+
+def _count(n: int, what: str) -> str:
+    plural = {"entity": "entities", "story": "stories"}.get(what, what + "s")
+    return f"{n} {what if n == 1 else plural}"
 
 
 @cli.group()
