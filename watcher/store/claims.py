@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select, text, update
+from sqlalchemy import ColumnElement, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from watcher.store.tables import SourceRow
@@ -88,6 +89,26 @@ def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
         SourceRow.next_poll_at <= now,
         or_(SourceRow.claimed_until.is_(None), SourceRow.claimed_until <= now),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PollingHealth:
+    """The fleet's polling state, for ``/healthz`` and the source gauges."""
+
+    active: int
+    failing: int
+    last_success_at: datetime | None
+
+
+def polling_health(session: Session) -> PollingHealth:
+    """Active sources, how many of them fail, and the latest success of any of them."""
+    failing = case((SourceRow.consecutive_failures > 0, 1), else_=0)
+    active, failing_count, last_success = session.execute(
+        select(func.count(), func.sum(failing), func.max(SourceRow.last_success_at)).where(
+            SourceRow.removed_at.is_(None)
+        )
+    ).one()
+    return PollingHealth(int(active), int(failing_count or 0), last_success)
 
 
 def serialise(session: Session, name: str) -> None:

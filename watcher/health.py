@@ -1,0 +1,152 @@
+"""The operator's window: ``/healthz`` (is this worker doing its job?) and ``/metrics``.
+
+A small stdlib HTTP server in a daemon thread, started by ``watcher run`` when the config has
+``metrics: {listen: HOST:PORT}``. ``/healthz`` answers 200 only when the scheduler runs, the
+database answers and some source was polled successfully recently, and always explains itself
+in a JSON body, so a failing probe tells the operator why.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from watcher import metrics
+from watcher.errors import WatcherError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """One health check's findings; ``ok`` decides the status code."""
+
+    now: datetime
+    started_at: datetime
+    scheduler_running: bool
+    database_error: str | None
+    active_sources: int
+    failing_sources: int
+    last_success_at: datetime | None
+    stale_after: timedelta
+    worker: str
+
+    @property
+    def polling_recent(self) -> bool:
+        """A success within ``stale_after``; before the first one, grace since start-up."""
+        if self.active_sources == 0:
+            return True
+        since = self.last_success_at or self.started_at
+        return self.now - since <= self.stale_after
+
+    @property
+    def ok(self) -> bool:
+        return self.scheduler_running and self.database_error is None and self.polling_recent
+
+    def as_dict(self) -> dict[str, Any]:
+        age = (self.now - self.last_success_at).total_seconds() if self.last_success_at else None
+        return {
+            "status": "ok" if self.ok else "failing",
+            "worker": self.worker,
+            "scheduler": "running" if self.scheduler_running else "stopped",
+            "database": self.database_error or "ok",
+            "polling": "recent" if self.polling_recent else "stale",
+            "last_success_at": self.last_success_at.isoformat() if self.last_success_at else None,
+            "last_success_age_seconds": round(age, 1) if age is not None else None,
+            "stale_after_seconds": self.stale_after.total_seconds(),
+            "active_sources": self.active_sources,
+            "failing_sources": self.failing_sources,
+            "started_at": self.started_at.isoformat(),
+        }
+
+
+class HealthServer:
+    """Serves ``/healthz`` from ``check()`` and ``/metrics`` from ``watcher.metrics``."""
+
+    def __init__(self, listen: str, check: Callable[[], Health]) -> None:
+        host, port = parse_listen(listen)
+        handler = type("Handler", (_Handler,), {"check": staticmethod(check)})
+        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        try:
+            self._server = server_class((host, port), handler)
+        except OSError as error:
+            raise WatcherError(
+                f"metrics.listen {listen!r}: cannot listen there ({error.strerror or error}); "
+                "is another watcher running? Choose another port in the config's metrics.listen"
+            ) from None
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="health", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{f'[{host}]' if ':' in str(host) else host}:{port}"
+
+    def start(self) -> HealthServer:
+        self._thread.start()
+        log.info("serving /healthz and /metrics on %s", self.url, extra={"event": "health.start"})
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``127.0.0.1:9464``, ``:9464`` (all interfaces), ``[::1]:9464`` → (host, port)."""
+    host, sep, port = listen.strip().rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise WatcherError(
+            f"metrics.listen {listen!r} is not HOST:PORT; write it like 127.0.0.1:9464"
+        )
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    check: Callable[[], Health]
+    server_version = "watcher"
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == "/healthz":
+            self._health()
+        elif path == "/metrics":
+            self._send(200, metrics.CONTENT_TYPE, metrics.exposition())
+        else:
+            self._send(404, "text/plain; charset=utf-8", b"not found: try /healthz or /metrics\n")
+
+    def _health(self) -> None:
+        try:
+            health = self.check()
+        except Exception as error:  # a probe must get an answer, not a reset
+            log.exception("health check failed")
+            body = {"status": "failing", "error": f"{error.__class__.__name__}: {error}"}
+            self._send(503, "application/json", json.dumps(body).encode())
+            return
+        body = json.dumps(health.as_dict(), indent=2).encode() + b"\n"
+        self._send(200 if health.ok else 503, "application/json", body)
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
