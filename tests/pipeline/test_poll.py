@@ -1,0 +1,119 @@
+"""`watcher poll --once` end to end against feeds served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from tests.pipeline.conftest import Farm, rss
+from watcher.cli import cli
+
+ARTICLE = "https://news.example.org/2024/05/leike-resigns"
+
+
+def _run(config: Path, *args: str) -> Result:
+    result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _items(config: Path, *args: str) -> list[dict[str, object]]:
+    output = _run(config, "items", "--json", *args).stdout
+    return [json.loads(line) for line in output.splitlines()]
+
+
+def _two_feeds(farm: Farm) -> dict[str, str]:
+    return {
+        "wire": farm.serve(
+            "/wire.xml",
+            rss(
+                (
+                    "Jan Leike resigns from OpenAI",
+                    f"{ARTICLE}?utm_source=rss&utm_medium=feed",
+                    "Leike said safety culture took a backseat.",
+                ),
+                ("Markets close higher", "https://news.example.org/markets", "Nothing about AI."),
+            ),
+        ),
+        "daily": farm.serve(
+            "/daily.xml",
+            rss(
+                ("Leike quits OpenAI", f"{ARTICLE}#comments", "The superalignment co-lead left."),
+                (
+                    "يان لايكه يستقيل من أوبن إيه آي",
+                    "https://ar.example.org/leike",
+                    "استقال يان لايكه.",
+                ),
+            ),
+        ),
+    }
+
+
+def test_the_same_article_in_two_feeds_and_two_polls_is_one_item(farm: Farm, farm_config) -> None:
+    config = farm_config(_two_feeds(farm))
+
+    first = _run(config, "poll", "--once").stdout.strip().splitlines()[-1]
+    assert first == ("polled 2 sources: 0 unchanged, 0 failed; items: 3 new, 0 updated; matches: 2")
+    second = _run(config, "poll", "--once").stdout.strip().splitlines()[-1]
+    assert second.startswith("polled 2 sources: 2 unchanged, 0 failed; items: 0 new")
+
+    items = _items(config)
+    urls = sorted(str(item["url"]) for item in items)
+    assert urls == sorted(
+        [ARTICLE, "https://news.example.org/markets", "https://ar.example.org/leike"]
+    )
+    assert farm.requests == {"/wire.xml": 2, "/daily.xml": 2}
+
+
+def test_items_json_follows_the_contract(farm: Farm, farm_config) -> None:
+    config = farm_config(_two_feeds(farm))
+    _run(config, "poll", "--once")
+
+    items = _items(config, "--story", "exits")
+    assert {tuple(item) for item in items} == {
+        (
+            "id",
+            "url",
+            "title",
+            "source",
+            "author",
+            "by",
+            "published",
+            "language",
+            "entities",
+            "stories",
+            "followups",
+        )
+    }
+    arabic = next(item for item in items if item["url"] == "https://ar.example.org/leike")
+    assert arabic["language"] == "ar"
+    assert arabic["entities"] == ["leike", "openai"] or arabic["entities"] == ["leike"]
+    assert arabic["stories"] == ["exits"]
+    assert str(arabic["published"]).endswith("Z")
+
+
+def test_an_unchanged_body_without_validators_is_not_parsed_again(farm: Farm, farm_config) -> None:
+    farm.etags = False
+    config = farm_config({"wire": _two_feeds(farm)["wire"]})
+    _run(config, "poll", "--once")
+    again = _run(config, "poll", "--once").stdout.strip().splitlines()[-1]
+    assert again.startswith("polled 1 sources: 1 unchanged")
+
+
+def test_a_failing_source_is_recorded_and_the_others_go_on(farm: Farm, farm_config) -> None:
+    sources = _two_feeds(farm) | {"gone": farm.serve("/gone.xml", "not here", status=404)}
+    config = farm_config(sources)
+
+    result = _run(config, "poll", "--once")
+    assert "polled 3 sources: 0 unchanged, 1 failed; items: 3 new" in result.stdout
+    assert "gone" in result.stderr and "404" in result.stderr
+
+    rows = {
+        row["id"]: row
+        for row in map(json.loads, _run(config, "sources", "--json").stdout.splitlines())
+    }
+    assert rows["gone"]["status"] == "failing (1x)"
+    assert "404" in str(rows["gone"]["last_error"])
+    assert rows["wire"]["status"] == "ok"
