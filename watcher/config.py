@@ -401,13 +401,13 @@ def parse_config(text: str, path: Path) -> Config:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError([f"{path}:1: the config must be a mapping of keys (timezone, people, …)"])
+    problems = [f"{path}:{_line(lines, loc)}: {msg}" for loc, msg in _cross_check(data)]
     try:
         config = Config.model_validate({**data, "path": path})
     except ValidationError as error:
-        raise ConfigError(_describe_validation_errors(error, lines, path)) from None
-    problems = [f"{path}:{_line(lines, loc)}: {msg}" for loc, msg in _cross_check(config)]
+        problems += _describe_validation_errors(error, lines, path)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(sorted(set(problems), key=_line_number))
     return config
 
 
@@ -465,7 +465,7 @@ def _describe_validation_errors(
     for detail in error.errors():
         loc = tuple(part for part in detail["loc"] if part != "path")
         problems.append(f"{path}:{_line(lines, loc)}: {_describe(detail, loc)}")
-    return sorted(set(problems), key=_line_number)
+    return problems
 
 
 def _line_number(problem: str) -> tuple[int, str]:
@@ -530,42 +530,62 @@ def _model_in(annotation: Any) -> Any:
 # --- cross references -------------------------------------------------------------------------
 
 
-def _cross_check(config: Config) -> Iterator[tuple[Loc, str]]:
-    yield from _check_timezone(config)
-    entity_ids = {e.id for e in config.entities}
+def _cross_check(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    """Checks across sections, on the raw data so they run even when the schema has problems.
+
+    Entries of the wrong shape are skipped here: the schema check reports them.
+    """
+    yield from _check_timezone(data)
     for section in ("stories", "sources", "channels", "digests"):
         yield from _duplicate_ids(
-            ((section, i, "id"), item.id) for i, item in enumerate(getattr(config, section))
+            ((section, i, "id"), r.get("id")) for i, r in _records(data, section)
         )
     yield from _duplicate_ids(
-        ((section, i, "id"), entity.id)
+        ((section, i, "id"), r.get("id"))
         for section in _ENTITY_SECTIONS
-        for i, entity in enumerate(getattr(config, section))
+        for i, r in _records(data, section)
     )
-    for s, story in enumerate(config.stories):
-        yield from _duplicate_ids(
-            (("stories", s, "followups", f, "id"), followup.id)
-            for f, followup in enumerate(story.followups)
-        )
-    yield from _check_stories(config, entity_ids)
-    yield from _check_sources(config, entity_ids)
-    yield from _check_digests(config)
+    entity_ids = {
+        str(r.get("id")) for section in _ENTITY_SECTIONS for _, r in _records(data, section)
+    }
+    yield from _check_stories(data, entity_ids)
+    yield from _check_sources(data, entity_ids)
+    yield from _check_digests(data)
 
 
-def _check_timezone(config: Config) -> Iterator[tuple[Loc, str]]:
+def _records(data: Any, *path: str | int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The mappings in the list at ``path`` with their indexes, skipping anything malformed."""
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    for index, record in enumerate(data if isinstance(data, list) else []):
+        if isinstance(record, dict):
+            yield index, record
+
+
+def _strings(value: Any) -> list[tuple[int, str]]:
+    return (
+        [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
+        if isinstance(value, list)
+        else []
+    )
+
+
+def _check_timezone(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    timezone = data.get("timezone")
+    if not isinstance(timezone, str):
+        return
     try:
-        ZoneInfo(config.timezone)
+        ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        yield (
-            ("timezone",),
-            f"unknown time zone {config.timezone!r}: use an IANA name like Asia/Riyadh",
-        )
+        yield ("timezone",), f"unknown time zone {timezone!r}: use an IANA name like Asia/Riyadh"
 
 
-def _duplicate_ids(entries: Iterable[tuple[Loc, str]]) -> Iterator[tuple[Loc, str]]:
+def _duplicate_ids(entries: Iterable[tuple[Loc, Any]]) -> Iterator[tuple[Loc, str]]:
     """People, organisations and topics share one id space; other sections have their own."""
     seen: set[str] = set()
     for loc, item_id in entries:
+        if not isinstance(item_id, str):
+            continue
         if item_id in seen:
             yield loc, f"id '{item_id}' is used twice in {loc[0]}; ids must be unique"
         seen.add(item_id)
@@ -579,47 +599,44 @@ def _unknown(kind: str, value: str, known: Iterable[str]) -> str:
     )
 
 
-def _check_stories(config: Config, entity_ids: set[str]) -> Iterator[tuple[Loc, str]]:
+def _check_stories(data: dict[str, Any], entity_ids: set[str]) -> Iterator[tuple[Loc, str]]:
     from watcher.match.query import QuerySyntaxError, parse_query
 
-    for s, story in enumerate(config.stories):
-        queries: list[tuple[Loc, str]] = [(("stories", s, "match"), story.match)]
-        for f, followup in enumerate(story.followups):
-            for b, author in enumerate(followup.by):
+    for s, story in _records(data, "stories"):
+        queries: list[tuple[Loc, Any]] = [(("stories", s, "match"), story.get("match"))]
+        for f, followup in _records(story, "followups"):
+            for b, author in _strings(followup.get("by")):
                 if author not in entity_ids:
-                    yield (
-                        ("stories", s, "followups", f, "by", b),
-                        _unknown("person or organisation", author, entity_ids),
-                    )
-            if followup.match is not None:
-                queries.append((("stories", s, "followups", f, "match"), followup.match))
+                    loc = ("stories", s, "followups", f, "by", b)
+                    yield loc, _unknown("person or organisation", author, entity_ids)
+            queries.append((("stories", s, "followups", f, "match"), followup.get("match")))
         for loc, text in queries:
+            if not isinstance(text, str):
+                continue
             try:
                 parse_query(text, entity_ids)
             except QuerySyntaxError as error:
                 yield loc, f"{_dotted(loc)}: {error} (column {error.column})"
 
 
-def _check_sources(config: Config, entity_ids: set[str]) -> Iterator[tuple[Loc, str]]:
-    for index, source in enumerate(config.sources):
-        if source.owner is not None and source.owner not in entity_ids:
-            yield (
-                ("sources", index, "owner"),
-                _unknown("person or organisation", source.owner, entity_ids),
-            )
+def _check_sources(data: dict[str, Any], entity_ids: set[str]) -> Iterator[tuple[Loc, str]]:
+    for index, source in _records(data, "sources"):
+        owner = source.get("owner")
+        if isinstance(owner, str) and owner not in entity_ids:
+            yield ("sources", index, "owner"), _unknown("person or organisation", owner, entity_ids)
 
 
-def _check_digests(config: Config) -> Iterator[tuple[Loc, str]]:
-    channels = {c.id: c for c in config.channels}
-    story_ids = {s.id for s in config.stories}
-    for index, digest in enumerate(config.digests):
-        for s, story_id in enumerate(digest.stories or []):
+def _check_digests(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    channels = {str(c.get("id")): c for _, c in _records(data, "channels")}
+    story_ids = {str(s.get("id")) for _, s in _records(data, "stories")}
+    for index, digest in _records(data, "digests"):
+        for s, story_id in _strings(digest.get("stories")):
             if story_id not in story_ids:
                 yield ("digests", index, "stories", s), _unknown("story", story_id, story_ids)
-        for c, channel_id in enumerate(digest.send_to):
+        for c, channel_id in _strings(digest.get("send_to")):
             if channel_id not in channels:
                 yield ("digests", index, "send_to", c), _unknown("channel", channel_id, channels)
-            elif channels[channel_id].kind == "email" and config.smtp is None:
+            elif "email" in channels[channel_id] and not data.get("smtp"):
                 yield (
                     ("digests", index, "send_to", c),
                     (f"channel '{channel_id}' sends email but there is no 'smtp' section; add one"),

@@ -166,10 +166,14 @@ def test_broken_configs_name_the_line_and_the_problem(text: str, expected: str) 
     assert any(problem.startswith(expected) for problem in problems), problems
 
 
-def test_every_problem_is_reported_at_once() -> None:
-    text = BASE.replace("by: [altman]", "by: [nobody]").replace("owner: openai", "owner: nobody")
+def test_every_problem_is_reported_at_once_schema_and_references_alike() -> None:
+    text = (
+        BASE.replace("by: [altman]", "by: [nobody]")
+        .replace("owner: openai", "owner: nobody")
+        .replace("    aliases:", "    alias:")
+    )
     problems = _problems(text)
-    assert [p.split(":")[1] for p in problems] == ["14", "16"]
+    assert [p.split(":")[1] for p in problems] == ["5", "14", "16"]
 
 
 def test_a_query_error_gives_its_column() -> None:
