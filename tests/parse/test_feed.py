@@ -1,0 +1,105 @@
+"""RSS/Atom through feedparser: link selection, paging, dates, ill-formed feeds, non-feeds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from watcher.errors import ParseError
+
+from .conftest import parse, rss
+
+
+def test_atom_link_is_the_html_alternate_never_replies_self_edit_or_enclosure(feed_bytes):
+    feed = parse(feed_bytes("atom_links.xml"))
+    links = [entry.link for entry in feed.entries]
+    assert links == [
+        "https://example.org/posts/1?utm_source=rss",
+        "https://example.org/posts/2",  # no rel means alternate; resolved against the feed
+        None,  # only a replies link and a tag: id
+    ]
+
+
+def test_atom_feed_fields_language_and_rfc5005_next_page(feed_bytes):
+    feed = parse(feed_bytes("atom_links.xml"))
+    assert (feed.title, feed.link, feed.language) == ("Links test", "https://example.org/", "en")
+    assert feed.next_page == "https://example.org/feed.atom?page=2"
+    assert [entry.language for entry in feed.entries] == ["en", "ar", "en"]
+    assert feed.entries[1].updated == datetime(2024, 5, 2, 7, 0, tzinfo=UTC)
+    assert feed.warning is None
+
+
+def test_rss_prev_archive_permalink_guid_and_numbered_guid(feed_bytes):
+    feed = parse(feed_bytes("rss_archive.xml"))
+    assert feed.next_page == "https://example.org/archive/2024-04.xml"
+    permalink, numbered = feed.entries
+    assert permalink.link == permalink.guid == "https://example.org/posts/permalink"
+    assert permalink.published == datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+    assert (numbered.link, numbered.guid, numbered.published) == (None, "12345", None)
+    assert feed.language == numbered.language == "en"
+
+
+def test_ill_formed_but_readable_feed_keeps_entries_and_warns():
+    body = rss(
+        "<item><title>Fish & chips</title><link>https://example.org/1</link></item>"
+        "<item><title>Unclosed<link>https://example.org/2</link></item>"
+    ).encode()
+    feed = parse(body)
+    assert feed.warning and feed.warning.startswith("ill-formed feed:")
+    assert feed.entries and feed.entries[0].title == "Fish & chips"
+
+
+def test_title_with_cr_lf_is_kept_for_normalise_to_fold():
+    feed = parse(rss("<item><title>Line one\r\nline two\rthree</title></item>").encode())
+    assert "one" in feed.entries[0].title and "three" in feed.entries[0].title
+
+
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        ("Sat, 01 Jan 0000 00:00:00 GMT", None),
+        ("0000-01-01T00:00:00Z", None),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("9999-12-31T23:59:59Z", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("not a date", None),
+    ],
+)
+def test_extreme_dates_never_crash(date, expected):
+    feed = parse(rss(f"<item><title>x</title><pubDate>{date}</pubDate></item>").encode())
+    assert feed.entries[0].published == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "not a feed: the body is empty"),
+        (b"  \r\n ", "not a feed: the body is empty"),
+        (b"<!DOCTYPE html><html><head><title>Hi</title></head><body>x</body></html>",
+         "not a feed: looks like an HTML page"),
+        (b"<html><body><p>moved</p></body></html>", "not a feed: looks like an HTML page"),
+        (b'<?xml version="1.0"?><config><a>1</a></config>',
+         "not a feed: XML without an RSS, RDF or Atom root element"),
+        (b"\x1f\x8b\x08\x00garbage\x00\xff", "not a feed: the body is not XML or JSON"),
+        (b"Hello, plain text", "not a feed: the body is not XML or JSON"),
+    ],
+)  # fmt: skip
+def test_non_feeds_raise_parse_error_with_a_reason(body, reason):
+    with pytest.raises(ParseError) as raised:
+        parse(body)
+    assert raised.value.reason.startswith(reason)
+    assert raised.value.source_id == "test"
+
+
+def test_a_feed_without_entries_is_a_feed_not_an_error():
+    feed = parse(rss("").encode())
+    assert feed.entries == [] and feed.title == "T"
+
+
+def test_html_content_is_left_raw_for_normalise():
+    item = (
+        "<item><title>t</title><description>&lt;p&gt;Jan &lt;b&gt;Leike&lt;/b&gt;&lt;/p&gt;"
+        "&lt;script&gt;x()&lt;/script&gt;</description></item>"
+    )
+    feed = parse(rss(item).encode())
+    assert feed.entries[0].summary == "<p>Jan <b>Leike</b></p><script>x()</script>"

@@ -1,0 +1,67 @@
+"""Parse stage: one fetched body → ``ParsedFeed`` (raw entries, HTML still in place).
+
+The dispatcher sniffs the body and hands it to one parser: JSON Feed (``jsonfeed``) or
+RSS/Atom through feedparser (``feed``). It raises ``ParseError`` only when the body is not a
+feed at all; an ill-formed but readable feed yields its entries with ``ParsedFeed.warning``.
+
+Social and archived feeds (Bluesky, Mastodon, Nitter, Wayback) are post-processed on the
+``ParsedFeed`` this returns: ``_parse_body`` is the format dispatch, ``parse_feed`` the place
+where such a step is added as one call.
+"""
+
+from __future__ import annotations
+
+import re
+
+from watcher.errors import ParseError
+from watcher.model import ParsedFeed
+from watcher.parse.feed import parse_xml_feed, unicode_codec
+from watcher.parse.jsonfeed import NotJsonFeedError, parse_json_feed
+
+__all__ = ["parse_feed"]
+
+_HTML = re.compile(r"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE)
+_SNIFF_BYTES = 2048
+
+
+def parse_feed(
+    body: bytes, *, source_id: str, url: str, content_type: str | None = None
+) -> ParsedFeed:
+    """Parse one feed body; raise ``ParseError`` with the reason when it is not a feed."""
+    parsed = _parse_body(body, source_id=source_id, url=url, content_type=content_type)
+    _inherit_language(parsed)
+    return parsed
+
+
+def _parse_body(body: bytes, *, source_id: str, url: str, content_type: str | None) -> ParsedFeed:
+    head = body[:_SNIFF_BYTES].decode(unicode_codec(body) or "utf-8", "replace")
+    head = head.lstrip("\ufeff \t\r\n")
+    if not head:
+        raise ParseError(source_id, url, "not a feed: the body is empty")
+    if head.startswith(("{", "[")) or "json" in (content_type or "").lower():
+        try:
+            return parse_json_feed(body, url=url)
+        except NotJsonFeedError as error:
+            raise ParseError(source_id, url, str(error)) from None
+    parsed = parse_xml_feed(body, url=url, content_type=content_type)
+    if parsed is not None:
+        return parsed
+    raise ParseError(source_id, url, _not_a_feed(head))
+
+
+def _inherit_language(parsed: ParsedFeed) -> None:
+    """The feed's language is each entry's hint unless the entry declares its own."""
+    if parsed.language:
+        for entry in parsed.entries:
+            entry.language = entry.language or parsed.language
+
+
+def _not_a_feed(head: str) -> str:
+    if _HTML.search(head):
+        return (
+            "not a feed: looks like an HTML page (the feed URL may have moved; "
+            "look for a <link rel=alternate> on that page)"
+        )
+    if not head.startswith("<"):
+        return f"not a feed: the body is not XML or JSON (starts with {head[:40]!r})"
+    return "not a feed: XML without an RSS, RDF or Atom root element"

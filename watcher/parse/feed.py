@@ -1,0 +1,272 @@
+"""RSS 0.9x/1.0/2.0 and Atom through feedparser, made safe and predictable.
+
+Three things happen before feedparser sees a body:
+
+1. **Decoding is ours** (``decode_xml``): BOM, then UTF-16/32 sniffed from ``<?xm``, then UTF-8
+   when the bytes are valid UTF-8 (whatever the declaration says: a valid multi-byte UTF-8 body
+   is almost never anything else), then the HTTP charset, then the XML declaration, then chardet.
+   A body declared Latin-1/windows-1252 that chardet, blind to the declaration, reads as a
+   non-Western code page (windows-1256 Arabic saved by a CMS that lies) is decoded as what
+   chardet says. feedparser then gets UTF-8 with ``charset=utf-8`` and never second-guesses it
+   (its RFC 3023 rules would read ``text/xml`` without a charset as US-ASCII).
+2. **At most ``MAX_ENTRIES`` entries are parsed** (``cap_entries``): the document is cut after
+   the 2,000th ``</item>``/``</entry>`` and closed again, so a 100,000-entry body costs the same
+   as a 2,000-entry one. Feeds list newest first; an older tail is of no use to a monitor.
+3. feedparser runs with HTML sanitising and relative-URI rewriting off (normalise strips the
+   HTML to text and resolves links; the digest sanitises ``summary_html`` with nh3), which
+   roughly halves its time.
+
+Hostile XML: feedparser keeps only ``<!ENTITY`` declarations whose value is plain text or one
+character reference, so nested-entity bombs and ``SYSTEM`` entities (XXE) are dropped before
+expat sees them, and expat (≥ 2.4) has its own amplification limit and does not load external
+entities. The tests in tests/parse/test_hostile.py keep both facts checked.
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import chardet
+import feedparser
+
+from watcher.model import Entry, ParsedFeed
+
+MAX_ENTRIES = 2000
+_CHARDET_SAMPLE = 64 * 1024
+
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_XML_DECL_ENCODING = re.compile(rb"""(<\?xml[^>]*?)\sencoding\s*=\s*["'][^"']*["']""")
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>", re.IGNORECASE)
+_ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+
+# Code pages that decode any byte sequence, so a wrong declaration never fails loudly.
+_WESTERN = {"iso8859-1", "iso8859-15", "cp1252", "ascii"}
+# Where the zero bytes sit in the first four bytes of BOM-less UTF-16/32 ASCII text such as
+# "<?xm" or "<rss" (XML 1.0 appendix F): True marks a zero byte.
+_WIDE_SNIFF = {
+    (True, True, True, False): "utf-32-be",
+    (False, True, True, True): "utf-32-le",
+    (True, False, True, False): "utf-16-be",
+    (False, True, False, True): "utf-16-le",
+}
+_BOMS = (
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+)
+
+
+def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed | None:
+    """Parse an RSS/Atom body; None when feedparser found no feed in it at all."""
+    text, notes = decode_xml(body, content_type)
+    data, capped = cap_entries(text.encode("utf-8"))
+    if capped:
+        notes.append(f"only the first {MAX_ENTRIES} entries were read")
+    result = feedparser.parse(
+        data,
+        response_headers={
+            "content-type": "application/xml; charset=utf-8",
+            "content-location": url,
+        },
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    if not (result.get("version") or result.get("entries")):
+        return None
+    if result.get("bozo"):
+        notes.insert(0, f"ill-formed feed: {_describe(result.get('bozo_exception'))}")
+    feed = result.get("feed", {})
+    links = feed.get("links", [])
+    return ParsedFeed(
+        entries=[_entry(e) for e in result.get("entries", [])],
+        title=feed.get("title") or None,
+        link=_alternate_link(links) or feed.get("link") or None,
+        language=_language(feed.get("language")),
+        warning="; ".join(notes) or None,
+        next_page=_next_page(links, url),
+    )
+
+
+# --- decoding ---------------------------------------------------------------------------------
+
+
+def decode_xml(body: bytes, content_type: str | None = None) -> tuple[str, list[str]]:
+    """The body as text, and what was wrong with the declared encoding (if anything)."""
+    if codec := unicode_codec(body):
+        return body.decode(codec, "replace"), []
+    try:
+        return body.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    declared = _declared_encoding(body, content_type)
+    guessed = _guess_encoding(body)
+    if declared and not (declared in _WESTERN and guessed and guessed not in _WESTERN):
+        try:
+            return body.decode(declared), []
+        except UnicodeDecodeError:
+            pass
+    codec = guessed or "cp1252"
+    note = f"declared {declared} but decoded as {codec}" if declared else ""
+    return body.decode(codec, "replace"), [note] if note else []
+
+
+def unicode_codec(body: bytes) -> str | None:
+    """The UTF-8/16/32 codec announced by a BOM or by the shape of ``<?xm``, if any."""
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return codec
+    return _WIDE_SNIFF.get(tuple(byte == 0 for byte in body[:4])) if len(body) >= 4 else None
+
+
+def _declared_encoding(body: bytes, content_type: str | None) -> str | None:
+    """The HTTP charset, else the XML declaration's, as a Python codec name."""
+    candidates = []
+    if content_type and (match := _CHARSET.search(content_type)):
+        candidates.append(match[1])
+    if match := _XML_ENCODING.match(body[:512]):
+        candidates.append(match[1].decode("ascii"))
+    for name in candidates:
+        if codec := _codec(name):
+            return codec
+    return None
+
+
+def _guess_encoding(body: bytes) -> str | None:
+    """chardet's reading of the body with the XML declaration's encoding removed.
+
+    chardet 7 trusts an ``encoding=`` attribute it finds, which is exactly what we must not
+    trust here, so it is taken out of the sample first.
+    """
+    sample = _XML_DECL_ENCODING.sub(rb"\1", body[:_CHARDET_SAMPLE], count=1)
+    found = chardet.detect(sample)
+    if not found.get("encoding") or (found.get("confidence") or 0) < 0.3:
+        return None
+    return _codec(found["encoding"])
+
+
+def _codec(name: str) -> str | None:
+    """A Python codec name for an IANA/WHATWG label, gb2312 widened to gb18030."""
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return "gb18030" if codec == "gb2312" else codec
+
+
+# --- bounding the work ------------------------------------------------------------------------
+
+
+def cap_entries(data: bytes, limit: int = MAX_ENTRIES) -> tuple[bytes, bool]:
+    """Cut the document after its ``limit``-th entry and close the root again."""
+    ends = _ENTRY_END.finditer(data)
+    cut = None
+    for count, match in enumerate(ends, start=1):
+        if count > limit:
+            break
+        cut = match.end()
+    else:
+        return data, False
+    root = _root_name(data)
+    closing = b"</channel>" if root.lower() == b"rss" else b""
+    return data[:cut] + closing + b"</" + root + b">", True
+
+
+def _root_name(data: bytes) -> bytes:
+    position = 0
+    while match := _ROOT.search(data, position):
+        if data[match.start() + 1 : match.start() + 2] not in (b"?", b"!"):
+            return match[1]
+        position = match.end()
+    return b"rss"
+
+
+# --- mapping feedparser's dictionaries to Entry -------------------------------------------------
+
+
+def _entry(raw: Any) -> Entry:
+    links = raw.get("links", [])
+    return Entry(
+        guid=(raw.get("id") or "").strip() or None,
+        link=_alternate_link(links) or _permalink(raw),
+        title=raw.get("title") or None,
+        summary=raw.get("summary") or None,
+        content=_content(raw.get("content") or []),
+        author=raw.get("author") or None,
+        published=_datetime(raw.get("published_parsed")),
+        updated=_datetime(raw.get("updated_parsed")),
+        language=_language(_entry_language(raw)),
+    )
+
+
+def _alternate_link(links: list[Any]) -> str | None:
+    """The article itself: ``rel="alternate"``, HTML first; never replies, self, edit, enclosure."""
+    alternates = [link for link in links if link.get("rel", "alternate") == "alternate"]
+    alternates.sort(key=lambda link: "html" not in (link.get("type") or "text/html"))
+    return next((link["href"] for link in alternates if link.get("href")), None)
+
+
+def _permalink(raw: Any) -> str | None:
+    """RSS ``<guid isPermaLink="true">`` with no ``<link>``: feedparser flags it guidislink.
+
+    feedparser also flags an Atom ``<id>`` that way when an entry has no alternate link; only an
+    http(s) one can be the article."""
+    guid = raw.get("id") or ""
+    return guid if raw.get("guidislink") and guid.lower().startswith(("http:", "https:")) else None
+
+
+def _content(contents: list[Any]) -> str | None:
+    """The richest ``content`` (Atom allows several; HTML beats plain text)."""
+    ranked = sorted(
+        (c for c in contents if c.get("value")),
+        key=lambda c: ("html" not in (c.get("type") or ""), -len(c["value"])),
+    )
+    return ranked[0]["value"] if ranked else None
+
+
+def _entry_language(raw: Any) -> str | None:
+    for key in ("title_detail", "summary_detail"):
+        if language := (raw.get(key) or {}).get("language"):
+            return str(language)
+    return raw.get("language")
+
+
+def _language(value: Any) -> str | None:
+    """``en-US`` → ``en``; anything that is not a language tag → None."""
+    if not isinstance(value, str):
+        return None
+    match = re.match(r"\s*([A-Za-z]{2,3})(?:[-_]|\s*$)", value)
+    return match[1].lower() if match else None
+
+
+def _datetime(parsed: time.struct_time | None) -> datetime | None:
+    """feedparser's UTC struct_time → an aware datetime; None when out of range (year 0)."""
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _next_page(links: list[Any], url: str) -> str | None:
+    """RFC 5005: ``next`` for paged feeds, else ``prev-archive`` for archived ones."""
+    for rel in ("next", "prev-archive"):
+        for link in links:
+            if link.get("rel") == rel and link.get("href"):
+                return urljoin(url, link["href"])
+    return None
+
+
+def _describe(error: Any) -> str:
+    message = str(getattr(error, "getMessage", lambda: error)()) if error else "unknown error"
+    line = getattr(error, "getLineNumber", lambda: None)()
+    return f"{message} (line {line})" if line else message
