@@ -1,0 +1,180 @@
+"""Servers for the fetch tests: well-behaved (pytest-httpserver) and hostile (stdlib, below).
+
+``raw_server`` runs a stdlib ThreadingHTTPServer on 127.0.0.1 whose routes are plain functions
+writing whatever they like to the socket: slow, endless, compressed, broken. ``silent_server``
+accepts connections and never answers; ``full_backlog`` is a port whose SYNs go unanswered.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from watcher.config import FetchSettings
+from watcher.fetch import Fetcher
+
+Route = Callable[[BaseHTTPRequestHandler], None]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: RawServer
+
+    def do_GET(self) -> None:
+        route = self.server.routes.get(urlsplit(self.path).path)
+        if route is None:
+            self.send_error(404)
+            return
+        try:
+            route(self)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client hung up: that is the point of most tests
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class RawServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        super().__init__((host, 0), _Handler)
+        self.routes: dict[str, Route] = {}
+        self.stopping = threading.Event()
+        self.host = host
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hanging up is normal
+            super().handle_error(request, client_address)
+
+    def route(self, path: str) -> Callable[[Route], Route]:
+        def register(handler: Route) -> Route:
+            self.routes[path] = handler
+            return handler
+
+        return register
+
+    def url(self, path: str = "/", host: str | None = None) -> str:
+        return f"http://{host or self.host}:{self.server_address[1]}{path}"
+
+
+def _serve(server: RawServer) -> Iterator[RawServer]:
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.stopping.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def raw_server() -> Iterator[RawServer]:
+    yield from _serve(RawServer())
+
+
+@pytest.fixture
+def other_loopback_server() -> Iterator[RawServer]:
+    """A server on 127.0.0.2: another private address, for redirect tests."""
+    yield from _serve(RawServer("127.0.0.2"))
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A URL whose server accepts the connection and never says a word."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/feed"
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    listener.close()
+
+
+@pytest.fixture
+def full_backlog() -> Iterator[str]:
+    """A URL whose listening socket has a full accept queue: new SYNs are dropped (Linux)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    address = listener.getsockname()
+    fillers = []
+    for _ in range(4):  # more than the queue holds; the extra ones stay half-open
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(address)
+        fillers.append(filler)
+    yield f"http://127.0.0.1:{address[1]}/feed"
+    for filler in fillers:
+        filler.close()
+    listener.close()
+
+
+@pytest.fixture
+def make_fetcher() -> Iterator[Callable[..., Fetcher]]:
+    """Build Fetchers with test-sized settings (short timeouts); all closed afterwards."""
+    made: list[Fetcher] = []
+
+    def make(*, allow_private_networks: bool = False, **settings: Any) -> Fetcher:
+        values: dict[str, Any] = {
+            "timeout": timedelta(seconds=5),
+            "connect_timeout": timedelta(seconds=2),
+        }
+        fetcher = Fetcher(
+            FetchSettings(**{**values, **settings}), allow_private_networks=allow_private_networks
+        )
+        made.append(fetcher)
+        return fetcher
+
+    yield make
+    for fetcher in made:
+        fetcher.close()
+
+
+@pytest.fixture(scope="session")
+def self_signed_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A throwaway self-signed certificate for 127.0.0.1 (needs the openssl command)."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    try:
+        subprocess.run(
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert),
+            ],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+    except (OSError, subprocess.CalledProcessError) as error:
+        pytest.skip(f"cannot make a test certificate with openssl: {error}")
+    return cert, key
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A local port nobody listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

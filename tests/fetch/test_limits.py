@@ -1,0 +1,300 @@
+"""What a hostile server cannot do: hold a worker, fill its memory, hammer a host."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from watcher.errors import FetchError
+from watcher.fetch import Fetcher
+
+from .conftest import RawServer
+
+MakeFetcher = Callable[..., Fetcher]
+MB = 1_000_000
+
+
+def fail(fetcher: Fetcher, url: str) -> FetchError:
+    with pytest.raises(FetchError) as caught:
+        fetcher.get(url, source_id="src")
+    return caught.value
+
+
+# --- time -------------------------------------------------------------------------------------
+
+
+def test_connect_timeout(make_fetcher: MakeFetcher, full_backlog: str):
+    started = time.monotonic()
+    error = fail(make_fetcher(connect_timeout=0.2), full_backlog)
+    assert error.reason == f"timed out after 0.2 s connecting to {full_backlog.split('/')[2]}"
+    assert time.monotonic() - started < 3
+
+
+def test_read_timeout(make_fetcher: MakeFetcher, silent_server: str):
+    started = time.monotonic()
+    error = fail(make_fetcher(timeout=0.3), silent_server)
+    assert error.reason == "timed out after 0.3 s"
+    assert time.monotonic() - started < 3
+
+
+def _trickle(handler: BaseHTTPRequestHandler, data: bytes) -> None:
+    """Send ``data`` a byte at a time, each well within any read timeout."""
+    for byte in data:
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        if handler.server.stopping.wait(0.02):  # type: ignore[attr-defined]
+            return
+
+
+def test_deadline_stops_a_body_sent_byte_by_byte(make_fetcher: MakeFetcher, raw_server: RawServer):
+    @raw_server.route("/feed")
+    def feed(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", "100000")
+        handler.end_headers()
+        _trickle(handler, b"x" * 100_000)
+
+    started = time.monotonic()
+    error = fail(make_fetcher(timeout=0.5), raw_server.url("/feed"))
+    assert error.reason == "timed out after 0.5 s"
+    assert time.monotonic() - started < 3
+
+
+def test_deadline_stops_headers_sent_byte_by_byte(
+    make_fetcher: MakeFetcher, raw_server: RawServer
+) -> None:
+    @raw_server.route("/feed")
+    def feed(handler: BaseHTTPRequestHandler) -> None:
+        _trickle(handler, b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"p" * 10_000 + b"\r\n\r\n")
+
+    started = time.monotonic()
+    error = fail(make_fetcher(timeout=0.5), raw_server.url("/feed"))
+    assert error.reason == "timed out after 0.5 s"
+    assert time.monotonic() - started < 3
+
+
+def test_deadline_stops_a_stalled_tls_handshake(make_fetcher: MakeFetcher, silent_server: str):
+    started = time.monotonic()
+    https = silent_server.replace("http://", "https://")
+    error = fail(make_fetcher(timeout=0.3, connect_timeout=10), https)
+    assert error.reason == "timed out after 0.3 s"
+    assert time.monotonic() - started < 3
+
+
+def test_deadline_covers_the_redirects(make_fetcher: MakeFetcher, raw_server: RawServer):
+    """Each hop answers in time, but together they take longer than the deadline."""
+
+    @raw_server.route("/hop")
+    def hop(handler: BaseHTTPRequestHandler) -> None:
+        handler.server.stopping.wait(0.15)  # type: ignore[attr-defined]
+        handler.send_response(302)
+        handler.send_header("Location", f"/hop?{time.monotonic()}")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    error = fail(make_fetcher(timeout=0.4, max_redirects=20), raw_server.url("/hop"))
+    assert error.reason == "timed out after 0.4 s"
+
+
+# --- size -------------------------------------------------------------------------------------
+
+
+def test_announced_oversized_body_is_refused_unread(
+    make_fetcher: MakeFetcher, raw_server: RawServer
+) -> None:
+    sent: list[int] = []
+
+    @raw_server.route("/feed")
+    def feed(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(200 * MB))
+        handler.end_headers()
+        sent.append(_stream(handler, 200 * MB))
+
+    error = fail(make_fetcher(), raw_server.url("/feed"))
+    assert error.reason == "body larger than 10 MB (200 MB announced)"
+
+
+def _stream(handler: BaseHTTPRequestHandler, total: int) -> int:
+    """Write ``total`` bytes in 1 MB blocks until done or the client hangs up; return the count."""
+    block, written = b"<item>spam</item>" * (MB // 17), 0
+    try:
+        while written < total:
+            handler.wfile.write(block)
+            written += len(block)
+    except (BrokenPipeError, ConnectionResetError):
+        handler.close_connection = True
+    return written
+
+
+def _fail_measured(fetcher: Fetcher, url: str) -> tuple[str, int, float]:
+    """The failure's reason, the peak traced Python memory (bytes) and the seconds taken."""
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        fetcher.get(url, source_id="src")
+        reason = "no error"
+    except FetchError as error:
+        reason = error.reason
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return reason, peak, time.monotonic() - started
+
+
+def test_endless_body_stops_at_the_cap_with_bounded_memory(
+    make_fetcher: MakeFetcher, raw_server: RawServer, record_property: Callable[..., None]
+) -> None:
+    sent: list[int] = []
+
+    @raw_server.route("/feed")
+    def feed(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Connection", "close")  # no length: the body ends when we hang up
+        handler.end_headers()
+        sent.append(_stream(handler, 200 * MB))
+
+    reason, peak, seconds = _fail_measured(make_fetcher(), raw_server.url("/feed"))
+    record_property("peak_bytes", peak)
+    print(f"200 MB body: peak traced memory {peak / MB:.1f} MB, {seconds:.2f} s")
+    assert reason == "body larger than 10 MB"
+    assert peak < 40 * MB
+    assert not sent or sent[0] < 100 * MB  # the server noticed the hang-up long before the end
+
+
+@pytest.fixture(scope="module")
+def gzip_bomb() -> bytes:
+    """200 MB of zeros, gzip-compressed to about 200 kB, built without holding 200 MB."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(MB)
+    return b"".join(packer.compress(zeros) for _ in range(200)) + packer.flush()
+
+
+def test_gzip_bomb_stops_at_the_cap_with_bounded_memory(
+    make_fetcher: MakeFetcher,
+    raw_server: RawServer,
+    gzip_bomb: bytes,
+    record_property: Callable[..., None],
+) -> None:
+    @raw_server.route("/feed")
+    def feed(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Content-Length", str(len(gzip_bomb)))
+        handler.end_headers()
+        handler.wfile.write(gzip_bomb)
+
+    assert len(gzip_bomb) < MB  # small on the wire
+    reason, peak, seconds = _fail_measured(make_fetcher(), raw_server.url("/feed"))
+    record_property("peak_bytes", peak)
+    print(f"gzip bomb ({len(gzip_bomb)} bytes → 200 MB): peak {peak / MB:.1f} MB, {seconds:.2f} s")
+    assert reason == "body larger than 10 MB"
+    assert peak < 40 * MB
+
+
+def test_a_body_at_the_cap_is_accepted(make_fetcher: MakeFetcher, raw_server: RawServer):
+    @raw_server.route("/feed")
+    def feed(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", "1000")
+        handler.end_headers()
+        handler.wfile.write(b"a" * 1000)
+
+    assert (
+        len(make_fetcher(max_bytes=1000).get(raw_server.url("/feed"), source_id="s").body or b"")
+        == 1000
+    )
+    assert fail(make_fetcher(max_bytes=999), raw_server.url("/feed")).reason == (
+        "body larger than 999 bytes (1 kB announced)"
+    )
+
+
+def test_truncated_body(make_fetcher: MakeFetcher, raw_server: RawServer):
+    @raw_server.route("/feed")
+    def feed(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", "100")
+        handler.end_headers()
+        handler.wfile.write(b"only ten b")
+        handler.close_connection = True
+
+    error = fail(make_fetcher(), raw_server.url("/feed"))
+    assert error.reason == "the connection broke before the whole body arrived"
+
+
+# --- TLS --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_server(raw_server: RawServer, self_signed_cert: tuple[Path, Path]) -> Iterator[str]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*self_signed_cert)
+    raw_server.socket = context.wrap_socket(raw_server.socket, server_side=True)
+    raw_server.routes["/feed"] = lambda handler: handler.send_error(500)
+    yield raw_server.url("/feed").replace("http://", "https://")
+
+
+def test_untrusted_certificate_is_a_tls_error(make_fetcher: MakeFetcher, tls_server: str):
+    error = fail(make_fetcher(), tls_server)
+    assert error.reason.startswith("TLS error: ")
+    assert "certificate verify failed" in error.reason
+
+
+# --- concurrency ------------------------------------------------------------------------------
+
+
+class _InFlight:
+    """Counts requests in flight on the server; each waits until ``pair`` are in flight."""
+
+    def __init__(self, pair: int) -> None:
+        self.now = 0
+        self.most = 0
+        self.lock = threading.Lock()
+        self.together = threading.Barrier(pair, timeout=5)
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        self.together.wait()  # proves `pair` requests really run at the same time
+        with self.lock:
+            self.now -= 1
+        handler.send_response(200)
+        handler.send_header("Content-Length", "2")
+        handler.end_headers()
+        handler.wfile.write(b"ok")
+
+
+def test_per_host_limit_is_honoured(make_fetcher: MakeFetcher, raw_server: RawServer):
+    counter = _InFlight(pair=2)
+    raw_server.routes["/feed"] = counter.handle
+    fetcher = make_fetcher(per_host=2, workers=8)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(
+                lambda n: fetcher.get(raw_server.url(f"/feed?{n}"), source_id=str(n)), range(8)
+            )
+        )
+    assert [result.body for result in results] == [b"ok"] * 8
+    assert counter.most == 2
+
+
+def test_per_host_limit_is_per_host(make_fetcher: MakeFetcher, raw_server: RawServer):
+    """With one request per host, two host names for the same server still run together."""
+    counter = _InFlight(pair=2)
+    raw_server.routes["/feed"] = counter.handle
+    fetcher = make_fetcher(per_host=1)
+    urls = [raw_server.url("/feed"), raw_server.url("/feed", host="localhost")]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda url: fetcher.get(url, source_id="s"), urls))
+    assert [result.body for result in results] == [b"ok", b"ok"]
+    assert counter.most == 2
