@@ -1,0 +1,214 @@
+"""Turn a run's figures into ratios, a checked list of targets, one table, and the JSON file.
+
+Ratios come first because this machine is noisy: absolute seconds mean little, but two
+processes measured side by side on the same farm keep their proportion.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+README_START = "<!-- bench-table:start -->"
+README_END = "<!-- bench-table:end -->"
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    value: float | None
+    goal: str  # like "<= 1.3"
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None:
+            return None
+        op, limit = self.goal.split()
+        return {"<=": self.value <= float(limit), "<": self.value < float(limit)}.get(
+            op, self.value >= float(limit)
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "goal": self.goal, "met": self.met}
+
+
+def ratio(top: float | None, bottom: float | None) -> float | None:
+    return round(top / bottom, 2) if top is not None and bottom else None
+
+
+def cpu(results: dict[str, Any], name: str) -> float | None:
+    run = results["passes"].get(name)
+    return run["cpu"] if run and run["returncode"] == 0 else None
+
+
+def ratios(results: dict[str, Any]) -> dict[str, float | None]:
+    match = results.get("match", {})
+    return {
+        "watcher/floor CPU cold": ratio(cpu(results, "watcher cold"), cpu(results, "floor cold")),
+        "watcher/floor CPU warm": ratio(cpu(results, "watcher warm"), cpu(results, "floor warm")),
+        "watcher/floor CPU churn": ratio(
+            cpu(results, "watcher churn"), cpu(results, "floor churn")
+        ),
+        "rss2email/watcher CPU cold": ratio(
+            cpu(results, "peer cold"), cpu(results, "watcher cold")
+        ),
+        "rss2email/watcher CPU warm": ratio(
+            cpu(results, "peer warm"), cpu(results, "watcher warm")
+        ),
+        "match cost 1000/10 entities": match.get("cost_ratio_1000_10"),
+    }
+
+
+def targets(results: dict[str, Any]) -> list[Target]:
+    shown = ratios(results)
+    watcher_cold = results["passes"].get("watcher cold", {})
+    store = results.get("store", {})
+    slowest = max((q["ms"] for q in store.get("queries", [])), default=None)
+    return [
+        Target("cold CPU vs feedparser floor", shown["watcher/floor CPU cold"], "<= 1.3"),
+        Target("cold CPU below the floor (faster parser)", shown["watcher/floor CPU cold"], "< 1"),
+        Target("rss2email/watcher CPU cold", shown["rss2email/watcher CPU cold"], ">= 5"),
+        Target("rss2email/watcher CPU warm", shown["rss2email/watcher CPU warm"], ">= 2"),
+        Target("match cost 1000/10 entities", shown["match cost 1000/10 entities"], "<= 3"),
+        Target("watcher cold peak RSS (MB)", watcher_cold.get("peak_rss_mb"), "< 250"),
+        Target(f"slowest query on {store.get('items', 0):,} items (ms)", slowest, "< 200"),
+    ]
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": model or platform.processor(),
+        "cores": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def versions() -> dict[str, str]:
+    found = {}
+    for package in ("watcher", "feedparser", "fastfeedparser", "rss2email", "sqlalchemy"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "absent"
+    found["sqlite"] = sqlite3.sqlite_version
+    found["commit"] = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=BENCH
+    ).stdout.strip()
+    return found
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def table(results: dict[str, Any]) -> str:
+    """The markdown table: ratios and targets, then every process, then the other figures."""
+    params = results["parameters"]
+    lines = [
+        f"Feeds: {params['feeds']:,} × {params['entries']} entries, {params['workers']} workers; "
+        f"{results['machine']['cpu']}, {results['machine']['cores']} cores; "
+        f"farm ceiling {_fmt(results['farm'].get('requests_per_s'), 0)} requests/s.",
+        "",
+        "| target | value | goal | met |",
+        "|---|---:|---|---|",
+    ]
+    for target in targets(results):
+        met = {True: "yes", False: "**no**", None: "not measured"}[target.met]
+        lines.append(f"| {target.name} | {_fmt(target.value)} | {target.goal} | {met} |")
+    lines += [
+        "",
+        "| process | CPU s | user | sys | wall s | peak RSS MB | responses | summary |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for name, run in results["passes"].items():
+        responses = " ".join(f"{k}:{v}" for k, v in sorted(run.get("farm", {}).items()))
+        lines.append(
+            f"| {name} | {_fmt(run['cpu'])} | {_fmt(run['user'])} | {_fmt(run['system'])} "
+            f"| {_fmt(run['wall'])} | {_fmt(run['peak_rss_mb'], 0)} | {responses} "
+            f"| {run['output'][:90]} |"
+        )
+    lines += _match_lines(results.get("match", {}))
+    lines += _other_lines(results)
+    return "\n".join(lines) + "\n"
+
+
+def _match_lines(match: dict[str, Any]) -> list[str]:
+    if not match.get("rows"):
+        return []
+    lines = [
+        "",
+        "| matching | entities | aliases | language | items/s |",
+        "|---|---:|---:|---|---:|",
+    ]
+    for row in match["rows"]:
+        lines.append(
+            f"| {row.get('label', '')} | {row['entities']:,} | {row['aliases']:,} "
+            f"| {row['language']} | {_fmt(row['items_per_s'], 0)} |"
+        )
+    return lines
+
+
+def _other_lines(results: dict[str, Any]) -> list[str]:
+    lines = []
+    digest = results.get("digest")
+    if digest:
+        lines += ["", f"Digest of {digest['items']:,} items: " + _timings(digest["timings"]) + "."]
+    store = results.get("store")
+    if store:
+        lines += [
+            "",
+            f"SQLite with {store['items']:,} items ({store['db_mb']:,.0f} MB, filled in "
+            f"{store['fill_s']:.0f} s):",
+            "",
+            "| query | ms | plan |",
+            "|---|---:|---|",
+        ]
+        for query in store["queries"]:
+            plan = "; ".join(query["plan"]).replace("|", "/")
+            lines.append(f"| {query['name']} | {query['ms']:.1f} | {plan} |")
+    return lines
+
+
+def _timings(timings: dict[str, float]) -> str:
+    return ", ".join(f"{name} {seconds * 1000:,.0f} ms" for name, seconds in timings.items())
+
+
+def write(results: dict[str, Any], path: Path, readme: Path) -> str:
+    """Write the JSON (with ratios and targets added) and the README's table; return the table."""
+    results["ratios"] = ratios(results)
+    results["targets"] = [t.as_dict() for t in targets(results)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = table(results)
+    _update_readme(readme, text, results)
+    return text
+
+
+def _update_readme(readme: Path, text: str, results: dict[str, Any]) -> None:
+    """Replace the table between the markers, leaving the rest of the README as written."""
+    if not readme.exists():
+        return
+    current = readme.read_text(encoding="utf-8")
+    if README_START not in current or README_END not in current:
+        return
+    head, _, rest = current.partition(README_START)
+    _, _, tail = rest.partition(README_END)
+    stamp = f"Run {results['started']} with `{results['command']}`.\n\n"
+    readme.write_text(f"{head}{README_START}\n{stamp}{text}{README_END}{tail}", encoding="utf-8")

@@ -1,0 +1,160 @@
+"""Benchmark watcher against the floor and a peer, on the same local feed farm.
+
+    python bench/run.py [--feeds N] [--entries M] [--quick]
+
+A benchmark, not a test: it never fails on speed. It starts the farm, runs every contender as
+its own process (CPU seconds of that process are the figure that counts; wall time is bounded
+by the farm), then prints one table and writes ``bench/results/latest.json``.
+
+Passes, in order, against one farm: cold (empty state), warm (nothing changed: every answer is
+a 304), then churn (10% of feeds gained entries). The floor is ``floor.py``: the same GETs and
+a feedparser parse of each changed body, storing nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import report
+from measure import run_measured
+from peer import prepare as prepare_peer
+from workload import FarmProcess, load_entities, watched_names, write_watcher_config
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORK = BENCH / "work"
+BUNDLED_CONFIG = ROOT / "config" / "watch.yaml"
+PY = sys.executable
+
+
+@dataclass(frozen=True)
+class Plan:
+    feeds: int
+    entries: int
+    workers: int
+    timeout: float
+    churn: float
+    store_items: int
+    quick: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Plan:
+        return cls(
+            feeds=args.feeds or (300 if args.quick else 2000),
+            entries=args.entries,
+            workers=args.workers,
+            timeout=args.timeout,
+            churn=args.churn,
+            store_items=args.store_items or (100_000 if args.quick else 1_000_000),
+            quick=args.quick,
+        )
+
+
+class Bench:
+    """One run: its work folder, the farm, and the figures collected so far."""
+
+    def __init__(self, plan: Plan, farm: FarmProcess, results: dict[str, Any]) -> None:
+        self.plan = plan
+        self.farm = farm
+        self.results = results
+        self.logs = WORK / "logs"
+
+    def measure(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        """Run one contender's pass, with the farm's response counts for just that pass."""
+        self.farm.take_stats()
+        print(f"  {name} …", end="", flush=True, file=sys.stderr)
+        log = name.replace(" ", "-")
+        cost = run_measured(log, argv, self.logs, env=env, cwd=ROOT, check=False)
+        record = {**cost.as_dict(), "farm": self.farm.take_stats()}
+        self.results["passes"][name] = record
+        failed = f" FAILED (exit {cost.returncode}, see {self.logs / log}.err)"
+        print(
+            f" {cost.cpu:.2f} CPU-s, {cost.wall:.1f} s, {cost.peak_rss_mb:.0f} MB"
+            + (failed if cost.returncode else ""),
+            file=sys.stderr,
+        )
+
+
+def poll_passes(bench: Bench) -> None:
+    """Cold, warm and churn passes of watcher, the floors and rss2email on the same farm."""
+    plan, farm = bench.plan, bench.farm
+    urls = farm.urls()
+    config = WORK / "bench_config.yaml"
+    write_watcher_config(config, load_entities(BUNDLED_CONFIG), urls, plan.workers, plan.timeout)
+    watcher_env = {**os.environ, "WATCHER_DATABASE_URL": f"sqlite:///{WORK / 'watcher.db'}"}
+    watcher = [PY, "-m", "watcher", "-c", str(config), "poll", "--once"]
+    peer = prepare_peer(WORK / "rss2email", urls, plan.timeout)
+
+    def floor(state: str, parser: str = "feedparser") -> list[str]:
+        return [
+            *(PY, str(BENCH / "floor.py"), farm.url, "--state", str(WORK / state)),
+            *(f"--workers={plan.workers}", f"--timeout={plan.timeout}", f"--parser={parser}"),
+        ]
+
+    bench.measure("watcher startup", [PY, "-m", "watcher", "--version"], watcher_env)
+    for phase in ("cold", "warm"):
+        bench.measure(f"floor {phase}", floor("floor.json"))
+        bench.measure(f"watcher {phase}", watcher, watcher_env)
+        bench.measure(f"peer {phase}", peer.argv, peer.env)
+    bench.measure("floor fastfeedparser cold", floor("floor-fast.json", "fastfeedparser"))
+    changed = farm.churn(plan.churn)
+    bench.results["farm"]["churned_feeds"] = changed
+    bench.measure("floor churn", floor("floor.json"))
+    bench.measure("watcher churn", watcher, watcher_env)
+
+
+def ceiling(farm: FarmProcess) -> dict[str, Any]:
+    """Requests/s a trivial keep-alive client gets from the farm, measured from another process."""
+    argv = [PY, str(BENCH / "farm.py"), "ceiling", farm.url, "--seconds=3"]
+    output = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=120).stdout
+    return json.loads(output)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--feeds", type=int, help="feeds in the farm (default 2000; quick 300)")
+    parser.add_argument("--entries", type=int, default=20, help="entries per feed")
+    parser.add_argument("--quick", action="store_true", help="a smaller run, under 5 minutes")
+    parser.add_argument("--workers", type=int, default=8, help="concurrent fetches, everywhere")
+    parser.add_argument("--timeout", type=float, default=5.0, help="per-fetch timeout, seconds")
+    parser.add_argument("--churn", type=float, default=0.1, help="share of feeds to change")
+    parser.add_argument("--store-items", type=int, help="items for the store-at-scale queries")
+    parser.add_argument(
+        "--output", type=Path, default=BENCH / "results" / "latest.json", help="results file"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    plan = Plan.from_args(args)
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    results: dict[str, Any] = {
+        "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "parameters": {**plan.__dict__},
+        "machine": report.machine(),
+        "versions": report.versions(),
+        "passes": {},
+    }
+    names = WORK / "names.txt"
+    names.write_text("\n".join(watched_names(load_entities(BUNDLED_CONFIG))), encoding="utf-8")
+    print(f"farm: {plan.feeds} feeds × {plan.entries} entries …", file=sys.stderr)
+    with FarmProcess(plan.feeds, plan.entries, names, WORK / "farm.log") as farm:
+        results["farm"] = ceiling(farm)
+        poll_passes(Bench(plan, farm, results))
+    print(report.write(results, args.output, BENCH / "README.md"))
+
+
+if __name__ == "__main__":
+    main()
