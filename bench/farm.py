@@ -300,6 +300,7 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--entries", type=int, default=20)
     run.add_argument("--seed", type=int, default=1)
     run.add_argument("--names", type=Path, help="names to mention, one per line")
+    run.add_argument("--mention-share", type=float, default=0.25, help="of entries, mentioning")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=0)
     measure = commands.add_parser("ceiling", help="requests/s a trivial client gets")
@@ -314,7 +315,7 @@ def main(argv: list[str] | None = None) -> None:
     farm = Farm(
         plan_feeds(args.feeds, args.seed),
         args.entries,
-        Text.from_names([n.strip() for n in names if n.strip()]),
+        Text.from_names([n.strip() for n in names if n.strip()], args.mention_share),
         seed=args.seed,
         epoch=default_epoch(args.entries),
     )

@@ -102,11 +102,12 @@ class Text:
 
     latin: tuple[str, ...] = ()
     arabic: tuple[str, ...] = ()
+    share: float = 0.25  # of entries that mention one of the names
 
     @classmethod
-    def from_names(cls, names: list[str]) -> Text:
+    def from_names(cls, names: list[str], share: float = 0.25) -> Text:
         arabic = tuple(n for n in names if any("\u0600" <= ch <= "\u06ff" for ch in n))
-        return cls(tuple(n for n in names if n not in arabic), arabic)
+        return cls(tuple(n for n in names if n not in arabic), arabic, share)
 
 
 def render(
@@ -139,7 +140,7 @@ def _entry(spec: FeedSpec, number: int, size: int, text: Text, epoch: datetime, 
     rng = random.Random(f"{seed}-{spec.index}-{number}")
     words = AR_WORDS if spec.language == "ar" else EN_WORDS
     names = text.arabic if spec.language == "ar" and text.arabic else text.latin
-    mention = rng.choice(names) if names and rng.random() < 0.25 else None
+    mention = rng.choice(names) if names and rng.random() < text.share else None
     title = _sentence(rng, words, rng.randint(6, 12), mention if rng.random() < 0.5 else None)
     budget = max(60, size - 420)  # what is left after the metadata
     headline_only = size < 700
@@ -186,7 +187,8 @@ def _sentence(rng: random.Random, words: tuple[str, ...], count: int, mention: s
     chosen = rng.choices(words, k=count)
     if mention:
         chosen.insert(rng.randrange(len(chosen) + 1), mention)
-    return " ".join(chosen).capitalize()
+    sentence = " ".join(chosen)
+    return sentence[:1].upper() + sentence[1:]
 
 
 def _html(rng: random.Random, words: tuple[str, ...], size: int, mention: str | None) -> str:

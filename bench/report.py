@@ -167,22 +167,33 @@ def _match_lines(match: dict[str, Any]) -> list[str]:
 
 def _other_lines(results: dict[str, Any]) -> list[str]:
     lines = []
-    digest = results.get("digest")
-    if digest:
-        lines += ["", f"Digest of {digest['items']:,} items: " + _timings(digest["timings"]) + "."]
-    store = results.get("store")
-    if store:
+    for key in ("match", "digest", "store"):
+        if "error" in results.get(key, {}):
+            lines += ["", f"{key}: not measured: {results[key]['error']}"]
+    digest = results.get("digest", {})
+    if "timings" in digest:
+        lines += [
+            "",
+            f"Digest of {digest['items']:,} items ({digest['entries']} entries, "
+            f"{digest['links']} more as links, {digest['html_kb']} KB of HTML): "
+            + _timings(digest["timings"])
+            + ".",
+        ]
+    store = results.get("store", {})
+    if "queries" in store:
+        cli = store["cli"]
         lines += [
             "",
             f"SQLite with {store['items']:,} items ({store['db_mb']:,.0f} MB, filled in "
-            f"{store['fill_s']:.0f} s):",
+            f"{store['fill_s']:.0f} s); `watcher items --since` as a command: "
+            f"{cli['wall']:.2f} s wall, {cli['cpu']:.2f} CPU-s (startup included).",
             "",
-            "| query | ms | plan |",
-            "|---|---:|---|",
+            "| query | median ms | rows | SQLite plan, per statement |",
+            "|---|---:|---:|---|",
         ]
         for query in store["queries"]:
             plan = "; ".join(query["plan"]).replace("|", "/")
-            lines.append(f"| {query['name']} | {query['ms']:.1f} | {plan} |")
+            lines.append(f"| {query['name']} | {query['ms']:.1f} | {query['rows']} | {plan} |")
     return lines
 
 

@@ -20,12 +20,12 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import report
-from measure import run_measured
+from measure import CommandFailedError, run_measured
 from peer import prepare as prepare_peer
 from workload import FarmProcess, load_entities, watched_names, write_watcher_config
 
@@ -112,6 +112,46 @@ def poll_passes(bench: Bench) -> None:
     bench.measure("watcher churn", watcher, watcher_env)
 
 
+def figures(bench_logs: Path, name: str, argv: list[str], env: dict[str, str] | None = None) -> Any:
+    """Run a script that prints one JSON object; return it with the process's cost beside it."""
+    print(f"  {name} …", end="", flush=True, file=sys.stderr)
+    cost = run_measured(name, argv, bench_logs, env=env, cwd=ROOT)
+    print(f" {cost.cpu:.1f} CPU-s, {cost.wall:.1f} s", file=sys.stderr)
+    return {**json.loads(cost.output), "process": cost.as_dict()}
+
+
+def matching(plan: Plan) -> dict[str, Any]:
+    """Items/s for 10, 100 and 1,000 entities, English and Arabic (``matching.py``)."""
+    items = 600 if plan.quick else 1500
+    argv = [PY, str(BENCH / "matching.py"), f"--items={items}"]
+    return figures(WORK / "logs", "match", argv)
+
+
+def digest(plan: Plan, entities: dict[str, Any], names: Path) -> dict[str, Any]:
+    """Build and render a digest of 2,000 items that one real poll stored."""
+    config, database = WORK / "digest_config.yaml", WORK / "digest.db"
+    env = {**os.environ, "WATCHER_DATABASE_URL": f"sqlite:///{database}"}
+    with FarmProcess(100, 20, names, WORK / "digest-farm.log", mention_share=1.0) as farm:
+        urls = farm.urls()
+        write_watcher_config(config, entities, urls, plan.workers, plan.timeout, digest=True)
+        poll = [PY, "-m", "watcher", "-c", str(config), "poll", "--once"]
+        run_measured("digest-poll", poll, WORK / "logs", env=env, cwd=ROOT)
+    argv = [PY, str(BENCH / "digest_cost.py"), "-c", str(config)]
+    return figures(WORK / "logs", "digest", argv, env)
+
+
+def store_at_scale(plan: Plan, config: Path) -> dict[str, Any]:
+    """Queries on a year of items (``scale.py``), and ``watcher items --since`` as users run it."""
+    database = WORK / "scale.db"
+    argv = [PY, str(BENCH / "scale.py"), f"--items={plan.store_items}", f"--db={database}"]
+    found = figures(WORK / "logs", "store", argv)
+    env = {**os.environ, "WATCHER_DATABASE_URL": f"sqlite:///{database}"}
+    since = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
+    items = [PY, "-m", "watcher", "-c", str(config), "items", "--since", since, "--json"]
+    found["cli"] = run_measured("items-since", items, WORK / "logs", env=env, cwd=ROOT).as_dict()
+    return found
+
+
 def ceiling(farm: FarmProcess) -> dict[str, Any]:
     """Requests/s a trivial keep-alive client gets from the farm, measured from another process."""
     argv = [PY, str(BENCH / "farm.py"), "ceiling", farm.url, "--seconds=3"]
@@ -147,12 +187,24 @@ def main(argv: list[str] | None = None) -> None:
         "versions": report.versions(),
         "passes": {},
     }
+    entities = load_entities(BUNDLED_CONFIG)
     names = WORK / "names.txt"
-    names.write_text("\n".join(watched_names(load_entities(BUNDLED_CONFIG))), encoding="utf-8")
+    names.write_text("\n".join(watched_names(entities)), encoding="utf-8")
     print(f"farm: {plan.feeds} feeds × {plan.entries} entries …", file=sys.stderr)
     with FarmProcess(plan.feeds, plan.entries, names, WORK / "farm.log") as farm:
         results["farm"] = ceiling(farm)
         poll_passes(Bench(plan, farm, results))
+    sections = {
+        "match": lambda: matching(plan),
+        "digest": lambda: digest(plan, entities, names),
+        "store": lambda: store_at_scale(plan, WORK / "bench_config.yaml"),
+    }
+    for key, measure_section in sections.items():
+        try:
+            results[key] = measure_section()
+        except (CommandFailedError, ValueError) as error:  # ValueError: output was not JSON
+            print(f"\n  {key} failed: {error}", file=sys.stderr)
+            results[key] = {"error": str(error)}
     print(report.write(results, args.output, BENCH / "README.md"))
 
 

@@ -23,7 +23,9 @@ ENTITY_SECTIONS = ("people", "organizations", "topics")
 class FarmProcess:
     """The farm, started in the background; use as a context manager so it always stops."""
 
-    def __init__(self, feeds: int, entries: int, names: Path, log: Path) -> None:
+    def __init__(
+        self, feeds: int, entries: int, names: Path, log: Path, mention_share: float = 0.25
+    ) -> None:
         self.argv = [
             sys.executable,
             str(BENCH / "farm.py"),
@@ -31,6 +33,7 @@ class FarmProcess:
             f"--feeds={feeds}",
             f"--entries={entries}",
             f"--names={names}",
+            f"--mention-share={mention_share}",
         ]
         self.log = log
         self.url = ""
@@ -98,9 +101,13 @@ def write_watcher_config(
     urls: list[str],
     workers: int,
     timeout: float,
+    digest: bool = False,
 ) -> None:
-    """A config polling ``urls`` with ``workers`` threads, all allowed on the one farm host."""
-    config = {
+    """A config polling ``urls`` with ``workers`` threads, all allowed on the one farm host.
+
+    With ``digest``, a digest of every matched item (no story filter) to a webhook channel.
+    """
+    config: dict[str, Any] = {
         **entities,
         "fetch": {
             "workers": workers,
@@ -110,4 +117,7 @@ def write_watcher_config(
         },
         "sources": [{"id": f"farm-{i:05d}", "feed": url} for i, url in enumerate(urls)],
     }
+    if digest:
+        config["channels"] = [{"id": "bench", "webhook": "https://hooks.example.invalid/bench"}]
+        config["digests"] = [{"id": "bench", "at": "07:00", "send_to": ["bench"]}]
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
