@@ -16,6 +16,7 @@ import pytest
 
 from watcher.errors import FetchError
 from watcher.fetch import Fetcher
+from watcher.model import FetchResult
 
 from .conftest import RawServer
 
@@ -252,49 +253,71 @@ def test_untrusted_certificate_is_a_tls_error(make_fetcher: MakeFetcher, tls_ser
 # --- concurrency ------------------------------------------------------------------------------
 
 
-class _InFlight:
-    """Counts requests in flight on the server; each waits until ``pair`` are in flight."""
+class _Held:
+    """Holds every request until the test lets one go, counting how many are in flight."""
 
-    def __init__(self, pair: int) -> None:
+    def __init__(self) -> None:
         self.now = 0
         self.most = 0
-        self.lock = threading.Lock()
-        self.together = threading.Barrier(pair, timeout=5)
+        self.changed = threading.Condition()
+        self.gate = threading.Semaphore(0)
 
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
-        with self.lock:
+        with self.changed:
             self.now += 1
             self.most = max(self.most, self.now)
-        self.together.wait()  # proves `pair` requests really run at the same time
-        with self.lock:
+            self.changed.notify_all()
+        self.gate.acquire(timeout=10)
+        with self.changed:
             self.now -= 1
         handler.send_response(200)
         handler.send_header("Content-Length", "2")
         handler.end_headers()
         handler.wfile.write(b"ok")
 
+    def wait_until_in_flight(self, count: int, timeout: float = 10) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.now >= count, timeout=timeout)
+
+
+def _fetch_all(fetcher: Fetcher, urls: list[str], held: _Held, limit: int) -> list[bytes | None]:
+    """Fetch ``urls`` from as many threads, letting one request go whenever ``limit`` are held.
+
+    The pass/fail decision never depends on timing: with the limit honoured, more than
+    ``limit`` requests can never be in flight. The short wait for one more only gives a broken
+    limiter time to show itself before the first release.
+    """
+    started = threading.Barrier(len(urls) + 1, timeout=10)
+
+    def get(url: str) -> FetchResult:
+        started.wait()
+        return fetcher.get(url, source_id="s")
+
+    with ThreadPoolExecutor(len(urls)) as pool:
+        futures = [pool.submit(get, url) for url in urls]
+        started.wait()  # every thread is on its way into get()
+        assert held.wait_until_in_flight(limit)
+        held.wait_until_in_flight(limit + 1, timeout=0.5)
+        for left in range(len(urls), 0, -1):
+            assert held.wait_until_in_flight(min(limit, left))
+            held.gate.release()
+        return [future.result().body for future in futures]
+
 
 def test_per_host_limit_is_honoured(make_fetcher: MakeFetcher, raw_server: RawServer):
-    counter = _InFlight(pair=2)
-    raw_server.routes["/feed"] = counter.handle
+    held = _Held()
+    raw_server.routes["/feed"] = held.handle
     fetcher = make_fetcher(per_host=2, workers=8)
-    with ThreadPoolExecutor(8) as pool:
-        results = list(
-            pool.map(
-                lambda n: fetcher.get(raw_server.url(f"/feed?{n}"), source_id=str(n)), range(8)
-            )
-        )
-    assert [result.body for result in results] == [b"ok"] * 8
-    assert counter.most == 2
+    urls = [raw_server.url(f"/feed?{n}") for n in range(8)]
+    assert _fetch_all(fetcher, urls, held, limit=2) == [b"ok"] * 8
+    assert held.most == 2
 
 
 def test_per_host_limit_is_per_host(make_fetcher: MakeFetcher, raw_server: RawServer):
     """With one request per host, two host names for the same server still run together."""
-    counter = _InFlight(pair=2)
-    raw_server.routes["/feed"] = counter.handle
+    held = _Held()
+    raw_server.routes["/feed"] = held.handle
     fetcher = make_fetcher(per_host=1)
     urls = [raw_server.url("/feed"), raw_server.url("/feed", host="localhost")]
-    with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda url: fetcher.get(url, source_id="s"), urls))
-    assert [result.body for result in results] == [b"ok", b"ok"]
-    assert counter.most == 2
+    assert _fetch_all(fetcher, urls, held, limit=2) == [b"ok", b"ok"]
+    assert held.most == 2
