@@ -80,7 +80,7 @@ Position = tuple[str, int, int]  # (field, first token, token after the last)
 class Evidence(Protocol):
     """What a query is evaluated against: one item's phrase hits and entities."""
 
-    def phrase_positions(self, words: tuple[str, ...]) -> list[Position]: ...
+    def phrase_positions(self, text: str) -> list[Position]: ...
 
     def entity_positions(self, entity_id: str) -> list[Position]: ...
 
@@ -116,7 +116,7 @@ def walk(node: Node) -> Iterator[Node]:
 
 def evaluate(node: Node, evidence: Evidence) -> bool:
     if isinstance(node, Phrase):
-        return bool(evidence.phrase_positions(node.words))
+        return bool(evidence.phrase_positions(node.text))
     if isinstance(node, EntityRef):
         return evidence.has_entity(node.entity_id)
     if isinstance(node, Not):
@@ -131,7 +131,7 @@ def evaluate(node: Node, evidence: Evidence) -> bool:
 def positions(node: Node, evidence: Evidence) -> list[Position]:
     """Where a NEAR operand occurs (words, phrases, entities, and OR groups of them)."""
     if isinstance(node, Phrase):
-        return evidence.phrase_positions(node.words)
+        return evidence.phrase_positions(node.text)
     if isinstance(node, EntityRef):
         return evidence.entity_positions(node.entity_id)
     if isinstance(node, Or):

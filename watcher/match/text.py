@@ -17,28 +17,34 @@ that starts inside a token only when what precedes it in that token is one of th
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
-from dataclasses import dataclass
+from bisect import bisect_left
 from functools import lru_cache
-from itertools import product
+from itertools import accumulate, product
 
 
-def _mark_ranges() -> str:
-    """A regex class body of every combining mark in the BMP (tashkeel, Latin accents...)."""
-    marks = [c for c in range(0x10000) if unicodedata.category(chr(c)) in {"Mn", "Mc", "Me"}]
+def _word_class() -> str:
+    """A regex class of word characters: letters, digits and combining marks (tashkeel, accents).
+
+    Spelt out as ranges (not ``\\w`` plus marks in an alternation) because one character class
+    is several times faster to scan. Astral planes count as letters, except the emoji blocks,
+    so "Altman🚀" is still the word "Altman".
+    """
+    category = unicodedata.category
+    codes = [c for c in range(0x10000) if chr(c).isalnum() or category(chr(c))[0] == "M"]
     ranges: list[tuple[int, int]] = []
-    for code in marks:
+    for code in codes:
         if ranges and ranges[-1][1] == code - 1:
             ranges[-1] = (ranges[-1][0], code)
         else:
             ranges.append((code, code))
-    return "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}" for a, b in ranges)
+    bmp = "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}" for a, b in ranges)
+    return f"[{bmp}{_INVISIBLE}\\U00010000-\\U0001efff\\U0001fb00-\\U0010ffff]"
 
 
 _INVISIBLE = "\u200c\u200d\u00ad"  # ZWNJ and ZWJ (Persian), soft hyphen: parts of a word
-_WORD_CHAR = f"(?:[^\\W_]|[{_mark_ranges()}{_INVISIBLE}])"
+_WORD_CHAR = _word_class()
 _APOSTROPHES = "'’‘ʼ`´′"
 TOKEN = re.compile(f"{_WORD_CHAR}+(?:[{_APOSTROPHES}]{_WORD_CHAR}+)*")
 
@@ -62,16 +68,15 @@ _FULL_TABLE = str.maketrans({**dict.fromkeys(_DELETE), **_UNIFY})
 # Arabic prefixes attached to a following name: a conjunction (و ف), then a preposition
 # (ب ل ك), then the article (ال); "ل" + "ال" is written "لل".
 CLITIC_PREFIXES = frozenset(
-    (conj + prep + art).replace("لال", "لل")
+    (conj + prep + art).replace("لال", "لل").replace("لٱل", "لل")
     for conj, prep, art in product(("", "و", "ف"), ("", "ب", "ل", "ك"), ("", "ال", "ٱل"))
 ) - {""}
 
 
-@lru_cache(maxsize=200_000)
 def normalise_token(raw: str) -> str:
-    """One token as matching sees it: ``"Altman’s"`` → ``"altman"``, ``"أَلتمـان"`` → ``"التمان"``.
+    """One token as matching sees it.
 
-    Cached: words repeat across items, and this is the only per-token work.
+    ``"Altman’s"`` → ``"altman"``, ``"أَلتمـان"`` → ``"التمان"``, ``"ＯｐｅｎＡＩ"`` → ``"openai"``.
     """
     text = unicodedata.normalize("NFKC", raw).casefold().translate(_FULL_TABLE)
     if text.endswith("'s"):
@@ -79,85 +84,103 @@ def normalise_token(raw: str) -> str:
     return text
 
 
+@lru_cache(maxsize=20_000)
 def light_form(raw: str) -> str:
     """The letters as written (NFKC, no diacritics or tatweel), used to check clitic prefixes."""
     return unicodedata.normalize("NFKC", raw).translate(_LIGHT_TABLE)
 
 
-def is_clitic_prefix(raw_token: str, length: int) -> bool:
-    """Whether the first ``length`` normalised characters of ``raw_token`` are a clitic prefix."""
-    return light_form(raw_token)[:length] in CLITIC_PREFIXES
-
-
 # --- HTML --------------------------------------------------------------------------------------
 
 _LOOKS_LIKE_HTML = re.compile(r"<[A-Za-z/!]|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z]+);")
-_INVISIBLE_ELEMENTS = re.compile(
-    r"<(script|style|template|noscript)\b.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL
-)
-_BLOCK_TAG = re.compile(
-    r"</?(?:p|div|br|hr|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|section|article|header|"
-    r"footer|pre|figure|figcaption|dd|dt|dl|img|iframe)\b[^>]*>",
-    re.IGNORECASE,
-)
-_ANY_TAG = re.compile(r"</?[A-Za-z][^>]*>|<![^>]*>")
 
 
 def html_to_text(text: str) -> str:
-    """Plain text of an HTML fragment: inline tags vanish (``Lei<b>ke</b>`` stays one word),
-    block tags become a space (``<p>Jan</p><p>Leike</p>`` stays two), entities are decoded."""
-    if not _LOOKS_LIKE_HTML.search(text):
+    """Plain text of a field that still holds HTML (``Jan <b>Leike</b>`` → ``Jan Leike``).
+
+    Plain text is returned as it is, so spans stay offsets into the field as stored; the
+    stripping itself is the normalise stage's (tags never glue or split words).
+    """
+    if ("<" not in text and "&" not in text) or not _LOOKS_LIKE_HTML.search(text):
         return text
-    text = _INVISIBLE_ELEMENTS.sub(" ", text)
-    text = _BLOCK_TAG.sub(" ", text)
-    text = _ANY_TAG.sub("", text)
-    return html.unescape(text)
+    from watcher.normalise import clean_text  # loads the language detector: only when needed
+
+    return clean_text(text)
 
 
 # --- tokens ------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Tokens:
-    """A text's tokens: raw spans in ``text``, normalised forms, and the search string.
+_SPLIT = re.compile(f"({TOKEN.pattern})")
+_KNOWN: dict[str, str] = {}  # raw token → normalised: words repeat, so most are seen before
+_KNOWN_MAX = 300_000
 
-    ``joined`` is ``" " + " ".join(norm) + " "``; ``offsets[i]`` is where token ``i`` starts in
-    it. Patterns are searched in ``joined`` so that a space always marks a word boundary.
+
+def normalise_tokens(raw: list[str]) -> list[str]:
+    """``normalise_token`` for many tokens: only the ones never seen before cost Python work."""
+    norm = list(map(_KNOWN.get, raw))
+    if None not in norm:
+        return norm  # type: ignore[return-value]
+    missing = set(raw).difference(_KNOWN)
+    if len(_KNOWN) + len(missing) > _KNOWN_MAX:
+        _KNOWN.clear()
+        missing = set(raw)
+    _KNOWN.update((word, normalise_token(word)) for word in missing)
+    return list(map(_KNOWN.__getitem__, raw))
+
+
+class Tokens:
+    """A text's tokens: normalised forms and the search string; spans are worked out on demand.
+
+    ``joined`` is ``" " + " ".join(norm) + " "``, so a space always marks a word boundary.
+    Splitting with a capturing group gives separators and tokens alternately, all in C; their
+    running lengths give every token's span when a hit asks for one.
     """
 
-    text: str
-    spans: list[tuple[int, int]]
-    norm: list[str]
-    joined: str
-    offsets: list[int]
+    __slots__ = ("_ends", "_parts", "joined", "norm", "raw", "text")
 
-    def raw(self, index: int) -> str:
-        start, end = self.spans[index]
-        return self.text[start:end]
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._parts = _SPLIT.split(text)
+        self.raw: list[str] = self._parts[1::2]
+        self.norm = normalise_tokens(self.raw)
+        self.joined = " " + " ".join(self.norm) + " "
+        self._ends: list[int] | None = None
 
+    def __len__(self) -> int:
+        return len(self.norm)
 
-def tokenize(text: str) -> Tokens:
-    """Split plain text into normalised tokens, dropping any that normalise to nothing."""
-    spans: list[tuple[int, int]] = []
-    norm: list[str] = []
-    offsets: list[int] = []
-    position = 1
-    for found in TOKEN.finditer(text):
-        word = normalise_token(found.group())
-        if not word:
-            continue
-        start, end = found.span()
-        if text[end - 2 : end - 1] in _APOSTROPHES and text[end - 1] in "sS":
+    def index_at(self, position: int) -> int:
+        """The token containing ``position`` of ``joined`` (a space ends each token)."""
+        return self.joined.count(" ", 0, position + 1) - 1
+
+    def word_start(self, position: int) -> int:
+        """Where the token containing ``position`` of ``joined`` starts."""
+        return self.joined.rfind(" ", 0, position + 1) + 1
+
+    @property
+    def ends(self) -> list[int]:
+        """Running lengths of the split parts: token ``i`` is ``text[ends[2i]:ends[2i+1]]``."""
+        if self._ends is None:
+            self._ends = list(accumulate(map(len, self._parts)))
+        return self._ends
+
+    def covering(self, start: int, end: int) -> tuple[int, int]:
+        """The first and last tokens within characters ``start:end`` of ``text``."""
+        starts = self.ends[0:-1:2]
+        first = bisect_left(starts, start)
+        return first, max(first, bisect_left(starts, end) - 1)
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        """Characters of ``text`` from token ``first`` to token ``last`` (inclusive); a
+        possessive "'s" at the end is left out."""
+        start, end = self.ends[2 * first], self.ends[2 * last + 1]
+        if self.text[end - 2 : end - 1] in _APOSTROPHES and self.text[end - 1] in "sS":
             end -= 2
-        spans.append((start, end))
-        norm.append(word)
-        offsets.append(position)
-        position += len(word) + 1
-    joined = " " + " ".join(norm) + " " if norm else " "
-    return Tokens(text, spans, norm, joined, offsets)
+        return start, end
 
 
 def normalise_words(text: str) -> tuple[str, ...]:
     """An alias or query phrase as a tuple of normalised words: ``"Super-Alignment"`` →
     ``("super", "alignment")``."""
-    return tuple(tokenize(html_to_text(text)).norm)
+    return tuple(word for word in Tokens(html_to_text(text)).norm if word)

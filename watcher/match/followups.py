@@ -1,0 +1,123 @@
+"""Stories and follow-ups, compiled once per config, and the rules that apply them.
+
+A story matches an item published on or after its ``since`` day whose text satisfies the
+story's query. A follow-up ("Altman answers about the board") is something a given person or
+organisation is expected to *say*, so an item is a candidate for it only when it is:
+
+- AUTHORED by one of ``by``: the source's owner, the archived account's person, an author field
+  naming them, or a link to their own post. An article that quotes Altman is by its journalist;
+- published at or after the follow-up's ``since`` (the story's when not given);
+- matching the follow-up's ``match`` query, when there is one (without one, anything by them).
+
+The earliest candidate fulfils the follow-up (the store keeps that, see
+``watcher.store.matches``); without one it is ``awaiting``, and ``overdue`` after its ``due``
+day has ended in the config's time zone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from watcher.config import Config, Followup, Story
+from watcher.match.query import Query, parse_query
+
+Status = Literal["fulfilled", "awaiting", "overdue"]
+
+
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    """Midnight at the start of ``day`` in ``tz``, as a UTC datetime."""
+    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC; a naive datetime is taken to be UTC already (the store's convention)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledFollowup:
+    story_id: str
+    followup: Followup
+    since: datetime
+    query: Query | None
+
+    @property
+    def id(self) -> str:
+        return self.followup.id
+
+    @property
+    def by(self) -> list[str]:
+        return self.followup.by
+
+    def candidate(self, authors: Iterable[str], published: datetime, query_ok: bool) -> bool:
+        return bool(set(self.by) & set(authors)) and published >= self.since and query_ok
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledStory:
+    story: Story
+    since: datetime
+    query: Query
+    followups: tuple[CompiledFollowup, ...]
+
+    @property
+    def id(self) -> str:
+        return self.story.id
+
+    def entity_ids(self) -> set[str]:
+        """Every entity the story is about: named in its queries or expected to follow up."""
+        ids = self.query.entity_ids()
+        for compiled in self.followups:
+            ids |= set(compiled.by)
+            if compiled.query is not None:
+                ids |= compiled.query.entity_ids()
+        return ids
+
+    def queries(self) -> Iterable[Query]:
+        yield self.query
+        yield from (f.query for f in self.followups if f.query is not None)
+
+
+def compile_stories(config: Config) -> list[CompiledStory]:
+    entity_ids = {entity.id for entity in config.entities}
+    compiled = []
+    for story in config.stories:
+        since = day_start(story.since, config.tz)
+        followups = tuple(
+            CompiledFollowup(
+                story.id,
+                followup,
+                day_start(followup.since, config.tz) if followup.since else since,
+                parse_query(followup.match, entity_ids) if followup.match else None,
+            )
+            for followup in story.followups
+        )
+        compiled.append(
+            CompiledStory(story, since, parse_query(story.match, entity_ids), followups)
+        )
+    return compiled
+
+
+def story_partners(stories: Iterable[CompiledStory]) -> Mapping[str, frozenset[str]]:
+    """For each entity, the other entities it shares a story with (they back weak aliases)."""
+    partners: dict[str, set[str]] = defaultdict(set)
+    for story in stories:
+        ids = story.entity_ids()
+        for entity_id in ids:
+            partners[entity_id] |= ids - {entity_id}
+    return {entity_id: frozenset(others) for entity_id, others in partners.items()}
+
+
+def followup_status(
+    fulfilled_at: datetime | None, due: date | None, now: datetime, tz: ZoneInfo
+) -> Status:
+    if fulfilled_at is not None:
+        return "fulfilled"
+    if due is not None and as_utc(now) >= day_start(due + timedelta(days=1), tz):
+        return "overdue"
+    return "awaiting"

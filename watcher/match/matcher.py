@@ -1,0 +1,196 @@
+"""The matching stage: one item in, its entities, author, stories and follow-ups out.
+
+``Matcher(config)`` compiles everything once (automaton, handles, queries); ``match(item)``
+then reads top to bottom: tokenise each field once → one automaton pass and one handle pass per
+field → who wrote it → which hits count → which stories and follow-ups it serves.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from watcher.config import Config, Source, archive_handle
+from watcher.match.entities import Automaton, Hit, entity_targets, phrase_target
+from watcher.match.followups import as_utc, compile_stories, story_partners
+from watcher.match.handles import HandleIndex
+from watcher.match.query import Position
+from watcher.match.resolve import Found, Resolution, screen, weigh
+from watcher.match.text import Tokens, html_to_text
+from watcher.model import Field, Item, ItemMatches, Mention
+
+if TYPE_CHECKING:
+    from watcher.match.explain import Explanation
+
+
+@dataclass(slots=True)
+class Evidence:
+    """One item's phrase hits and entities, what story queries are evaluated against."""
+
+    phrases: dict[str, list[Position]] = field(default_factory=lambda: defaultdict(list))
+    entities: dict[str, list[Position]] = field(default_factory=lambda: defaultdict(list))
+    present: set[str] = field(default_factory=set)
+
+    def phrase_positions(self, text: str) -> list[Position]:
+        return self.phrases.get(text, [])
+
+    def entity_positions(self, entity_id: str) -> list[Position]:
+        return self.entities.get(entity_id, [])
+
+    def has_entity(self, entity_id: str) -> bool:
+        return entity_id in self.present
+
+
+@dataclass(slots=True)
+class Analysis:
+    """Everything ``match`` worked out about one item; ``explain`` shows it."""
+
+    item: Item
+    fields: dict[Field, Tokens]
+    authors: dict[str, Found]  # entity id → the evidence it authored the item, in order
+    resolution: Resolution
+    evidence: Evidence
+
+    @property
+    def mentions(self) -> list[Mention]:
+        authored = [hit.mention() for hit in self.authors.values()]
+        kept = [hit.mention() for hit in self.resolution.kept if hit.kind != "author"]
+        return authored + kept
+
+
+class Matcher:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.stories = compile_stories(config)
+        self.partners = story_partners(self.stories)
+        self.can_author = {e.id for e in config.entities if e.kind != "topic"}
+        phrases = {p.text: p for s in self.stories for q in s.queries() for p in q.phrases()}
+        self.automaton = Automaton(
+            [
+                *(target for entity in config.entities for target in entity_targets(entity)),
+                *(phrase_target(p.words, p.text) for p in phrases.values()),
+            ]
+        )
+        self.handles = HandleIndex({e.id: e.accounts for e in config.entities})
+        self.source_authors = {
+            source.id: author for source in config.sources if (author := self._declared(source))
+        }
+
+    def _declared(self, source: Source) -> str | None:
+        """A source's author: its owner, else the tracked person behind an archived account."""
+        handle = archive_handle(source.archive or "")
+        if source.owner is None and handle:
+            return self.handles.owners.get(f"x:{handle.casefold()}")
+        return source.owner
+
+    def match(self, item: Item) -> ItemMatches:
+        analysis = self.analyse(item)
+        published = as_utc(item.published)
+        stories = [
+            s.id
+            for s in self.stories
+            if published >= s.since and s.query.matches(analysis.evidence)
+        ]
+        followups = [
+            (s.id, f.id)
+            for s in self.stories
+            for f in s.followups
+            if f.candidate(
+                analysis.authors,
+                published,
+                f.query is None or f.query.matches(analysis.evidence),
+            )
+        ]
+        by = next(iter(analysis.authors), None)
+        return ItemMatches(analysis.mentions, by, stories, followups)
+
+    def explain(self, item: Item) -> Explanation:
+        from watcher.match.explain import explain
+
+        return explain(self, self.analyse(item))
+
+    def analyse(self, item: Item) -> Analysis:
+        fields = _fields(item)
+        found: list[Found] = []
+        excludes: list[Found] = []
+        evidence = Evidence()
+        for name, tokens in fields.items():
+            for hit in self.automaton.scan(name, tokens):
+                kind = hit.target.kind
+                if kind == "phrase":
+                    if name != "author":
+                        evidence.phrases[hit.target.alias].append((name, hit.first, hit.last + 1))
+                else:
+                    (excludes if kind == "exclude" else found).append(_found(hit, name))
+            found.extend(self._handles(name, tokens))
+        resolution = Resolution()
+        candidates = screen(found, excludes, resolution)
+        authors = self._authors(item, candidates)
+        strong = {hit.entity_id for hit in candidates if hit.kind != "weak"} | set(authors)
+        weigh(
+            (h for h in candidates if not (h.field == "author" and h.entity_id in authors)),
+            strong,
+            self.partners,
+            resolution,
+        )
+        for hit in resolution.kept:
+            if hit.field != "author":
+                evidence.entities[hit.entity_id].append((hit.field, hit.first, hit.last + 1))
+        evidence.present = {hit.entity_id for hit in resolution.kept} | set(authors)
+        return Analysis(item, fields, authors, resolution, evidence)
+
+    def _handles(self, name: Field, tokens: Tokens) -> list[Found]:
+        text = tokens.text
+        if not self.handles or not ("@" in text or "/" in text or ".bsky.social" in text):
+            return []
+        hits = []
+        for hit in self.handles.find(text):
+            first, last = tokens.covering(hit.start, hit.end)
+            hits.append(
+                Found(hit.entity_id, hit.handle, name, first, last, hit.start, hit.end, "handle")
+            )
+        return hits
+
+    def _authors(self, item: Item, candidates: list[Found]) -> dict[str, Found]:
+        """Who wrote the item: declared (source owner, archived account), then the author
+        field's strong aliases and handles, then a link to their own post as the item's URL."""
+        authors: dict[str, Found] = {}
+        declared = item.by or self.source_authors.get(item.source_id)
+        if declared in self.can_author:
+            authors[declared] = Found(
+                declared, f"source {item.source_id}", "author", 0, 0, 0, 0, "author"
+            )
+        for hit in candidates:
+            if hit.field == "author" and hit.kind != "weak" and hit.entity_id in self.can_author:
+                authors.setdefault(hit.entity_id, hit)
+        for hit in self.handles.find(item.url or "", links_only=True):
+            if hit.entity_id in self.can_author:
+                authors.setdefault(
+                    hit.entity_id,
+                    Found(hit.entity_id, hit.handle, "url", 0, 0, hit.start, hit.end, "author"),
+                )
+        return {entity_id: replace(hit, kind="author") for entity_id, hit in authors.items()}
+
+
+def _found(hit: Hit, name: Field) -> Found:
+    target = hit.target
+    kind = "weak" if target.kind == "weak" else "alias"
+    return Found(
+        target.entity_id, target.alias, name, hit.first, hit.last, hit.start, hit.end, kind
+    )
+
+
+def _fields(item: Item) -> dict[Field, Tokens]:
+    """The fields to search, as plain text; a summary that only repeats the start of the
+    text is skipped (its hits are the text's)."""
+    summary = item.summary or html_to_text(item.summary_html or "")
+    if summary and item.text.startswith(summary.rstrip(".… ")):
+        summary = ""
+    texts: dict[Field, str] = {
+        "title": item.title,
+        "summary": summary,
+        "content": item.text,
+        "author": item.author or "",
+    }
+    return {name: Tokens(html_to_text(text)) for name, text in texts.items() if text}
