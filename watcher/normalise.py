@@ -30,9 +30,10 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 from watcher.model import Entry, Item
 
 SUMMARY_HTML_MAX = 20_000
+HTML_MAX = 500_000  # bounds the cleaning work on a pathological body
 TEXT_MAX = 50_000
 SUMMARY_MAX = 1_000
-LANGUAGE_SAMPLE = 400
+LANGUAGE_SAMPLE = 200
 FUTURE_TOLERANCE = timedelta(days=1)
 
 # --- canonical URLs ---------------------------------------------------------------------------
@@ -47,12 +48,15 @@ TRACKING_PARAMETERS = frozenset(
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# A host name (IDN letters allowed) or an IPv6 literal; WHATWG parsers read "\\" as "/".
+_HOST = re.compile(r"[^\s/\\?#@%:\[\]<>^|\"'`{}]+|[0-9a-f:.]*:[0-9a-f:.]*", re.IGNORECASE)
 
 
 def canonical_url(url: str | None, base: str | None = None) -> str | None:
     """The form of an http(s) URL used as identity; None when it is not an http(s) URL.
 
-    Scheme and host lower-cased, default port and fragment dropped, tracking parameters
+    Scheme and host lower-cased; default port, fragment and any ``user:password@`` (never part
+    of an article's identity, never worth storing) dropped; tracking parameters
     (``utm_*``, ``fbclid``, ``ref``…) removed, the query sorted and percent-encoding
     normalised (w3lib). Relative URLs are resolved against ``base``. Never raises; applying it
     twice changes nothing.
@@ -71,16 +75,13 @@ def _canonical(url: str, base: str | None) -> str | None:
         url = urljoin(base, url)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+    netloc = (parts.hostname or "").rstrip(".")
+    if scheme not in _DEFAULT_PORTS or not _HOST.fullmatch(netloc):
         return None
-    netloc = parts.hostname.rstrip(".")
     if ":" in netloc:
         netloc = f"[{netloc}]"
     if parts.port is not None and parts.port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{parts.port}"
-    if parts.username is not None:
-        userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")
-        netloc = f"{userinfo}@{netloc}"
     url = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
     tracking = [name for name, _ in parse_qsl(parts.query, True) if _is_tracking(name)]
     if tracking:
@@ -105,7 +106,7 @@ _BLOCK_TAGS = (
     "figcaption|figure|footer|form|h[1-6]|header|hr|img|li|main|nav|ol|p|pre|section|summary|"
     "table|tbody|td|tfoot|th|thead|tr|ul|video|audio|iframe|option|select|textarea|button"
 )
-_BLOCK = re.compile(rf"</?(?:{_BLOCK_TAGS})\b[^>]*>", re.IGNORECASE)
+_BLOCK = re.compile(rf"</?(?:{_BLOCK_TAGS})\b[^<>]*>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>")
 _SPACE = re.compile(r"\s+")
 
@@ -146,16 +147,18 @@ def detect_language(text: str, languages: Sequence[str]) -> str | None:
 
 @lru_cache(maxsize=8)
 def _detector(codes: tuple[str, ...]) -> LanguageDetector | None:
-    """Built once per language set: low-accuracy mode (n-grams up to 3) is ~2x faster to load
-    and accurate enough to tell the configured languages apart on a title and a summary."""
+    """Built once per language set.
+
+    Not in low-accuracy mode: with a handful of languages both modes load in milliseconds and
+    detect at the same speed (measured: ~60 µs for a 200-character sample), and the default
+    mode is the better one on short titles. Cost grows with the sample, hence its cap.
+    """
     known = [
         Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
         for code in codes
         if hasattr(IsoCode639_1, code.upper())
     ]
-    if not known:
-        return None
-    return LanguageDetectorBuilder.from_languages(*known).with_low_accuracy_mode().build()
+    return LanguageDetectorBuilder.from_languages(*known).build() if known else None
 
 
 # --- the entry → item step --------------------------------------------------------------------
@@ -173,9 +176,10 @@ def normalise_entry(
     """One ``Item`` for one entry; None for junk (no link, no GUID and no text)."""
     url = canonical_url(entry.link, feed_url)
     guid = (entry.guid or "").strip() or None
-    title = clean_text(entry.title)
-    summary_text = clean_text(entry.summary)
-    content_text = clean_text(entry.content) if entry.content != entry.summary else ""
+    title = clean_text((entry.title or "")[:HTML_MAX])
+    summary_text = clean_text((entry.summary or "")[:HTML_MAX])
+    content = "" if entry.content == entry.summary else (entry.content or "")[:HTML_MAX]
+    content_text = clean_text(content)
     text = (content_text or summary_text)[:TEXT_MAX]
     if not (url or guid or title or text):
         return None

@@ -26,7 +26,7 @@ CASES = [
     ("posts/2", "https://ex.com/blog/feed", "https://ex.com/blog/posts/2"),
     ("//cdn.ex.com/a", "https://ex.com/", "https://cdn.ex.com/a"),
     ("http://[::1]:80/x", None, "http://[::1]/x"),
-    ("https://user:pw@ex.com/x", None, "https://user:pw@ex.com/x"),
+    ("https://user:pw@ex.com/x", None, "https://ex.com/x"),
     ("mailto:a@ex.com", None, None),
     ("javascript:alert(1)", "https://ex.com/", None),
     ("tag:ex.com,2024:1", None, None),
