@@ -17,6 +17,7 @@ from watcher.errors import ParseError
 from watcher.model import ParsedFeed
 from watcher.parse.feed import parse_xml_feed, unicode_codec
 from watcher.parse.jsonfeed import NotJsonFeedError, parse_json_feed
+from watcher.parse.social import adapt_social
 
 __all__ = ["parse_feed"]
 
@@ -30,7 +31,7 @@ def parse_feed(
     """Parse one feed body; raise ``ParseError`` with the reason when it is not a feed."""
     parsed = _parse_body(body, source_id=source_id, url=url, content_type=content_type)
     _inherit_language(parsed)
-    return parsed
+    return adapt_social(parsed, url)
 
 
 def _parse_body(body: bytes, *, source_id: str, url: str, content_type: str | None) -> ParsedFeed:

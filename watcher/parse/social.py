@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from watcher.config import Entity
 from watcher.model import Entry, ParsedFeed
-from watcher.parse.archive import status_ref
+from watcher.parse.archive import snowflake_time, status_ref
 
 Network = Literal["x", "bluesky", "mastodon"]
 NETWORKS: tuple[Network, ...] = ("x", "bluesky", "mastodon")
@@ -33,6 +33,8 @@ Kind = Literal["bluesky", "mastodon", "nitter"]
 Accounts = dict[Network, dict[str, str]]  # network → normalised account → entity id
 
 _BLUESKY_POST = re.compile(r"^https?://bsky\.app/profile/(?P<actor>[^/]+)/post/(?P<rkey>[^/?#]+)")
+_BLUESKY_PROFILE = re.compile(r"^https?://bsky\.app/profile/([^/?#]+)")
+_MASTODON_HOME = re.compile(r"^https?://(?P<host>[^/]+)/@(?P<user>[A-Za-z0-9_.-]+)/?$")
 _MASTODON_FEED = re.compile(r"^https?://(?P<host>[^/]+)/@(?P<user>[A-Za-z0-9_.-]+)\.rss$")
 _MASTODON_STATUS = re.compile(r"^https?://(?P<host>[^/]+)/@(?P<user>[A-Za-z0-9_.-]+)/(?P<id>\d+)")
 _NITTER_FEED = re.compile(r"^/(?P<user>[A-Za-z0-9_]{1,30})(?:/(?:with_replies|media|search))?/rss$")
@@ -40,15 +42,20 @@ _NITTER_PREFIX = re.compile(r"^(?P<kind>R to|RT by) @(?P<user>[A-Za-z0-9_]{1,30}
 _X_HOSTS = ("x.com", "twitter.com")
 
 
-def adapt_social(parsed: ParsedFeed, url: str, entities: Iterable[Entity]) -> ParsedFeed:
-    """Set identity, canonical link, author and ``by`` on a social feed's entries, in place."""
+def adapt_social(parsed: ParsedFeed, url: str, entities: Iterable[Entity] = ()) -> ParsedFeed:
+    """Set identity, canonical link and author on a social feed's entries, in place.
+
+    With ``entities`` the author is also mapped to ``by``; without (the parse stage knows no
+    config), the matcher finds the author from the same ``accounts``.
+    """
     kind = social_kind(url, parsed.entries)
     if kind is None:
         return parsed
     accounts = {network: account_index(entities, network) for network in NETWORKS}
     adapt = ADAPTERS[kind]
+    home = parsed.link or url
     for entry in parsed.entries:
-        adapt(entry, accounts, url)
+        adapt(entry, accounts, home)
     return parsed
 
 
@@ -83,22 +90,26 @@ def _entry_kind(entry: Entry) -> Kind | None:
 # --- one adapter per network ---------------------------------------------------------------------
 
 
-def _adapt_bluesky(entry: Entry, accounts: Accounts, _url: str) -> None:
+def _adapt_bluesky(entry: Entry, accounts: Accounts, home: str) -> None:
+    """``home`` (the profile page) names the handle when a post link gives only the DID."""
     match = _BLUESKY_POST.match(entry.link or "")
     did = None
     if entry.guid and entry.guid.startswith("at://"):
         entry.extra["key"] = entry.guid
         did = entry.guid.removeprefix("at://").split("/", 1)[0]
+    profile = _BLUESKY_PROFILE.match(home)
     actor = match["actor"] if match else did
-    if actor:
+    if actor and actor.startswith("did:") and profile:
+        actor = profile[1]
+    if actor and not actor.startswith("did:"):
         entry.author = entry.author or f"@{actor}"
     for account in (actor, did):  # accounts.bluesky may give the handle or the DID
         if account and "by" not in entry.extra:
             _set_by(entry, accounts, "bluesky", account)
 
 
-def _adapt_mastodon(entry: Entry, accounts: Accounts, url: str) -> None:
-    match = _MASTODON_STATUS.match(entry.link or "") or _MASTODON_FEED.match(url)
+def _adapt_mastodon(entry: Entry, accounts: Accounts, home: str) -> None:
+    match = _MASTODON_STATUS.match(entry.link or "") or _MASTODON_HOME.match(home)
     if entry.link:
         entry.extra["key"] = entry.link.split("#", 1)[0]
     if match:
@@ -107,19 +118,23 @@ def _adapt_mastodon(entry: Entry, accounts: Accounts, url: str) -> None:
         _set_by(entry, accounts, "mastodon", account)
 
 
-def _adapt_nitter(entry: Entry, accounts: Accounts, _url: str) -> None:
+def _adapt_nitter(entry: Entry, accounts: Accounts, _home: str) -> None:
+    """Any mirror's copy → the x.com post; ``RT by @x:`` says who reposted it, not who wrote it."""
     ref = status_ref(_on_x(entry.link or "")) or status_ref(_on_x(entry.guid or ""))
     if ref is None:
         return
-    prefix = _NITTER_PREFIX.match(entry.title or "")
-    handle = (entry.author or "").lstrip("@").strip() or ref.handle
+    handle = (entry.author or "").strip().lstrip("@") or ref.handle
     entry.extra["key"] = ref.key
     entry.extra["status_id"] = ref.status_id
-    entry.link = f"https://x.com/{ref.handle}/status/{ref.status_id}"
-    entry.author = f"@{handle}"
     entry.extra["truncated"] = False
-    if prefix:
-        entry.extra["reply" if prefix["kind"] == "R to" else "repost"] = True
+    entry.link = ref.url
+    entry.author = f"@{handle}"
+    entry.published = snowflake_time(ref.status_id) or entry.published
+    prefix = _NITTER_PREFIX.match(entry.title or "")
+    if prefix and prefix["kind"] == "R to":
+        entry.extra["reply"] = True
+    elif prefix:
+        entry.extra["reposted_by"] = f"@{prefix['user']}"
     entry.title = None  # Nitter repeats the text as a title; an X post has none
     _set_by(entry, accounts, "x", handle)
 
