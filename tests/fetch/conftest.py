@@ -7,6 +7,7 @@ accepts connections and never answers; ``full_backlog`` is a port whose SYNs go 
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -178,3 +179,29 @@ def unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def replying_with() -> Iterator[Callable[[bytes], str]]:
+    """``replying_with(b"...")``: a URL whose server answers every request with exactly those
+    bytes (no HTTP framing added) and hangs up."""
+    listeners: list[socket.socket] = []
+
+    def serve(payload: bytes) -> str:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+
+        def answer() -> None:
+            with contextlib.suppress(OSError):
+                while True:
+                    conn, _ = listener.accept()
+                    with conn:
+                        conn.recv(65536)
+                        conn.sendall(payload)
+
+        threading.Thread(target=answer, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}/feed"
+
+    yield serve
+    for listener in listeners:
+        listener.close()

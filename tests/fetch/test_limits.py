@@ -246,8 +246,8 @@ def tls_server(raw_server: RawServer, self_signed_cert: tuple[Path, Path]) -> It
 
 def test_untrusted_certificate_is_a_tls_error(make_fetcher: MakeFetcher, tls_server: str):
     error = fail(make_fetcher(), tls_server)
-    assert error.reason.startswith("TLS error: ")
-    assert "certificate verify failed" in error.reason
+    assert error.reason.startswith("TLS error: certificate verify failed: self")  # -signed…
+    assert "_ssl.c" not in error.reason
 
 
 # --- concurrency ------------------------------------------------------------------------------
@@ -321,3 +321,43 @@ def test_per_host_limit_is_per_host(make_fetcher: MakeFetcher, raw_server: RawSe
     urls = [raw_server.url("/feed"), raw_server.url("/feed", host="localhost")]
     assert _fetch_all(fetcher, urls, held, limit=2) == [b"ok", b"ok"]
     assert held.most == 2
+
+
+# --- not quite HTTP ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (b"", "the server closed the connection without answering"),
+        (
+            b"SSH-2.0-OpenSSH_9.6\r\n",
+            "the server's answer is not valid HTTP: 'SSH-2.0-OpenSSH_9.6\\r\\n'",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 200 + b"\r\n",
+            "the server's answer is not valid HTTP: got more than 100 headers",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70_000 + b"\r\n\r\n",
+            "the server's answer is not valid HTTP: got more than 65536 bytes when reading header line",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "the connection broke before the whole body arrived",
+        ),
+    ],
+)
+def test_broken_http_is_described(
+    make_fetcher: MakeFetcher, replying_with: Callable[[bytes], str], answer: bytes, reason: str
+) -> None:
+    assert fail(make_fetcher(), replying_with(answer)).reason == reason
+
+
+def test_binary_garbage_is_shown_escaped_and_short(
+    make_fetcher: MakeFetcher, replying_with: Callable[[bytes], str]
+) -> None:
+    reason = fail(make_fetcher(), replying_with(b"\x00\xff\x1b[31m" * 500)).reason
+    assert reason.startswith("the server's answer is not valid HTTP: '\\x00")
+    assert "\x1b" not in reason
+    assert len(reason) < 200

@@ -19,6 +19,7 @@ Proxies from the environment are ignored: the address guard must see the real de
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
@@ -27,6 +28,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
+from http.client import HTTPException, RemoteDisconnected
 from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urljoin, urlsplit
 
@@ -49,6 +51,7 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _CHUNK = 64 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_TLS_NOISE = re.compile(r"^\[SSL: \w+\]|\(_ssl\.c:\d+\)$")  # OpenSSL's codes, not for users
 
 
 class _Failed(Exception):  # noqa: N818 - internal: becomes a FetchError in Fetcher.get
@@ -210,11 +213,16 @@ class Fetcher:
         ):
             return _timed_out(self._settings.timeout)
         if isinstance(error, requests.exceptions.SSLError):
-            return f"TLS error: {_innermost(causes)}"
+            return f"TLS error: {_TLS_NOISE.sub('', _innermost(causes)).strip()}"
         if isinstance(error, requests.exceptions.ContentDecodingError):
             return f"could not decode the compressed body: {_innermost(causes)}"
         if isinstance(error, requests.exceptions.ChunkedEncodingError):
             return "the connection broke before the whole body arrived"
+        for cause in causes:
+            if isinstance(cause, RemoteDisconnected):
+                return "the server closed the connection without answering"
+            if isinstance(cause, HTTPException):
+                return f"the server's answer is not valid HTTP: {_clip(str(cause))}"
         for cause in causes:
             if isinstance(cause, NewConnectionError):
                 reason = _innermost(causes)
@@ -367,5 +375,11 @@ def _innermost(causes: list[BaseException]) -> str:
     for cause in reversed(causes):
         text = str(cause).strip()
         if text:
-            return getattr(cause, "strerror", None) or text
+            return _clip(getattr(cause, "strerror", None) or text)
     return "unknown error"
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    """Server-controlled text, made safe to show: printable and short."""
+    text = text if text.isprintable() else repr(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
