@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from watcher.config import Config, Source, archive_handle
+from watcher.config import Config, archive_handle
 from watcher.match.entities import Automaton, Hit, entity_targets, phrase_target
 from watcher.match.followups import as_utc, compile_stories, story_partners
 from watcher.match.handles import HandleIndex
@@ -64,6 +64,7 @@ class Matcher:
         self.config = config
         self.stories = compile_stories(config)
         self.partners = story_partners(self.stories)
+        self.entity_ids = {e.id for e in config.entities}
         self.can_author = {e.id for e in config.entities if e.kind != "topic"}
         phrases = {p.text: p for s in self.stories for q in s.queries() for p in q.phrases()}
         self.automaton = Automaton(
@@ -73,16 +74,23 @@ class Matcher:
             ]
         )
         self.handles = HandleIndex({e.id: e.accounts for e in config.entities})
-        self.source_authors = {
-            source.id: author for source in config.sources if (author := self._declared(source))
+        self.feed_owners = {s.id: s.owner for s in config.sources if s.owner and s.feed}
+        self.archive_owners = {
+            s.id: (f"@{archive_handle(s.archive or '')}".casefold(), s.owner)
+            for s in config.sources
+            if s.owner and s.archive
         }
 
-    def _declared(self, source: Source) -> str | None:
-        """A source's author: its owner, else the tracked person behind an archived account."""
-        handle = archive_handle(source.archive or "")
-        if source.owner is None and handle:
-            return self.handles.owners.get(f"x:{handle.casefold()}")
-        return source.owner
+    def _declared(self, item: Item) -> str | None:
+        """The author the source vouches for: ``item.by`` as the pipeline set it, else (for a
+        stored item being rematched) the feed's owner, or the archived account's owner for a
+        post by that account (its author field is the account's ``@handle``)."""
+        if item.by is not None:
+            return item.by
+        if item.source_id in self.feed_owners:
+            return self.feed_owners[item.source_id]
+        handle, owner = self.archive_owners.get(item.source_id, ("", None))
+        return owner if (item.author or "").casefold() == handle else None
 
     def match(self, item: Item) -> ItemMatches:
         analysis = self.analyse(item)
@@ -154,10 +162,11 @@ class Matcher:
 
     def _authors(self, item: Item, candidates: list[Found]) -> dict[str, Found]:
         """Who wrote the item: declared (source owner, archived account), then the author
-        field's strong aliases and handles, then a link to their own post as the item's URL."""
+        field's strong aliases and handles, then a link to their own post as the item's URL.
+        Only people and organisations are found this way; a source may declare any entity."""
         authors: dict[str, Found] = {}
-        declared = item.by or self.source_authors.get(item.source_id)
-        if declared in self.can_author:
+        declared = self._declared(item)
+        if declared in self.entity_ids:
             authors[declared] = Found(
                 declared, f"source {item.source_id}", "author", 0, 0, 0, 0, "author"
             )
