@@ -1,0 +1,127 @@
+"""Email delivery: one multipart/alternative message (plain text, then HTML) over SMTP.
+
+Headers are built by the stdlib ``email`` package with the SMTP policy, which refuses a header
+value containing a line break, so feed text can never add a header; the subject is one line by
+construction (``watcher.digest.render``) and addresses are validated when the config loads.
+The Message-ID is derived from (digest, period, channel): a retry after a crash re-sends the same
+message, which mail clients and many servers recognise as a duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import socket
+import ssl
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+from typing import ClassVar
+
+from watcher.config import Channel, Smtp
+from watcher.deliver import Outgoing, SendResult, mask
+
+log = logging.getLogger(__name__)
+
+
+def message_id(outgoing: Outgoing, sender: str) -> str:
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "watcher.invalid"
+    return f"<watcher.{outgoing.idempotency_key}@{domain}>"
+
+
+def build_message(outgoing: Outgoing, sender: str, recipients: list[str]) -> EmailMessage:
+    """The MIME message for one run and channel: the same bytes' meaning on every retry."""
+    message = EmailMessage(policy=SMTP)
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = _one_line(outgoing.subject)
+    message["Date"] = format_datetime(outgoing.built_at)
+    message["Message-ID"] = message_id(outgoing, sender)
+    message["Auto-Submitted"] = "auto-generated"
+    digest = outgoing.digest
+    if digest.list_id:
+        label = _one_line(digest.title or digest.id).replace('"', "")
+        message["List-Id"] = f'"{label}" <{_one_line(digest.list_id).strip("<> ")}>'
+    if digest.unsubscribe:
+        unsubscribe = "".join(digest.unsubscribe.split())
+        message["List-Unsubscribe"] = f"<{unsubscribe}>"
+        if unsubscribe.startswith("https://"):
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(outgoing.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(outgoing.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def _one_line(value: str) -> str:
+    """A header value from config or feed text: line breaks and runs of space become one space."""
+    return " ".join(value.split())
+
+
+class EmailBackend:
+    """SMTP with STARTTLS (port 587) or implicit TLS (465); auth from ``password_env``."""
+
+    kind: ClassVar[str] = "email"
+
+    def __init__(self, channel: Channel, smtp: Smtp, *, tls_context: ssl.SSLContext | None = None):
+        self.channel = channel
+        self.smtp = smtp
+        self.tls_context = tls_context or ssl.create_default_context()
+
+    def send(self, outgoing: Outgoing) -> SendResult:
+        recipients = list(self.channel.email or [])
+        message = build_message(outgoing, self.smtp.sender, recipients)
+        password = os.environ.get(self.smtp.password_env) if self.smtp.password_env else None
+        if self.smtp.password_env and not password:
+            return self._failed(
+                f"the environment variable {self.smtp.password_env} (SMTP password) is not set",
+                retryable=False,
+            )
+        try:
+            self._deliver(message, recipients, password)
+        except smtplib.SMTPRecipientsRefused as error:
+            refused = ", ".join(f"{a}: {c} {m!r}" for a, (c, m) in error.recipients.items())
+            return self._failed(f"recipients refused: {refused}", retryable=False)
+        except smtplib.SMTPAuthenticationError as error:
+            return self._failed(f"SMTP login refused ({error.smtp_code}): check the password")
+        except smtplib.SMTPResponseException as error:
+            permanent = 500 <= error.smtp_code < 600
+            text = error.smtp_error.decode(errors="replace")
+            return self._failed(f"SMTP {error.smtp_code}: {text}", retryable=not permanent)
+        except (OSError, smtplib.SMTPException) as error:
+            return self._failed(f"cannot reach {self.smtp.host}:{self.smtp.port}: {error}")
+        log.info("sent digest by email", extra={"channel": self.channel.id, "event": "sent"})
+        return SendResult(ok=True, message_id=str(message["Message-ID"]))
+
+    def _deliver(self, message: EmailMessage, recipients: list[str], password: str | None) -> None:
+        timeout = self.smtp.timeout.total_seconds()
+        client: smtplib.SMTP
+        if self.smtp.tls:
+            client = smtplib.SMTP_SSL(
+                self.smtp.host, self.smtp.port, timeout=timeout, context=self.tls_context
+            )
+        else:
+            client = smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=timeout)
+        with client:
+            client.ehlo(socket.getfqdn())
+            if self.smtp.starttls and not self.smtp.tls:
+                client.starttls(context=self.tls_context)
+                client.ehlo(socket.getfqdn())
+            if self.smtp.username and password:
+                client.login(self.smtp.username, password)
+            envelope_from = Address(addr_spec=parseaddr(self.smtp.sender)[1]).addr_spec
+            client.send_message(
+                message, from_addr=envelope_from, to_addrs=[parseaddr(r)[1] for r in recipients]
+            )
+
+    def _failed(self, reason: str, *, retryable: bool = True) -> SendResult:
+        secret = os.environ.get(self.smtp.password_env) if self.smtp.password_env else None
+        reason = mask(reason, [secret])
+        log.warning(
+            "email delivery failed on channel %s: %s",
+            self.channel.id,
+            reason,
+            extra={"channel": self.channel.id, "event": "delivery_failed"},
+        )
+        return SendResult(ok=False, error=reason, retryable=retryable)
