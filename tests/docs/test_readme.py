@@ -9,7 +9,8 @@ import click
 from pydantic import BaseModel
 
 from watcher.cli import cli
-from watcher.config import Config, _model_in
+from watcher.config import Config
+from watcher.config.load import model_in
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -36,7 +37,7 @@ def _config_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
         if name in {"path", "kind"}:
             continue
         keys.add(name)
-        nested = _model_in(field.annotation)
+        nested = model_in(field.annotation)
         if nested is not None and nested is not model:
             keys |= _config_keys(nested, f"{prefix}{name}.")
     return keys

@@ -1,0 +1,169 @@
+"""Read the YAML with line numbers, validate it, and describe each problem as FILE:LINE: message."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ValidationError,
+)
+
+from watcher.config.models import DEFAULT_CONFIG, Config, Loc, dotted
+from watcher.config.references import cross_check
+from watcher.errors import ConfigError
+
+_SECRET_KEYS = {"password": "password_env", "secret": "secret_env", "token": "secret_env"}
+
+
+def config_path(given: str | Path | None) -> Path:
+    """The config to read: the option, else $WATCHER_CONFIG, else ./config/watch.yaml, else the
+    bundled one (so an installed watcher runs from any directory)."""
+    if given or os.environ.get("WATCHER_CONFIG"):
+        return Path(given or os.environ["WATCHER_CONFIG"])
+    if DEFAULT_CONFIG.exists():
+        return DEFAULT_CONFIG
+    from watcher.resources import bundled
+
+    return bundled(str(DEFAULT_CONFIG))
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read, validate and cross-check a config file; raise ``ConfigError`` listing every problem."""
+    path = config_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot read the config: {error.strerror or error}"]) from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    data, lines = _load_yaml(text, path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}:1: the config must be a mapping of keys (timezone, people, …)"])
+    problems = [f"{path}:{_line(lines, loc)}: {msg}" for loc, msg in cross_check(data)]
+    try:
+        config = Config.model_validate({**data, "path": path})
+    except ValidationError as error:
+        problems += _describe_validation_errors(error, lines, path)
+    if problems:
+        raise ConfigError(sorted(set(problems), key=_line_number))
+    return config
+
+
+def _load_yaml(text: str, path: Path) -> tuple[Any, dict[Loc, int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ConfigError([f"{path}:{line}: invalid YAML: {error.problem or error}"]) from None
+    except yaml.YAMLError as error:
+        raise ConfigError([f"{path}:1: invalid YAML: {error}"]) from None
+    lines: dict[Loc, int] = {(): 1}
+    duplicates: list[str] = []
+    if node is not None:
+        _record_lines(node, (), lines, duplicates, path)
+    if duplicates:
+        raise ConfigError(duplicates)
+    return data, lines
+
+
+def _record_lines(
+    node: yaml.Node, loc: Loc, lines: dict[Loc, int], duplicates: list[str], path: Path
+) -> None:
+    """Map every key path (``('people', 0, 'aliases')``) to the line it starts on."""
+    lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                duplicates.append(
+                    f"{path}:{key_node.start_mark.line + 1}: '{key}' is given twice; keep one"
+                )
+            seen.add(key)
+            _record_lines(value_node, (*loc, key), lines, duplicates, path)
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, (*loc, index), lines, duplicates, path)
+
+
+def _line(lines: dict[Loc, int], loc: Loc) -> int:
+    """The line of ``loc``, or of its nearest ancestor present in the file."""
+    while loc not in lines:
+        loc = loc[:-1]
+    return lines[loc]
+
+
+def _describe_validation_errors(
+    error: ValidationError, lines: dict[Loc, int], path: Path
+) -> list[str]:
+    problems = []
+    for detail in error.errors():
+        loc = tuple(part for part in detail["loc"] if part != "path")
+        problems.append(f"{path}:{_line(lines, loc)}: {_describe(detail, loc)}")
+    return problems
+
+
+def _line_number(problem: str) -> tuple[int, str]:
+    match = re.search(r":(\d+): ", problem)
+    return (int(match[1]) if match else 0, problem)
+
+
+def _describe(detail: Any, loc: Loc) -> str:
+    where = dotted(loc)
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        if key in _SECRET_KEYS:
+            return (
+                f"'{key}' is not allowed: secrets never go in the config. Put it in an "
+                f"environment variable and give its name with '{_SECRET_KEYS[key]}'"
+            )
+        known = _known_keys(loc[:-1])
+        hint = difflib.get_close_matches(key, known, n=1)
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else f"; known keys: {', '.join(known)}"
+        return f"unknown key '{key}' in {dotted(loc[:-1]) or 'the config'}{suggestion}"
+    if kind == "missing":
+        return f"{where} is required"
+    message = str(detail["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def _known_keys(loc: Loc) -> list[str]:
+    """The keys allowed at ``loc``, found by walking the models' annotations."""
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if _is_model(model) else None
+        model = model_in(field.annotation) if field else None
+    if not _is_model(model):
+        return []
+    return sorted(name for name in model.model_fields if name not in {"path", "kind"})
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def model_in(annotation: Any) -> Any:
+    """``list[Entity] | None`` → ``Entity``."""
+    if _is_model(annotation):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if found := model_in(arg):
+            return found
+    return None

@@ -1,0 +1,369 @@
+"""The config's schema: frozen pydantic models, one per section, and their small value types.
+
+Every key a user can write is declared here; ``watcher.config.load`` reads the YAML and
+``watcher.config.references`` checks what refers to what.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+DEFAULT_CONFIG = Path("config/watch.yaml")
+Loc = tuple[str | int, ...]
+
+
+def dotted(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+# --- small value types ------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: object) -> timedelta:
+    """``30m``, ``2h``, ``1d``, ``1w``, ``45s`` (or a bare number of seconds) → timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration: write it like 30m, 2h, 1d or 1w")
+    return timedelta(**{_UNITS[match[2]]: float(match[1])})
+
+
+def _check_id(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):
+        raise ValueError(
+            f"{value!r} is not a valid id: use letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def _check_env_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError(
+            f"{value!r} is not an environment variable name (give the variable's name, "
+            "not the secret itself)"
+        )
+    return value
+
+
+def _check_time_of_day(value: str) -> str:
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", str(value)):
+        raise ValueError(f"{value!r} is not a time of day: write it as HH:MM, like 07:00")
+    return str(value)
+
+
+def _check_http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def _check_email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    address = re.sub(r"^.*<([^>]*)>\s*$", r"\1", value.strip())
+    try:
+        validate_email(address, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as error:
+        raise ValueError(f"{value!r} is not a valid email address: {error}") from None
+    if any(ch in value for ch in "\r\n"):
+        raise ValueError(f"{value!r} contains a line break")
+    return value
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+EnvName = Annotated[str, AfterValidator(_check_env_name)]
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+TimeOfDay = Annotated[str, BeforeValidator(str), AfterValidator(_check_time_of_day)]
+HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+Email = Annotated[str, AfterValidator(_check_email)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- what to watch ----------------------------------------------------------------------------
+
+
+class Entity(Model):
+    """A person, organisation or topic; all three share one id space (queries name them)."""
+
+    id: Id
+    name: str
+    aliases: list[str] = []
+    weak_aliases: list[str] = []
+    exclude: list[str] = []
+    accounts: dict[str, str] = {}
+    kind: Literal["person", "organization", "topic"] = "person"
+
+    @model_validator(mode="after")
+    def _aliases_default_to_name(self) -> Entity:
+        if not self.aliases:
+            object.__setattr__(self, "aliases", [self.name])
+        return self
+
+
+class Followup(Model):
+    id: Id
+    title: str
+    by: list[Id] = Field(min_length=1)
+    match: str | None = None
+    since: date | None = None
+    due: date | None = None
+
+
+class Story(Model):
+    id: Id
+    title: str
+    since: date
+    match: str
+    followups: list[Followup] = []
+
+
+# --- where to look ----------------------------------------------------------------------------
+
+
+class Source(Model):
+    """A feed URL (RSS, Atom, JSON Feed, social RSS) or an archived account (``x.com/HANDLE``)."""
+
+    id: Id
+    feed: HttpUrl | None = None
+    archive: str | None = None
+    owner: Id | None = None
+    name: str | None = None
+    every: Duration | None = None
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> Source:
+        if (self.feed is None) == (self.archive is None):
+            raise ValueError("give exactly one of 'feed' (a URL) or 'archive' (like x.com/HANDLE)")
+        if self.archive is not None and not archive_handle(self.archive):
+            raise ValueError(
+                f"archive {self.archive!r} is not an X account: write it as x.com/HANDLE"
+            )
+        return self
+
+    @property
+    def kind(self) -> Literal["feed", "archive"]:
+        return "feed" if self.feed is not None else "archive"
+
+    @property
+    def url(self) -> str:
+        return self.feed or f"https://x.com/{archive_handle(self.archive or '')}"
+
+
+def archive_handle(target: str) -> str | None:
+    """``x.com/sama``, ``https://twitter.com/@sama/`` → ``sama``; None when it is not an account."""
+    match = re.fullmatch(
+        r"(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com/@?([A-Za-z0-9_]{1,30})/?",
+        target.strip(),
+    )
+    return match[1] if match else None
+
+
+class FetchSettings(Model):
+    timeout: Duration = timedelta(seconds=30)
+    connect_timeout: Duration = timedelta(seconds=10)
+    max_bytes: int = 10_000_000
+    max_redirects: int = 5
+    workers: int = Field(8, ge=1, le=256)
+    per_host: int = Field(2, ge=1, le=64)
+    user_agent: str | None = None
+    every: Duration = timedelta(hours=1)
+    max_backoff: Duration = timedelta(hours=24)
+
+
+class ArchiveSettings(Model):
+    base_url: HttpUrl = "https://web.archive.org"
+    every: Duration = timedelta(hours=6)
+    rate: float = Field(1.0, gt=0, description="requests per second to the archive")
+
+
+# --- what to send, and where ------------------------------------------------------------------
+
+
+class Channel(Model):
+    id: Id
+    email: list[Email] | None = None
+    webhook: HttpUrl | None = None
+    secret_env: EnvName | None = None
+    format: Literal["standard", "slack", "discord"] = "standard"
+    give_up_after: Duration = timedelta(hours=48)
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> Channel:
+        if (self.email is None) == (self.webhook is None):
+            raise ValueError("give exactly one of 'email' (a list of addresses) or 'webhook'")
+        if self.email is not None and not self.email:
+            raise ValueError("'email' needs at least one address")
+        return self
+
+    @property
+    def kind(self) -> Literal["email", "webhook"]:
+        return "email" if self.email is not None else "webhook"
+
+
+class Smtp(Model):
+    host: str
+    port: int = 587
+    starttls: bool = True
+    tls: bool = False
+    username: str | None = None
+    password_env: EnvName | None = None
+    sender: Email
+    timeout: Duration = timedelta(seconds=30)
+
+
+class Digest(Model):
+    id: Id
+    at: TimeOfDay | None = None
+    cron: str | None = None
+    stories: list[Id] | None = None
+    send_to: list[Id] = Field(min_length=1)
+    language: Literal["en", "ar"] = "en"
+    title: str | None = None
+    skip_empty: bool = False
+    grace: Duration = timedelta(hours=6)
+    max_items: int = Field(60, ge=1)
+    list_id: str | None = None
+    unsubscribe: str | None = None
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> Digest:
+        if self.at is not None and self.cron is not None:
+            raise ValueError("give 'at' (HH:MM) or 'cron', not both")
+        if self.at is None and self.cron is None:
+            object.__setattr__(self, "at", "07:00")
+        return self
+
+
+class Metrics(Model):
+    listen: str = "127.0.0.1:9464"
+
+
+# --- the whole file ---------------------------------------------------------------------------
+
+
+def default_data_dir() -> Path:
+    """Where the default SQLite database lives: $WATCHER_DATA_DIR, else the XDG data dir."""
+    if env := os.environ.get("WATCHER_DATA_DIR"):
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path("~/.local/share").expanduser())
+    return Path(xdg) / "watcher"
+
+
+class Config(Model):
+    timezone: str = "UTC"
+    database: str | None = None
+    data_dir: str | None = None
+    languages: list[str] = ["en", "ar"]
+    allow_private_networks: bool = False
+    retention: Duration | None = None
+    templates_dir: str | None = None
+    fetch: FetchSettings = FetchSettings()
+    archive: ArchiveSettings = ArchiveSettings()
+    metrics: Metrics | None = None
+    people: list[Entity] = []
+    organizations: list[Entity] = []
+    topics: list[Entity] = []
+    stories: list[Story] = []
+    sources: list[Source] = []
+    channels: list[Channel] = []
+    smtp: Smtp | None = None
+    digests: list[Digest] = []
+
+    # Not from the file: where it was read from (relative paths resolve against it).
+    path: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tag_entity_kinds(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for section, kind in ENTITY_SECTIONS.items():
+                if isinstance(data.get(section), list):
+                    data[section] = [
+                        {**e, "kind": kind} if isinstance(e, dict) else e for e in data[section]
+                    ]
+        return data
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def entities(self) -> list[Entity]:
+        return [*self.people, *self.organizations, *self.topics]
+
+    def entity(self, entity_id: str) -> Entity:
+        return next(e for e in self.entities if e.id == entity_id)
+
+    def source(self, source_id: str) -> Source:
+        return next(s for s in self.sources if s.id == source_id)
+
+    def story(self, story_id: str) -> Story:
+        return next(s for s in self.stories if s.id == story_id)
+
+    def channel(self, channel_id: str) -> Channel:
+        return next(c for c in self.channels if c.id == channel_id)
+
+    def digest(self, digest_id: str) -> Digest:
+        return next(d for d in self.digests if d.id == digest_id)
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL: $WATCHER_DATABASE_URL, else ``database``, else SQLite in data_dir."""
+        url = os.environ.get("WATCHER_DATABASE_URL") or self.database
+        if not url:
+            return f"sqlite:///{self.resolved_data_dir / 'watcher.db'}"
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            path = os.path.expandvars(url.removeprefix("sqlite:///"))
+            return f"sqlite:///{self._resolve(Path(path).expanduser())}"
+        return url
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        if self.data_dir:
+            return self._resolve(Path(os.path.expandvars(self.data_dir)).expanduser())
+        return default_data_dir()
+
+    @property
+    def resolved_templates_dir(self) -> Path | None:
+        return self._resolve(Path(self.templates_dir).expanduser()) if self.templates_dir else None
+
+    def source_interval(self, source: Source) -> timedelta:
+        if source.every is not None:
+            return source.every
+        return self.fetch.every if source.kind == "feed" else self.archive.every
+
+    def _resolve(self, path: Path) -> Path:
+        if path.is_absolute() or self.path is None:
+            return path
+        return (self.path.parent / path).resolve()
+
+
+ENTITY_SECTIONS = {"people": "person", "organizations": "organization", "topics": "topic"}

@@ -1,0 +1,126 @@
+"""Checks across sections: unique ids, and every reference (entities, stories, channels) resolved.
+
+They run on the raw YAML data, so they report even when the schema check finds problems too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from watcher.config.models import ENTITY_SECTIONS, Loc, dotted
+
+
+def cross_check(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    """Checks across sections, on the raw data so they run even when the schema has problems.
+
+    Entries of the wrong shape are skipped here: the schema check reports them.
+    """
+    yield from _check_timezone(data)
+    for section in ("stories", "sources", "channels", "digests"):
+        yield from _duplicate_ids(
+            ((section, i, "id"), r.get("id")) for i, r in _records(data, section)
+        )
+    yield from _duplicate_ids(
+        ((section, i, "id"), r.get("id"))
+        for section in ENTITY_SECTIONS
+        for i, r in _records(data, section)
+    )
+    entity_ids = {
+        str(r.get("id")) for section in ENTITY_SECTIONS for _, r in _records(data, section)
+    }
+    yield from _check_stories(data, entity_ids)
+    yield from _check_sources(data, entity_ids)
+    yield from _check_digests(data)
+
+
+def _records(data: Any, *path: str | int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The mappings in the list at ``path`` with their indexes, skipping anything malformed."""
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    for index, record in enumerate(data if isinstance(data, list) else []):
+        if isinstance(record, dict):
+            yield index, record
+
+
+def _strings(value: Any) -> list[tuple[int, str]]:
+    return (
+        [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
+        if isinstance(value, list)
+        else []
+    )
+
+
+def _check_timezone(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    timezone = data.get("timezone")
+    if not isinstance(timezone, str):
+        return
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        yield ("timezone",), f"unknown time zone {timezone!r}: use an IANA name like Asia/Riyadh"
+
+
+def _duplicate_ids(entries: Iterable[tuple[Loc, Any]]) -> Iterator[tuple[Loc, str]]:
+    """People, organisations and topics share one id space; other sections have their own."""
+    seen: set[str] = set()
+    for loc, item_id in entries:
+        if not isinstance(item_id, str):
+            continue
+        if item_id in seen:
+            yield loc, f"id '{item_id}' is used twice in {loc[0]}; ids must be unique"
+        seen.add(item_id)
+
+
+def _unknown(kind: str, value: str, known: Iterable[str]) -> str:
+    known = sorted(known)
+    hint = difflib.get_close_matches(value, known, n=1)
+    return f"unknown {kind} '{value}'" + (
+        f"; did you mean '{hint[0]}'?" if hint else f" (known: {', '.join(known) or 'none'})"
+    )
+
+
+def _check_stories(data: dict[str, Any], entity_ids: set[str]) -> Iterator[tuple[Loc, str]]:
+    from watcher.match.query import QuerySyntaxError, parse_query
+
+    for s, story in _records(data, "stories"):
+        queries: list[tuple[Loc, Any]] = [(("stories", s, "match"), story.get("match"))]
+        for f, followup in _records(story, "followups"):
+            for b, author in _strings(followup.get("by")):
+                if author not in entity_ids:
+                    loc = ("stories", s, "followups", f, "by", b)
+                    yield loc, _unknown("person or organisation", author, entity_ids)
+            queries.append((("stories", s, "followups", f, "match"), followup.get("match")))
+        for loc, text in queries:
+            if not isinstance(text, str):
+                continue
+            try:
+                parse_query(text, entity_ids)
+            except QuerySyntaxError as error:
+                yield loc, f"{dotted(loc)}: {error} (column {error.column})"
+
+
+def _check_sources(data: dict[str, Any], entity_ids: set[str]) -> Iterator[tuple[Loc, str]]:
+    for index, source in _records(data, "sources"):
+        owner = source.get("owner")
+        if isinstance(owner, str) and owner not in entity_ids:
+            yield ("sources", index, "owner"), _unknown("person or organisation", owner, entity_ids)
+
+
+def _check_digests(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    channels = {str(c.get("id")): c for _, c in _records(data, "channels")}
+    story_ids = {str(s.get("id")) for _, s in _records(data, "stories")}
+    for index, digest in _records(data, "digests"):
+        for s, story_id in _strings(digest.get("stories")):
+            if story_id not in story_ids:
+                yield ("digests", index, "stories", s), _unknown("story", story_id, story_ids)
+        for c, channel_id in _strings(digest.get("send_to")):
+            if channel_id not in channels:
+                yield ("digests", index, "send_to", c), _unknown("channel", channel_id, channels)
+            elif "email" in channels[channel_id] and not data.get("smtp"):
+                yield (
+                    ("digests", index, "send_to", c),
+                    (f"channel '{channel_id}' sends email but there is no 'smtp' section; add one"),
+                )
