@@ -131,6 +131,14 @@ def clean_text(markup: str | None) -> str:
     return _SPACE.sub(" ", markup).strip()
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut).rstrip() + "…"
+
+
 # --- language ---------------------------------------------------------------------------------
 
 
@@ -196,7 +204,7 @@ def normalise_entry(
         published=published,
         published_estimated=estimated,
         guid=guid,
-        summary=(summary_text or text)[:SUMMARY_MAX],
+        summary=shorten(summary_text or text, SUMMARY_MAX),
         summary_html=(entry.summary or entry.content or "")[:SUMMARY_HTML_MAX],
         author=clean_text(entry.author) or None,
         by=entry.extra.get("by") or owner,

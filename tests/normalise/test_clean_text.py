@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.normalise import clean_text
+from watcher.normalise import clean_text, shorten
 
 
 @pytest.mark.parametrize(
@@ -34,3 +34,16 @@ from watcher.normalise import clean_text
 )
 def test_clean_text(markup, expected):
     assert clean_text(markup) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("short", 10, "short"),
+        ("one two three four", 12, "one two…"),
+        ("x" * 20, 10, "x" * 9 + "…"),
+    ],
+)
+def test_shorten_cuts_at_a_word_boundary(text, limit, expected):
+    result = shorten(text, limit)
+    assert result == expected and len(result) <= limit

@@ -103,3 +103,9 @@ def test_html_content_is_left_raw_for_normalise():
     )
     feed = parse(rss(item).encode())
     assert feed.entries[0].summary == "<p>Jan <b>Leike</b></p><script>x()</script>"
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/html", "text/plain", None])
+def test_the_body_decides_the_format_not_the_content_type(content_type):
+    feed = parse(rss("<item><title>x</title></item>").encode(), content_type)
+    assert [entry.title for entry in feed.entries] == ["x"]

@@ -1,8 +1,9 @@
 """Parse stage: one fetched body → ``ParsedFeed`` (raw entries, HTML still in place).
 
-The dispatcher sniffs the body and hands it to one parser: JSON Feed (``jsonfeed``) or
-RSS/Atom through feedparser (``feed``). It raises ``ParseError`` only when the body is not a
-feed at all; an ill-formed but readable feed yields its entries with ``ParsedFeed.warning``.
+The dispatcher sniffs the body (not the Content-Type, which servers get wrong both ways) and
+hands it to one parser: JSON Feed (``jsonfeed``) or RSS/Atom through feedparser (``feed``).
+It raises ``ParseError`` only when the body is not a feed at all; an ill-formed but readable
+feed yields its entries with ``ParsedFeed.warning``.
 
 Social and archived feeds (Bluesky, Mastodon, Nitter, Wayback) are post-processed on the
 ``ParsedFeed`` this returns: ``_parse_body`` is the format dispatch, ``parse_feed`` the place
@@ -39,7 +40,7 @@ def _parse_body(body: bytes, *, source_id: str, url: str, content_type: str | No
     head = head.lstrip("\ufeff \t\r\n")
     if not head:
         raise ParseError(source_id, url, "not a feed: the body is empty")
-    if head.startswith(("{", "[")) or "json" in (content_type or "").lower():
+    if head.startswith(("{", "[")):
         try:
             return parse_json_feed(body, url=url)
         except NotJsonFeedError as error:
