@@ -24,6 +24,7 @@ from typing import Any
 from watcher.config import Config
 from watcher.errors import WatcherError
 from watcher.match.matcher import Matcher
+from watcher.model import Item
 from watcher.store import Store
 from watcher.store.items import row_to_item
 from watcher.store.matches import (
@@ -35,6 +36,7 @@ from watcher.store.matches import (
     record_matches,
     save_match_fingerprint,
 )
+from watcher.store.tables import ItemRow
 
 log = logging.getLogger(__name__)
 
@@ -99,18 +101,24 @@ def rematch_if_config_changed(store: Store, config: Config) -> int:
     return count
 
 
+def stored_item(row: ItemRow, config: Config) -> Item:
+    """A stored item as the matcher should see it now: its author is re-derived from the
+    current owners, accounts and aliases (kept as stored when its source left the config)."""
+    item = row_to_item(row)
+    if any(source.id == item.source_id for source in config.sources):
+        item.by = None
+    return item
+
+
 def _rematch(store: Store, config: Config, *, stories: Collection[str] | None) -> int:
     matcher = Matcher(config)
-    configured = {source.id for source in config.sources}
     with store.session() as session:
         batches = list(item_id_batches(session))
     count = 0
     for ids in batches:
         with store.session() as session:
             for row in items_by_ids(session, ids):
-                item = row_to_item(row)
-                if item.source_id in configured:
-                    item.by = None  # re-derived from the current owners, accounts and aliases
-                record_matches(session, row, matcher.match(item), stories=stories)
+                matches = matcher.match(stored_item(row, config))
+                record_matches(session, row, matches, stories=stories)
                 count += 1
     return count

@@ -1,0 +1,127 @@
+"""Commands about matching: followups, explain, rematch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from watcher.cli.app import Context, cli, handle_errors, json_option, pass_context, print_json_lines
+from watcher.match.explain import Explanation, HitView, Verdict
+from watcher.store.matches import FollowupStatus, followup_statuses
+
+
+@cli.command()
+@json_option
+@pass_context
+@handle_errors
+def followups(ctx: Context, as_json: bool) -> None:
+    """Each follow-up's status: fulfilled (by which item, when), awaiting or overdue."""
+    with ctx.store.session() as session:
+        statuses = followup_statuses(session, ctx.config, datetime.now(UTC))
+    if as_json:
+        print_json_lines(status.as_json() for status in statuses)
+        return
+    if not statuses:
+        click.echo("no follow-ups in the config")
+    for status in statuses:
+        click.echo(_status_line(status))
+
+
+def _status_line(status: FollowupStatus) -> str:
+    line = f"{status.story}/{status.id}  {status.status.upper():<9}  {status.title}"
+    if status.fulfilled_at is not None:
+        line += f"\n    by {status.by or '?'} on {status.fulfilled_at:%Y-%m-%d %H:%M} UTC: "
+        line += status.item_url or f"item {status.item_id}"
+    elif status.due is not None:
+        line += f"  (due {status.due.isoformat()})"
+    return line
+
+
+@cli.command()
+@click.argument("ref", metavar="URL|ID")
+@json_option
+@pass_context
+@handle_errors
+def explain(ctx: Context, ref: str, as_json: bool) -> None:
+    """Why a stored item matched what it matched, under the current config."""
+    from watcher.match import Matcher
+    from watcher.match.rematch import stored_item
+    from watcher.store.items import find_item
+
+    config = ctx.config
+    with ctx.store.session() as session:
+        row = find_item(session, ref)
+        if row is None:
+            raise click.ClickException(f"no stored item has the id, key or URL {ref!r}")
+        item_id = row.id
+        explanation = Matcher(config).explain(stored_item(row, config))
+        statuses = {
+            (s.story, s.id): s for s in followup_statuses(session, config, datetime.now(UTC))
+        }
+    if as_json:
+        data = explanation.as_json() | {"id": item_id}
+        for verdict in data["followups"]:
+            status = statuses[(verdict["story_id"], verdict["followup_id"])]
+            verdict["status"] = status.as_json() | {"item_id": status.item_id}
+        print_json_lines([data])
+        return
+    click.echo(_render(explanation, item_id, statuses))
+
+
+def _render(
+    explanation: Explanation, item_id: int, statuses: dict[tuple[str, str], FollowupStatus]
+) -> str:
+    lines = [
+        f"item {item_id}: {explanation.title}",
+        f"  url: {explanation.url or '-'}",
+        f"  published: {explanation.published:%Y-%m-%d %H:%M} UTC",
+    ]
+    for entity_id, how in explanation.authors or [("-", "no tracked author")]:
+        lines.append(f"  by: {entity_id} ({how})")
+    lines.append("entity hits:")
+    lines += [_hit_line(hit) for hit in explanation.hits] or ["  (none)"]
+    lines.append("stories:")
+    lines += [_verdict_line(v) for v in explanation.stories] or ["  (none)"]
+    lines.append("follow-ups:")
+    for verdict in explanation.followups:
+        lines.append(_verdict_line(verdict))
+        status = statuses[(verdict.story_id, verdict.followup_id or "")]
+        lines.append(f"      status: {_fulfilment(status, item_id)}")
+    if not explanation.followups:
+        lines.append("  (none)")
+    return "\n".join(lines)
+
+
+def _hit_line(hit: HitView) -> str:
+    mark = {"kept": "✓", "excluded": "✗", "discarded": "✗"}[hit.status]
+    line = f"  {mark} {hit.entity_id:<14} {hit.kind:<7} {hit.field:<8} {hit.alias!r}: {hit.snippet}"
+    return line + (f"\n      {hit.status}: {hit.note}" if hit.note else "")
+
+
+def _verdict_line(verdict: Verdict) -> str:
+    name = verdict.story_id + (f"/{verdict.followup_id}" if verdict.followup_id else "")
+    head = f"  {'✓' if verdict.matched else '✗'} {name} ({verdict.title})"
+    return "\n".join([head, *(f"      {reason}" for reason in verdict.reasons)])
+
+
+def _fulfilment(status: FollowupStatus, item_id: int) -> str:
+    if status.item_id is None:
+        return status.status
+    when = f"{status.fulfilled_at:%Y-%m-%d %H:%M} UTC" if status.fulfilled_at else "?"
+    if status.item_id == item_id:
+        return f"fulfilled by this item ({when})"
+    return f"fulfilled by item {status.item_id} ({when}): {status.item_url or ''}".rstrip(": ")
+
+
+@cli.command("rematch")
+@click.option("--story", "story_id", metavar="ID", help="Only this story's matches.")
+@pass_context
+@handle_errors
+def rematch_command(ctx: Context, story_id: str | None) -> None:
+    """Recompute matches for every stored item from the current config (nothing is fetched)."""
+    from watcher.match.rematch import rematch
+
+    count = rematch(ctx.store, ctx.config, story_id=story_id)
+    scope = f"story {story_id}" if story_id else "all stories"
+    click.echo(f"rematched {count} items ({scope})")
