@@ -361,3 +361,22 @@ def test_binary_garbage_is_shown_escaped_and_short(
     assert reason.startswith("the server's answer is not valid HTTP: '\\x00")
     assert "\x1b" not in reason
     assert len(reason) < 200
+
+
+def test_a_redirect_with_an_endless_body_is_not_read(
+    make_fetcher: MakeFetcher, raw_server: RawServer
+) -> None:
+    sent: list[int] = []
+
+    @raw_server.route("/jump")
+    def jump(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(302)
+        handler.send_header("Location", "/feed")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        sent.append(_stream(handler, 200 * MB))
+
+    raw_server.routes["/feed"] = lambda handler: handler.send_error(404)
+    reason, peak, _ = _fail_measured(make_fetcher(), raw_server.url("/jump"))
+    assert reason == "HTTP 404 Not Found"
+    assert peak < 10 * MB

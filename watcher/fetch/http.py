@@ -29,7 +29,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from http.client import HTTPException, RemoteDisconnected
-from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -158,9 +157,9 @@ class Fetcher:
         )
         request = requests.Request("GET", url, headers=headers, cookies=cookies)
         prepared = self._session.prepare_request(request)
-        response = self._session.send(
-            prepared, stream=True, timeout=timeouts, allow_redirects=False
-        )
+        # Straight to the adapter: Session.send would read a redirect's whole body, uncapped.
+        adapter = self._session.get_adapter(url)
+        response = adapter.send(prepared, stream=True, timeout=timeouts, verify=True, proxies={})
         extract_cookies_to_jar(cookies, prepared, response.raw)
         return response
 
@@ -285,7 +284,6 @@ def _new_session(settings: FetchSettings) -> requests.Session:
     """
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc from the environment
-    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # cookies: per fetch
     adapter = GuardedAdapter(pool_connections=64, pool_maxsize=settings.workers, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
