@@ -173,7 +173,34 @@ def collect_feed(
     return Collected(source, items, result, body_hash, warning=parsed.warning)
 
 
-COLLECTORS: dict[str, Collector] = {"feed": collect_feed}
+def collect_archive(
+    source: Source, state: source_store.Validators | None, fetcher: Fetcher, config: Config
+) -> Collected:
+    """Walk an archived account's captures past its cursor (``watcher.fetch.archive``).
+
+    The captures are recorded in the transaction that stores their posts. When the archive
+    stopped the walk midway, what came before is stored, the cursor stops before the failed
+    capture, and the reason is kept as the source's warning; with nothing done, it is an error.
+    """
+    from watcher.fetch.archive import collect_posts, shared_client
+    from watcher.store.archive import mark_captures
+
+    client = shared_client(fetcher, config.archive)
+    batch = collect_posts(client, source, config, after=state.cursor if state else None)
+    if batch.error is not None and not batch.captures:
+        raise batch.error
+    items = normalise_entries(batch.entries, source, config, feed_url=source.url)
+    return Collected(
+        source,
+        items,
+        unchanged=not batch.captures,
+        cursor=batch.cursor,
+        warning=f"stopped early: {batch.error}" if batch.error else None,
+        on_store=lambda session: mark_captures(session, source.id, batch.captures, now=utcnow()),
+    )
+
+
+COLLECTORS: dict[str, Collector] = {"feed": collect_feed, "archive": collect_archive}
 
 
 def normalise_entries(
