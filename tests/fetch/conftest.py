@@ -49,6 +49,7 @@ class RawServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, host: str = "127.0.0.1") -> None:
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, 0), _Handler)
         self.routes: dict[str, Route] = {}
         self.stopping = threading.Event()
@@ -66,7 +67,9 @@ class RawServer(ThreadingHTTPServer):
         return register
 
     def url(self, path: str = "/", host: str | None = None) -> str:
-        return f"http://{host or self.host}:{self.server_address[1]}{path}"
+        host = host or self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.server_address[1]}{path}"
 
 
 def _serve(server: RawServer) -> Iterator[RawServer]:
@@ -87,6 +90,15 @@ def raw_server() -> Iterator[RawServer]:
 def other_loopback_server() -> Iterator[RawServer]:
     """A server on 127.0.0.2: another private address, for redirect tests."""
     yield from _serve(RawServer("127.0.0.2"))
+
+
+@pytest.fixture
+def ipv6_loopback_server() -> Iterator[RawServer]:
+    try:
+        server = RawServer("::1")
+    except OSError as error:
+        pytest.skip(f"no IPv6 loopback here: {error}")
+    yield from _serve(server)
 
 
 @pytest.fixture

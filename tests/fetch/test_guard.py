@@ -203,3 +203,14 @@ def test_a_pooled_connection_is_checked_again_when_reused(
     start = _redirect(raw_server, "/jump", trusted)
     assert refusal(fetcher, start).startswith("refused: redirects to a private address")
     assert fetcher.get(trusted, source_id="a").body == b"feed"
+
+
+def test_ipv6_loopback_configured_directly_is_allowed_but_not_by_redirect(
+    make_fetcher: MakeFetcher, raw_server: RawServer, ipv6_loopback_server: RawServer
+) -> None:
+    _feed(ipv6_loopback_server)
+    configured = ipv6_loopback_server.url("/feed")
+    assert configured.startswith("http://[::1]:")
+    assert make_fetcher().get(configured, source_id="s").body == b"feed"
+    start = _redirect(raw_server, "/jump", configured)
+    assert refusal(make_fetcher(), start).startswith("refused: redirects to a private address ::1 ")
