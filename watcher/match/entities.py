@@ -2,9 +2,9 @@
 
 Every pattern (an alias as normalised words, joined by spaces) goes into one Aho-Corasick
 automaton, built once per config. A field is normalised once (``Tokens``) and scanned once, so
-the cost grows with the text, not with the number of aliases. Each pattern ends with a space,
-and the search string starts and ends with one, so a hit always ends on a word boundary; where
-it starts is checked after the automaton:
+the cost grows with the text, not with the number of aliases. Each pattern ends with a space
+(but a query word ending in "*"), and the search string starts and ends with one, so a hit
+always ends on a word boundary; where it starts is checked after the automaton:
 
 - at a word boundary: a whole-word hit;
 - inside a word: kept only when the letters before it are an Arabic clitic prefix
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import ahocorasick
@@ -41,6 +41,7 @@ class Target:
     alias: str  # as written in the config
     words: tuple[str, ...]
     after_lam: bool = False  # the "ال" alias with its alef dropped after "ل"
+    prefix: bool = False  # a query word ending in "*": the last word may go on
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +66,8 @@ def entity_targets(entity: Entity) -> Iterable[Target]:
             yield from _variants(kind, entity.id, alias)  # type: ignore[arg-type]
 
 
-def phrase_target(words: tuple[str, ...], text: str) -> Target:
-    return Target("phrase", "", text, words)
+def phrase_target(words: tuple[str, ...], text: str, prefix: bool = False) -> Target:
+    return Target("phrase", "", text, words, prefix=prefix)
 
 
 def _variants(kind: TargetKind, entity_id: str, alias: str) -> Iterable[Target]:
@@ -84,13 +85,12 @@ class Automaton:
     def __init__(self, targets: Iterable[Target]) -> None:
         grouped: dict[str, list[Target]] = defaultdict(list)
         for target in targets:
-            grouped[" ".join(target.words) + " "].append(target)
+            end = "" if target.prefix else " "
+            grouped[" ".join(target.words) + end].append(target)
             first = target.words[0]
             if first.startswith("ال") and len(first) > 3:
-                lam = Target(
-                    target.kind, target.entity_id, target.alias, target.words, after_lam=True
-                )
-                grouped[" ".join((first[1:], *target.words[1:])) + " "].append(lam)
+                lam = replace(target, after_lam=True)
+                grouped[" ".join((first[1:], *target.words[1:])) + end].append(lam)
         self._automaton = ahocorasick.Automaton()
         for key, key_targets in grouped.items():
             self._automaton.add_word(key, (len(key), tuple(dict.fromkeys(key_targets))))
@@ -109,7 +109,8 @@ class Automaton:
             prefix = "" if joined[start - 1] == " " else _clitic_prefix(tokens, start)
             if prefix is None:
                 continue
-            first, last = tokens.index_at(start), tokens.index_at(end - 1)
+            first = tokens.index_at(start)
+            last = tokens.index_at(end if joined[end] != " " else end - 1)
             char_start, char_end = tokens.span(first, last)
             if prefix:
                 char_start += _raw_prefix_length(tokens.raw[first], len(prefix))

@@ -70,7 +70,7 @@ class Matcher:
         self.automaton = Automaton(
             [
                 *(target for entity in config.entities for target in entity_targets(entity)),
-                *(phrase_target(p.words, p.text) for p in phrases.values()),
+                *(phrase_target(p.words, p.text, p.prefix) for p in phrases.values()),
             ]
         )
         self.handles = HandleIndex({e.id: e.accounts for e in config.entities})

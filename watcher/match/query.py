@@ -9,9 +9,11 @@ Syntax (operators are upper case; anything else is a word)::
     near    := atom ("NEAR/" n atom)*       within n words of each other, either order
     atom    := "(" or ")" | '"phrase"' | entity-id | word
 
-A bare token equal to an entity id means "the entity is mentioned or is the author"; any other
-token is a word. Words and phrases go through the same normaliser as aliases and item text, so
-"super-alignment" is the phrase "super alignment", and Arabic words accept clitic prefixes.
+A word or phrase ending in ``*`` matches any word starting so ("resign*": resigned,
+resignation; "استقال*": استقالة). A bare token equal to an entity id means "the entity is
+mentioned or is the author"; any other token is a word. Words and phrases go through the same
+normaliser as aliases and item text, so "super-alignment" is the phrase "super alignment", and
+Arabic words accept clitic prefixes.
 A query must be able to match something by itself: ``NOT x`` alone is refused.
 """
 
@@ -38,9 +40,12 @@ class QuerySyntaxError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Phrase:
+    """Words to find in order; ``prefix``: the last one may go on ("resign*" → "resigned")."""
+
     words: tuple[str, ...]
     text: str
     column: int
+    prefix: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +294,7 @@ class _Parser:
         if not words:
             what = "this phrase" if lexeme.kind == "phrase" else f"'{lexeme.text}'"
             raise QuerySyntaxError(f"{what} has no letters or digits to match", lexeme.column)
-        return Phrase(words, lexeme.text, lexeme.column)
+        return Phrase(words, lexeme.text, lexeme.column, lexeme.text.rstrip().endswith("*"))
 
 
 def _require_near_operand(node: Node, operator: _Lexeme) -> None:

@@ -1,0 +1,110 @@
+"""A config with the people, organisations and stories the matching tests share, and items."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from watcher.config import Config
+from watcher.match import Matcher
+from watcher.model import Item
+
+CONFIG = """
+people:
+  - id: altman
+    name: Sam Altman
+    aliases: [Sam Altman, Altman, سام ألتمان, ألتمان, التمان]
+    weak_aliases: [Sam, سام]
+    exclude: [Jack Altman, جاك ألتمان]
+    accounts: {x: sama, bluesky: sama.bsky.social}
+  - id: leike
+    name: Jan Leike
+    aliases: [Jan Leike, Leike, يان لايكه, لايكه]
+    accounts: {x: janleike, bluesky: janleike.bsky.social, mastodon: "@janleike@mastodon.social"}
+  - id: sutskever
+    name: Ilya Sutskever
+    aliases: [Ilya Sutskever, Sutskever, إيليا سوتسكيفر, سوتسكيفر]
+    weak_aliases: [Ilya, إيليا]
+  - id: murati
+    name: Mira Murati
+    aliases: [Mira Murati, Murati, ميرا موراتي, موراتي]
+    weak_aliases: [Mira, ميرا]
+  - id: doe
+    name: Jane Doe
+organizations:
+  - id: openai
+    name: OpenAI
+    aliases: [OpenAI, Open AI, أوبن إيه آي, أوبن أي آي]
+  - id: jazeera
+    name: Al Jazeera
+    aliases: [Al Jazeera, الجزيرة]
+    exclude: [شبه الجزيرة]
+topics:
+  - id: superalignment
+    name: super-alignment
+stories:
+  - id: board
+    title: The OpenAI board
+    since: 2024-05-01
+    match: 'openai AND (board OR "stepped down" OR مجلس)'
+    followups:
+      - id: altman-answers
+        title: Altman answers about the board
+        by: [altman]
+        match: board OR مجلس
+        due: 2024-06-30
+      - id: leike-explains
+        title: Leike explains
+        by: [leike]
+        since: 2024-05-15
+  - id: safety
+    title: Safety team
+    since: 2024-05-01
+    match: '(leike OR sutskever) AND (superalignment OR safety OR resign*)'
+sources:
+  - id: wire
+    feed: https://wire.example/feed.xml
+  - id: openai-blog
+    feed: https://openai.example/blog.xml
+    owner: openai
+  - id: leike-x
+    archive: x.com/janleike
+    owner: leike
+"""
+
+
+@pytest.fixture
+def config(make_config: Callable[[str], Config]) -> Config:
+    return make_config(CONFIG)
+
+
+@pytest.fixture
+def matcher(config: Config) -> Matcher:
+    return Matcher(config)
+
+
+def make_item(
+    title: str = "",
+    text: str = "",
+    *,
+    author: str | None = None,
+    source: str = "wire",
+    by: str | None = None,
+    url: str | None = "https://news.example/a",
+    published: datetime = datetime(2024, 5, 20, 12, tzinfo=UTC),
+    **extra: Any,
+) -> Item:
+    return Item(
+        key=url or title,
+        url=url,
+        title=title,
+        text=text,
+        source_id=source,
+        published=published,
+        author=author,
+        by=by,
+        **extra,
+    )
