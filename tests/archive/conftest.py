@@ -2,7 +2,8 @@
 
 Reusable by any test package: the ``wayback`` fixture gives an empty ``FakeWayback`` (add
 captures with ``add``), ``story_wayback`` one loaded with the OpenAI departure captures
-(``add_story_captures``). Every CDX query and snapshot request is logged (``cdx_queries``,
+(``add_story_captures``). Elsewhere, re-export the fixtures from a conftest with
+``from tests.archive.conftest import story_config, story_wayback, wayback, wayback_server``. Every CDX query and snapshot request is logged (``cdx_queries``,
 ``snapshots``) and failures can be injected (``fail_next``), so tests assert what was asked.
 
 What the CDX endpoint understands, as the real one does: ``url`` with a trailing ``*`` (prefix

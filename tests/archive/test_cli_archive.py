@@ -138,9 +138,10 @@ def test_the_same_post_via_nitter_and_the_archive_is_one_item(
 def test_a_failing_archive_never_blocks_the_feeds(
     make_config, story_wayback, httpserver: HTTPServer
 ) -> None:
-    httpserver.expect_request("/gdb.rss").respond_with_data(
-        (SOCIAL / "mastodon-gdb.rss").read_bytes(), content_type="application/rss+xml"
-    )
+    for path, fixture in (("/gdb.rss", "mastodon-gdb.rss"), ("/jan.rss", "bluesky-janleike.rss")):
+        httpserver.expect_request(path).respond_with_data(
+            (SOCIAL / fixture).read_bytes(), content_type="application/rss+xml"
+        )
     story_wayback.fail_next(50, status=503, retry_after="86400")
     config = make_config(
         f"""\
@@ -148,14 +149,22 @@ def test_a_failing_archive_never_blocks_the_feeds(
         archive: {{base_url: "{story_wayback.base_url}"}}
         people:
           - {{id: brockman, name: Greg Brockman, accounts: {{mastodon: "@gdb@mastodon.social"}}}}
+          - {{id: leike, name: Jan Leike, accounts: {{bluesky: janleike.bsky.social}}}}
         sources:
           - {{id: x-gdb, archive: x.com/gdb}}
           - {{id: mastodon-gdb, feed: "{httpserver.url_for("/gdb.rss")}"}}
+          - {{id: bluesky-jan, feed: "{httpserver.url_for("/jan.rss")}"}}
         """
     )
     output = run(config, "poll", "--once")
     assert "1 failed" in output
-    assert len(rows(config)) == 2  # the Mastodon posts
+    by_key = {key: row.by for key, row in rows(config).items()}
+    assert by_key == {
+        "https://mastodon.social/@gdb/112462170112413275": "brockman",
+        "https://mastodon.social/@gdb/112455001234567890": "brockman",
+        "at://did:plc:4lcdgusd5a7i2pe6rujrsmcc/app.bsky.feed.post/3lvnhqv2s7k2u": "leike",
+        "at://did:plc:4lcdgusd5a7i2pe6rujrsmcc/app.bsky.feed.post/3lvmz5dyrkc2p": "leike",
+    }
 
 
 def test_backfill_walks_back_and_resumes_without_repeating_work(

@@ -41,7 +41,7 @@ from watcher.parse.social import account_index
 CDX_FIELDS = ("timestamp", "original", "statuscode", "mimetype", "digest")
 URL_FORMS = ("x.com", "twitter.com", "mobile.twitter.com")
 PAGE_SIZE = 1000
-SNAPSHOTS_PER_POLL = 300  # the rest waits for the next poll (or `watcher backfill`)
+SNAPSHOTS_PER_POLL = 300  # snapshots fetched per poll; the rest waits for the next poll
 FIRST_POLL_WINDOW = timedelta(days=30)  # without a story to date it from
 RETRIES = 3
 MAX_WAIT = 60.0  # seconds a worker may sleep for one request; longer waits fail the source
@@ -190,20 +190,27 @@ class ArchiveClient:
 
     def get(self, url: str, *, source_id: str) -> FetchResult:
         """One polite GET: a token from the bucket, retries on 429/5xx within ``MAX_WAIT``."""
-        for attempt in range(RETRIES + 1):
-            self._check_cooldown(source_id, url)
-            self._limiter.acquire()
+        for attempt in range(RETRIES):
             try:
-                return self._fetcher.get(url, source_id=source_id)
+                return self._get_once(url, source_id)
             except FetchError as error:
-                if not is_transient(error) or attempt == RETRIES:
+                if not is_transient(error):
                     raise
-                wait = error.retry_after if error.retry_after is not None else 2.0**attempt
-                if wait > MAX_WAIT:
-                    self._cool_down(wait)
-                    raise
-                self._sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+                self._pause(error, attempt)
+        return self._get_once(url, source_id)
+
+    def _get_once(self, url: str, source_id: str) -> FetchResult:
+        self._check_cooldown(source_id, url)
+        self._limiter.acquire()
+        return self._fetcher.get(url, source_id=source_id)
+
+    def _pause(self, error: FetchError, attempt: int) -> None:
+        """Sleep as the server asked (else 1, 2, 4 s); a longer wish fails the source instead."""
+        wait = error.retry_after if error.retry_after is not None else 2.0**attempt
+        if wait > MAX_WAIT:
+            self._cool_down(wait)
+            raise error
+        self._sleep(wait)
 
     def _cool_down(self, seconds: float) -> None:
         """The archive asked for a long pause: every source fails fast until it is over."""
@@ -322,7 +329,9 @@ class PostCollector:
             if is_transient(error):
                 raise
             return CaptureOutcome(capture, "failed")
-        post = extract_post(result.body or b"", url=capture.original, content_type=None)
+        post = extract_post(
+            result.body or b"", url=capture.original, content_type=result.content_type
+        )
         if post is None:
             return CaptureOutcome(capture, "empty")
         entry = post_entry(
@@ -378,8 +387,9 @@ def collect_posts(
         return batch
     batch.listed = len(captures)
     collector = PostCollector(client, source, config, log or CaptureLog())
+    fetched = 0
     for index, capture in enumerate(captures):
-        if index >= limit:
+        if fetched >= limit:
             batch.cursor = previous_timestamp(capture.timestamp)
             break
         try:
@@ -388,6 +398,7 @@ def collect_posts(
             batch.error = error
             batch.cursor = previous_timestamp(capture.timestamp) if index else after
             break
+        fetched += outcome.outcome != "skipped"
         batch.captures.append(outcome)
         batch.cursor = max(batch.cursor or "", capture.timestamp)
         if progress is not None:
