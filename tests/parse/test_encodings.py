@@ -81,3 +81,17 @@ def test_invalid_utf8_bytes_do_not_lose_the_feed():
 
 def test_decode_xml_reports_nothing_for_plain_utf8():
     assert decode_xml(b"<rss/>") == ("<rss/>", [])
+
+
+def test_arabic_utf8_with_a_few_broken_bytes_stays_utf8():
+    body = rss(ITEM * 3).encode("utf-8")
+    broken = body[:400] + b"\xff" + body[400:]
+    feed = parse(broken)
+    assert feed.entries[-1].title == ARABIC_TITLE
+    assert "invalid UTF-8 bytes were replaced" in (feed.warning or "")
+
+
+def test_windows_1256_arabic_declared_as_utf8_is_detected():
+    feed = parse(rss(ITEM).encode("windows-1256"))
+    assert feed.entries[0].title == ARABIC_TITLE
+    assert "declared utf-8 but decoded as cp1256" in (feed.warning or "")

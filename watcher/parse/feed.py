@@ -28,6 +28,7 @@ import calendar
 import codecs
 import re
 import time
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -100,23 +101,30 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None) ->
 
 
 def decode_xml(body: bytes, content_type: str | None = None) -> tuple[str, list[str]]:
-    """The body as text, and what was wrong with the declared encoding (if anything)."""
+    """The body as text, and what was wrong with its encoding (if anything)."""
     if codec := unicode_codec(body):
         return body.decode(codec, "replace"), []
-    try:
+    with suppress(UnicodeDecodeError):
         return body.decode("utf-8"), []
-    except UnicodeDecodeError:
-        pass
     declared = _declared_encoding(body, content_type)
-    guessed = _guess_encoding(body)
-    if declared and not (declared in _WESTERN and guessed and guessed not in _WESTERN):
-        try:
+    if declared and declared not in _WESTERN and declared != "utf-8":
+        with suppress(UnicodeDecodeError):
             return body.decode(declared), []
-        except UnicodeDecodeError:
-            pass
-    codec = guessed or "cp1252"
-    note = f"declared {declared} but decoded as {codec}" if declared else ""
-    return body.decode(codec, "replace"), [note] if note else []
+    guessed = _guess_encoding(body)
+    if declared in _WESTERN and (guessed is None or guessed in _WESTERN):
+        return body.decode(declared, "replace"), []
+    codec = guessed or ("utf-8" if _mostly_utf8(body) else "cp1252")
+    if codec == "utf-8":
+        return body.decode(codec, "replace"), ["invalid UTF-8 bytes were replaced"]
+    notes = [f"declared {declared} but decoded as {codec}"] if declared else []
+    return body.decode(codec, "replace"), notes
+
+
+def _mostly_utf8(body: bytes) -> bool:
+    """UTF-8 with a few broken bytes (a truncated or spliced body), not another code page."""
+    text = body.decode("utf-8", "replace")
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    return text.count("\ufffd") * 4 < non_ascii
 
 
 def unicode_codec(body: bytes) -> str | None:
