@@ -193,3 +193,9 @@ def make_world(
 @pytest.fixture
 def world(make_world: Callable[..., World]) -> World:
     return make_world()
+
+
+@pytest.fixture
+def seed_store() -> Callable[[Store, Config], None]:
+    """Seed another store (PostgreSQL) with the same period."""
+    return seed

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit
 
 from watcher.config import Channel, Config, Digest
 
@@ -76,6 +77,12 @@ def mask(text: str, secrets: list[str | None]) -> str:
     for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
+
+
+def url_secrets(url: str) -> list[str]:
+    """The parts of a webhook URL that may carry its token: the whole, path and query."""
+    parts = urlsplit(url)
+    return [url, parts.path + (f"?{parts.query}" if parts.query else ""), parts.path, parts.query]
 
 
 def redact_url(url: str) -> str:

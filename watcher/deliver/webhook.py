@@ -41,7 +41,7 @@ from tenacity.wait import wait_random_exponential
 
 from watcher import __version__
 from watcher.config import Channel
-from watcher.deliver import Outgoing, SendResult, mask, redact_url
+from watcher.deliver import Outgoing, SendResult, mask, redact_url, url_secrets
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class WebhookBackend:
         except requests.Timeout:
             raise _RetryError(f"{redact_url(self.url)} timed out") from None
         except requests.ConnectionError as error:
-            reason = mask(str(error), [self.url, secret])
+            reason = mask(str(error), [*url_secrets(self.url), secret])
             raise _RetryError(f"cannot reach {redact_url(self.url)}: {reason}") from None
         status = response.status_code
         if 200 <= status < 300:

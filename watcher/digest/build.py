@@ -23,6 +23,7 @@ from watcher.config import Config, Digest, Story
 from watcher.digest.fold import near_duplicate_groups
 from watcher.digest.sanitise import canonical_link, html_to_text, snippet
 from watcher.store import digests as queries
+from watcher.store.matches import FollowupStatus, followup_statuses
 from watcher.store.tables import ItemRow
 
 FAILING_THRESHOLD = timedelta(days=1)
@@ -144,9 +145,11 @@ def build_digest(
         else:
             source = _source_label(lead, names, config)
             section.more.append(Outlet(source, canonical_link(lead.url), html_to_text(lead.title)))
-    fulfilled = queries.fulfilments(session)
+    statuses = followup_statuses(session, config, end)
+    recorded = queries.fulfilments_recorded(session)
     for story in stories:
-        sections[story.id].followups = _followup_board(story, fulfilled, config, start, end)
+        mine = [status for status in statuses if status.story == story.id]
+        sections[story.id].followups = _followup_board(story, mine, recorded, config, start, end)
     ordered = [s for s in sections.values() if s.entries or s.more or s.followups]
     if other.entries or other.more or other.hidden:
         ordered.append(other)
@@ -286,41 +289,44 @@ def _followup_title(config: Config, story_id: str, followup_id: str) -> str | No
 
 def _followup_board(
     story: Story,
-    fulfilled: dict[tuple[str, str], tuple[Any, ItemRow]],
+    statuses: list[FollowupStatus],
+    recorded: dict[tuple[str, str], datetime],
     config: Config,
     start: datetime,
     end: datetime,
 ) -> list[FollowupLine]:
-    """Fulfilled in this period, then overdue, then awaited (longest waiting first)."""
+    """Fulfilled in this period (found in it), then overdue, then awaited, longest wait first.
+
+    A follow-up fulfilled in an earlier period is done and leaves the board.
+    """
     today = end.astimezone(config.tz).date()
+    followups = {followup.id: followup for followup in story.followups}
     lines: list[FollowupLine] = []
-    for followup in story.followups:
+    for status in statuses:
+        followup = followups[status.id]
         names = [_entity_name(config, entity_id) for entity_id in followup.by]
-        record = fulfilled.get((story.id, followup.id))
-        if record is not None:
-            fulfilment, item = record
-            if start <= fulfilment.recorded_at < end:
-                by = [_entity_name(config, item.by)] if item.by else names
+        if status.status == "fulfilled":
+            found_at = recorded.get((story.id, status.id))
+            if found_at is not None and start <= found_at < end and status.fulfilled_at:
                 lines.append(
                     FollowupLine(
-                        followup.id,
-                        followup.title,
+                        status.id,
+                        status.title,
                         "fulfilled",
-                        by,
-                        url=canonical_link(item.url),
-                        fulfilled_at=fulfilment.fulfilled_at.isoformat(),
+                        [_entity_name(config, status.by)] if status.by else names,
+                        url=canonical_link(status.item_url),
+                        fulfilled_at=status.fulfilled_at.isoformat(),
                     )
                 )
             continue
         since: date = followup.since or story.since
-        overdue = followup.due is not None and followup.due < today
         lines.append(
             FollowupLine(
-                followup.id,
-                followup.title,
-                "overdue" if overdue else "awaiting",
+                status.id,
+                status.title,
+                status.status,
                 names,
-                due=followup.due.isoformat() if followup.due else None,
+                due=status.due.isoformat() if status.due else None,
                 waiting_days=max(0, (today - since).days),
             )
         )

@@ -117,12 +117,10 @@ def _item_sources(session: Session, ids: list[int]) -> dict[int, list[str]]:
     return dict(grouped)
 
 
-def fulfilments(session: Session) -> dict[tuple[str, str], tuple[FulfilmentRow, ItemRow]]:
-    """Every recorded fulfilment with its item, keyed by (story id, follow-up id)."""
-    rows = session.execute(
-        select(FulfilmentRow, ItemRow).join(ItemRow, ItemRow.id == FulfilmentRow.item_id)
-    )
-    return {(f.story_id, f.followup_id): (f, item) for f, item in rows}
+def fulfilments_recorded(session: Session) -> dict[tuple[str, str], datetime]:
+    """When each fulfilment was recorded (found), keyed by (story id, follow-up id)."""
+    query = select(FulfilmentRow.story_id, FulfilmentRow.followup_id, FulfilmentRow.recorded_at)
+    return {(row.story_id, row.followup_id): row.recorded_at for row in session.execute(query)}
 
 
 def failing_sources(session: Session, failing_before: datetime) -> list[SourceRow]:
@@ -186,8 +184,7 @@ def insert_run(session: Session, run: DigestRunRow, channel_ids: list[str], stat
                     )
                 )
             session.flush()
-    except IntegrityError:
-        session.expunge(run)
+    except IntegrityError:  # the savepoint's rollback already dropped ``run`` from the session
         return False
     return True
 
