@@ -1,0 +1,215 @@
+"""The daemon's jobs, driven directly with an explicit ``now``: no sleeping for the scheduler."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from watcher.config import load_config
+from watcher.schedule.daemon import Daemon, DaemonOptions
+from watcher.schedule.slots import latest_slot
+from watcher.store import open_store
+from watcher.store.claims import claim_due_sources, claimed_by
+from watcher.store.tables import ItemRow, SourceRow
+
+from .conftest import Farm, daemon_config
+
+MakeDaemon = Callable[..., Daemon]
+
+
+@pytest.fixture
+def make_daemon(tmp_path: Path, farm: Farm) -> Iterator[MakeDaemon]:
+    daemons: list[Daemon] = []
+
+    def make(feeds: int = 3, *, extra: str = "", **options) -> Daemon:
+        path = tmp_path / "watch.yaml"
+        path.write_text(daemon_config(farm, feeds, extra=extra), encoding="utf-8")
+        config = load_config(path)
+        store = open_store(f"sqlite:///{tmp_path / 'watcher.db'}")
+        daemon = Daemon(config, store, DaemonOptions(worker_id="w1", **options))
+        daemon.reconcile()
+        daemons.append(daemon)
+        return daemon
+
+    yield make
+    for daemon in daemons:
+        daemon.stop()
+        daemon.store.close()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def rows(daemon: Daemon) -> dict[str, SourceRow]:
+    with daemon.store.session() as session:
+        return {row.id: row for row in session.scalars(select(SourceRow))}
+
+
+def test_each_due_source_is_polled_once_then_not_before_its_interval(
+    make_daemon: MakeDaemon, farm: Farm
+) -> None:
+    daemon = make_daemon(3)
+
+    summary = daemon.poll_tick(now())
+    assert summary.polled == 3
+    assert farm.polls() == {"f000": 1, "f001": 1, "f002": 1}
+    assert daemon.poll_tick(now()).polled == 0
+    assert daemon.poll_tick(now() + timedelta(minutes=50)).polled == 0
+
+    assert daemon.poll_tick(now() + timedelta(minutes=70)).polled == 3
+    assert set(farm.polls().values()) == {2}
+    assert all(row.claimed_by is None and row.last_success_at for row in rows(daemon).values())
+    with daemon.store.session() as session:
+        assert session.scalar(select(ItemRow.key).limit(1))
+
+
+def test_one_tick_works_through_the_whole_backlog_in_batches(
+    make_daemon: MakeDaemon, farm: Farm
+) -> None:
+    daemon = make_daemon(7, batch=2)
+    assert daemon.poll_tick(now()).polled == 7
+    assert sorted(farm.polls().values()) == [1] * 7
+
+
+def test_sources_this_config_does_not_know_are_left_to_the_worker_that_does(
+    make_daemon: MakeDaemon, farm: Farm, caplog: pytest.LogCaptureFixture
+) -> None:
+    daemon = make_daemon(1)
+    with daemon.store.session() as session:
+        session.add(
+            SourceRow(id="newer", kind="feed", url=farm.feed_url("newer"), next_poll_at=now())
+        )
+
+    assert daemon.poll_tick(now()).polled == 1
+    assert "newer" not in farm.polls()
+    assert "not in this worker's config" in caplog.text
+    assert rows(daemon)["newer"].claimed_by == "w1"
+    assert daemon.poll_tick(now()).polled == 0
+
+
+def test_a_stop_request_ends_polling_and_stop_gives_back_every_claim(
+    make_daemon: MakeDaemon, farm: Farm
+) -> None:
+    daemon = make_daemon(3)
+    with daemon.store.session() as session:
+        claim_due_sources(session, worker_id="w1", now=now(), limit=2, lease=timedelta(minutes=15))
+
+    daemon.request_stop("test")
+    assert daemon.poll_tick(now()).polled == 0
+    daemon.stop()
+    with daemon.store.session() as session:
+        assert claimed_by(session, "w1") == []
+    assert farm.polls() == {}
+
+
+def test_reload_reconciles_sources_and_keeps_history(
+    make_daemon: MakeDaemon, farm: Farm, tmp_path: Path
+) -> None:
+    daemon = make_daemon(3)
+    daemon.poll_tick(now())
+    text = (
+        daemon_config(farm, 3)
+        .replace("f002", "g002")
+        .replace(farm.feed_url("f001"), farm.feed_url("f001-moved"))
+    )
+    (tmp_path / "watch.yaml").write_text(text, encoding="utf-8")
+
+    assert daemon.reload() is True
+    state = rows(daemon)
+    assert state["f002"].removed_at is not None
+    assert state["f002"].last_success_at is not None
+    assert state["g002"].removed_at is None
+    assert state["f001"].url == farm.feed_url("f001-moved")
+    assert daemon.poll_tick(now()).polled == 2  # the new source and the moved one
+    with daemon.store.session() as session:
+        assert session.scalar(select(ItemRow.id).where(ItemRow.source_id == "f002"))
+
+
+def test_an_invalid_config_is_refused_on_reload_with_file_and_line(
+    make_daemon: MakeDaemon, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    daemon = make_daemon(2)
+    path = tmp_path / "watch.yaml"
+    path.write_text(path.read_text() + "fetch_every: 5m\n", encoding="utf-8")
+
+    with caplog.at_level(logging.ERROR, logger="watcher"):
+        assert daemon.reload() is False
+    assert re.search(rf"{re.escape(str(path))}:\d+: unknown key 'fetch_every'", caplog.text)
+    assert len(daemon.config.sources) == 2
+
+
+def test_a_digest_missed_while_down_is_sent_once_within_grace(
+    make_daemon: MakeDaemon, farm: Farm
+) -> None:
+    daemon = make_daemon(1)
+    slot = latest_slot(daemon.config.digest("daily"), daemon.config.tz, now())
+
+    assert daemon.catch_up_digests(slot + timedelta(hours=1)) == ["daily"]
+    assert daemon.catch_up_digests(slot + timedelta(hours=2)) == ["daily"]
+    assert daemon.digest_tick("daily", slot + timedelta(hours=3)).built is False
+    assert len(farm.deliveries) == 1
+
+
+def test_a_digest_missed_beyond_grace_waits_for_its_next_slot(
+    make_daemon: MakeDaemon, farm: Farm
+) -> None:
+    daemon = make_daemon(1)
+    slot = latest_slot(daemon.config.digest("daily"), daemon.config.tz, now())
+
+    assert daemon.catch_up_digests(slot + timedelta(hours=6, minutes=1)) == []
+    assert farm.deliveries == []
+
+
+def test_retention_prunes_through_the_housekeeping_job(make_daemon: MakeDaemon) -> None:
+    daemon = make_daemon(2, extra="retention: 30d\n")
+    daemon.poll_tick(now())
+    assert daemon.housekeeping_tick(now()) == 0  # the feeds' items were published in 2024...
+    assert daemon.housekeeping_tick(now() + timedelta(days=31)) == 2  # ...and seen today
+
+
+def get_json(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_start_serves_health_and_metrics_and_stop_is_clean(make_daemon: MakeDaemon) -> None:
+    daemon = make_daemon(3, extra='metrics: {listen: "127.0.0.1:0"}\n', tick=timedelta(hours=1))
+    status, body = 503, {}
+    assert daemon.health().ok is False  # the scheduler is not running yet
+
+    daemon.start()
+    url = daemon._health_server.url
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status, body = get_json(f"{url}/healthz")
+        if status == 200 and body["last_success_at"]:
+            break
+        time.sleep(0.05)
+    assert (status, body["scheduler"], body["database"], body["polling"]) == (
+        200,
+        "running",
+        "ok",
+        "recent",
+    )
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    assert 'watcher_polls_total{kind="feed",outcome="ok"}' in text
+    assert "watcher_scheduler_running 1.0" in text
+
+    daemon.stop()
+    assert daemon.health().scheduler_running is False
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{url}/healthz", timeout=2)

@@ -1,0 +1,71 @@
+"""``watcher run``: the daemon."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import timedelta
+
+import click
+
+from watcher.cli.app import Context, cli, pass_context
+from watcher.config import parse_duration
+
+
+def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param=param) from None
+
+
+@cli.command()
+@click.option(
+    "--worker-id",
+    envvar="WATCHER_WORKER_ID",
+    default=lambda: f"{socket.gethostname()}:{os.getpid()}",
+    show_default="HOSTNAME:PID",
+    help="This worker's name in the database's claims (env WATCHER_WORKER_ID).",
+)
+@click.option(
+    "--metrics-listen",
+    envvar="WATCHER_METRICS_LISTEN",
+    metavar="HOST:PORT",
+    help="Serve /healthz and /metrics here, overriding metrics.listen "
+    "(env WATCHER_METRICS_LISTEN).",
+)
+@click.option(
+    "--tick",
+    default="15s",
+    show_default=True,
+    callback=_duration,
+    help="How often to look for due sources.",
+)
+@click.option(
+    "--lease",
+    default="15m",
+    show_default=True,
+    callback=_duration,
+    help="How long a claim on a source lasts: a crashed worker's sources wait this long.",
+)
+@pass_context
+def run(
+    ctx: Context, worker_id: str, metrics_listen: str | None, tick: timedelta, lease: timedelta
+) -> None:
+    """Run the daemon: poll on schedule, send digests, serve health; SIGHUP reloads the config."""
+    from watcher.logs import register_config_secrets
+    from watcher.schedule.daemon import Daemon, DaemonOptions
+
+    if ctx.verbose == 0:
+        logging.getLogger("watcher").setLevel(logging.INFO)
+    config = ctx.config
+    register_config_secrets(config)
+    options = DaemonOptions(
+        worker_id=worker_id, tick=tick, lease=lease, metrics_listen=metrics_listen
+    )
+    daemon = Daemon(config, ctx.store, options, config_file=config.path)
+    try:
+        daemon.run()
+    finally:
+        ctx.store.close()
