@@ -95,7 +95,6 @@ class ArchiveBatch:
     entries: list[Entry] = field(default_factory=list)
     captures: list[CaptureOutcome] = field(default_factory=list)
     cursor: str | None = None
-    listed: int = 0
     error: FetchError | None = None
 
 
@@ -371,7 +370,6 @@ def collect_posts(
     until: str | None = None,
     log: CaptureLog | None = None,
     limit: int = SNAPSHOTS_PER_POLL,
-    progress: Callable[[CaptureOutcome], None] | None = None,
 ) -> ArchiveBatch:
     """List the captures newer than the cursor ``after`` and extract their posts.
 
@@ -385,7 +383,6 @@ def collect_posts(
     except FetchError as error:
         batch.error = error
         return batch
-    batch.listed = len(captures)
     collector = PostCollector(client, source, config, log or CaptureLog())
     fetched = 0
     for index, capture in enumerate(captures):
@@ -401,8 +398,6 @@ def collect_posts(
         fetched += outcome.outcome != "skipped"
         batch.captures.append(outcome)
         batch.cursor = max(batch.cursor or "", capture.timestamp)
-        if progress is not None:
-            progress(outcome)
     batch.entries = list(collector.entries.values())
     return batch
 

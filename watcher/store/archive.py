@@ -64,16 +64,6 @@ def capture_log(session: Session, source_id: str, *, since: str | None = None) -
     )
 
 
-def capture_counts(session: Session, source_id: str) -> dict[str, int]:
-    """How many captures of a source ended each way (``{"item": 12, "empty": 3}``)."""
-    counts: dict[str, int] = {}
-    for outcome in session.scalars(
-        select(ArchiveCaptureRow.outcome).where(ArchiveCaptureRow.source_id == source_id)
-    ):
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
-
-
 def source_cursor(session: Session, source_id: str) -> str | None:
     row = session.get(SourceRow, source_id)
     return row.cursor if row else None
