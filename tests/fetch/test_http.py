@@ -6,6 +6,7 @@ import gzip
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -14,6 +15,8 @@ from werkzeug import Request, Response
 from watcher import __version__
 from watcher.errors import FetchError
 from watcher.fetch import USER_AGENT, Fetcher, parse_retry_after
+
+from .conftest import RawServer
 
 FEED = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
 MakeFetcher = Callable[..., Fetcher]
@@ -283,3 +286,34 @@ def test_dns_failure(make_fetcher: MakeFetcher, monkeypatch: pytest.MonkeyPatch)
 
 def test_invalid_url(make_fetcher: MakeFetcher):
     assert fail(make_fetcher(), "http://").reason.startswith("invalid URL")
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://[::1/feed", "invalid URL: Invalid IPv6 URL"),
+        ("http://example.com:99999/", "invalid URL: Port out of range 0-65535"),
+        (
+            "http://" + "a" * 100 + ".example/",
+            "DNS lookup failed for host " + "a" * 100 + ".example",
+        ),
+    ],
+)
+def test_malformed_urls(make_fetcher: MakeFetcher, url: str, reason: str):
+    assert fail(make_fetcher(), url).reason == reason
+
+
+@pytest.mark.parametrize("location", ["http://[::1/feed", "http://example.com:99999/"])
+def test_redirect_to_a_malformed_url(
+    raw_server: RawServer, make_fetcher: MakeFetcher, location: str
+) -> None:
+    @raw_server.route("/a")
+    def jump(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(302)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    assert fail(make_fetcher(), raw_server.url("/a")).reason == (
+        f"redirects to an invalid URL: {location}"
+    )

@@ -208,7 +208,7 @@ class _Guarded:
             infos = socket.getaddrinfo(
                 self._dns_host, self.port, allowed_gai_family(), socket.SOCK_STREAM
             )
-        except socket.gaierror as error:
+        except (socket.gaierror, UnicodeError) as error:  # UnicodeError: not a valid host name
             raise NameResolutionError(self.host, self, error) from error  # type: ignore[arg-type]
         return list(dict.fromkeys(str(info[4][0]) for info in infos))
 

@@ -96,13 +96,11 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        call = Call(
-            seconds=self._settings.timeout.total_seconds(),
-            allow_private=self._allow_private,
-            trusted=_origin_of(url),
-        )
+        seconds = self._settings.timeout.total_seconds()
+        call = Call(seconds=seconds, allow_private=self._allow_private)
         started = time.monotonic()
         try:
+            call.trusted = _origin_of(url)  # the host the user configured (see guard)
             with call:
                 response, body = self._follow(url, headers, call)
         except _Failed as failure:
@@ -136,7 +134,7 @@ class Fetcher:
         visited = [url]
         cookies = RequestsCookieJar()
         while True:
-            with self._hosts.slot(_host_of(url)):
+            with self._hosts.slot(_origin_of(url)[0]):
                 call.start()
                 response = self._send(url, headers, cookies, call)
                 with response:
@@ -182,10 +180,15 @@ class Fetcher:
         location = self._session.get_redirect_target(response)
         if not location:
             raise _Failed(f"HTTP {response.status_code} redirect without a Location header")
-        target = urljoin(response.url, location).split("#", 1)[0]
-        scheme = urlsplit(target).scheme
+        try:
+            target = urljoin(response.url, location).split("#", 1)[0]
+            scheme = urlsplit(target).scheme
+            if scheme in _DEFAULT_PORTS:
+                _origin_of(target)
+        except (ValueError, _Failed):
+            raise _Failed(f"redirects to an invalid URL: {_clip(location)}") from None
         if scheme not in _DEFAULT_PORTS:
-            raise _Failed(f"refused: redirects to a {scheme or 'relative'} URL ({target})")
+            raise _Failed(f"refused: redirects to a {scheme} URL ({_clip(target)})")
         if target in visited:
             raise _Failed(f"redirect loop ({target} again after {len(visited) - 1} redirects)")
         if len(visited) > self._settings.max_redirects:
@@ -333,19 +336,16 @@ def _size(count: int) -> str:
     return f"{count} bytes"
 
 
-def _origin_of(url: str) -> tuple[str, int] | None:
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return None
+def _origin_of(url: str) -> tuple[str, int]:
+    """The (host, port) a URL points at, compared the way ``guard`` compares them."""
     try:
+        parts = urlsplit(url)
         port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 80)
-    except ValueError:
-        return None
+    except ValueError as error:
+        raise _Failed(f"invalid URL: {error}") from None
+    if not parts.hostname:
+        raise _Failed("invalid URL: no host name")
     return origin(parts.hostname, port)
-
-
-def _host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").rstrip(".")
 
 
 def _host_in(error: requests.RequestException) -> str:
