@@ -60,8 +60,9 @@ class FakeCapture:
 
 
 def canonical(url: str) -> str:
-    """Scheme and ``www.`` dropped, lower-cased: how the CDX server compares URLs."""
+    """Scheme, default port and ``www.`` dropped, lower-cased: how the CDX server compares URLs."""
     url = re.sub(r"^[a-z]+://", "", url.strip().lower())
+    url = re.sub(r"^([^/]+?):(?:80|443)(?=/|$)", r"\1", url)  # default ports, as SURT drops them
     return url.removeprefix("www.")
 
 

@@ -24,6 +24,7 @@ def read(name: str) -> bytes:
         ("https://mobile.twitter.com/Sama/status/1791543264090472660/photo/1", "Sama", None),
         ("https://www.x.com/gdb/statuses/1791869138132218351", "gdb", "1791869138132218351"),
         ("twitter.com/#!/sama/status/12345", "sama", "12345"),
+        ("http://twitter.com:80/sama/status/12345", "sama", "12345"),
     ],
 )
 def test_status_urls_of_every_form_reduce_to_one_identity(

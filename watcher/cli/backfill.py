@@ -6,14 +6,17 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.progress import Progress as RichProgress
 
-from watcher.backfill import BackfillResult, Progress, backfill
 from watcher.cli.app import Context, cli, pass_context
+
+if TYPE_CHECKING:  # the pipeline and rich load only when the command runs
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
+
+    from watcher.backfill import BackfillResult, Progress
 
 
 @cli.command("backfill")
@@ -32,6 +35,7 @@ def backfill_command(ctx: Context, since: datetime, source_ids: tuple[str, ...])
 
     Resumable: interrupted (Ctrl-C) and run again, it repeats no finished work.
     """
+    from watcher.backfill import backfill
     from watcher.fetch.http import Fetcher
 
     config = ctx.config
@@ -90,6 +94,10 @@ class _Bars:
 @contextlib.contextmanager
 def _progress() -> Iterator[Progress]:
     """Bars on a terminal (stderr); nothing when piped: the summary lines tell the outcome."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as RichProgress
+
     with RichProgress(
         TextColumn("{task.description}"),
         BarColumn(),

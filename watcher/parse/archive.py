@@ -35,7 +35,8 @@ FIRST_SNOWFLAKE = 29_700_859_247  # the first id after the switch to snowflakes 
 ELLIPSIS = "…"
 
 _STATUS_URL = re.compile(
-    r"^(?:https?://)?(?:[a-z0-9-]+\.)*(?:x|twitter)\.com/(?:#!/)?@?(?P<handle>[A-Za-z0-9_]{1,30})"
+    r"^(?:https?://)?(?:[a-z0-9-]+\.)*(?:x|twitter)\.com(?::\d+)?/(?:#!/)?@?"
+    r"(?P<handle>[A-Za-z0-9_]{1,30})"
     r"/status(?:es)?/(?P<id>\d{1,20})(?!\d)",
     re.IGNORECASE,
 )
