@@ -7,10 +7,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
 from watcher.config import Config
 from watcher.match import Matcher
 from watcher.model import Item
+from watcher.normalise import content_hash
+from watcher.store.items import row_to_item, upsert_item
+from watcher.store.matches import record_matches
+from watcher.store.sources import sync_sources
+from watcher.store.tables import ItemRow
 
 CONFIG = """
 people:
@@ -108,3 +114,11 @@ def make_item(
         by=by,
         **extra,
     )
+
+
+def store_item(session: Session, config: Config, item: Item, matcher: Matcher) -> ItemRow:
+    """Store ``item`` as the pipeline does (sources synced, upsert, match, record)."""
+    sync_sources(session, config, item.published)
+    row, _ = upsert_item(session, item, content_hash=content_hash(item), now=item.published)
+    record_matches(session, row, matcher.match(row_to_item(row)))
+    return row

@@ -122,6 +122,12 @@ def rematch_command(ctx: Context, story_id: str | None) -> None:
     """Recompute matches for every stored item from the current config (nothing is fetched)."""
     from watcher.match.rematch import rematch
 
+    known = [story.id for story in ctx.config.stories]
+    if story_id is not None and story_id not in known:
+        raise click.BadParameter(
+            f"no story '{story_id}' in the config (known: {', '.join(known) or 'none'})",
+            param_hint="--story",
+        )
     count = rematch(ctx.store, ctx.config, story_id=story_id)
     scope = f"story {story_id}" if story_id else "all stories"
     click.echo(f"rematched {count} items ({scope})")

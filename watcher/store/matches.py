@@ -198,7 +198,7 @@ def followup_statuses(session: Session, config: Config, now: datetime) -> list[F
         (row.story_id, row.followup_id): (row, item)
         for row, item in session.execute(
             select(FulfilmentRow, ItemRow).join(ItemRow, ItemRow.id == FulfilmentRow.item_id)
-        ).tuples()
+        ).all()
     }
     statuses = []
     for story in config.stories:
