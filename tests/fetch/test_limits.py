@@ -84,6 +84,20 @@ def test_deadline_stops_headers_sent_byte_by_byte(
     assert time.monotonic() - started < 3
 
 
+def test_deadline_stops_endless_interim_responses(
+    make_fetcher: MakeFetcher, raw_server: RawServer
+) -> None:
+    """``100 Continue`` forever: quick, small reads that http.client skips one after another."""
+
+    @raw_server.route("/feed")
+    def feed(handler: BaseHTTPRequestHandler) -> None:
+        while not handler.server.stopping.wait(0.001):  # type: ignore[attr-defined]
+            handler.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    error = fail(make_fetcher(timeout=0.5), raw_server.url("/feed"))
+    assert error.reason == "timed out after 0.5 s"
+
+
 def test_deadline_stops_a_stalled_tls_handshake(make_fetcher: MakeFetcher, silent_server: str):
     started = time.monotonic()
     https = silent_server.replace("http://", "https://")

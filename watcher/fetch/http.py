@@ -32,6 +32,7 @@ from http.client import HTTPException, RemoteDisconnected
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from urllib3.exceptions import NameResolutionError, NewConnectionError, ReadTimeoutError
 
@@ -109,7 +110,7 @@ class Fetcher:
             ) from None
         except BlockedAddress as blocked:
             raise FetchError(source_id, url, str(blocked)) from None
-        except (requests.RequestException, OSError) as error:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
             raise FetchError(source_id, url, self._describe(error, call)) from error
         return FetchResult(
             url=url,
