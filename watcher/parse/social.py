@@ -30,6 +30,7 @@ from watcher.parse.archive import snowflake_time, status_ref
 Network = Literal["x", "bluesky", "mastodon"]
 NETWORKS: tuple[Network, ...] = ("x", "bluesky", "mastodon")
 Kind = Literal["bluesky", "mastodon", "nitter"]
+KINDS: tuple[Kind, ...] = ("bluesky", "mastodon", "nitter")
 Accounts = dict[Network, dict[str, str]]  # network → normalised account → entity id
 
 _BLUESKY_POST = re.compile(r"^https?://bsky\.app/profile/(?P<actor>[^/]+)/post/(?P<rkey>[^/?#]+)")
@@ -70,9 +71,9 @@ def social_kind(url: str, entries: list[Entry]) -> Kind | None:
     if _NITTER_FEED.match(parts.path) and not host.endswith(_X_HOSTS):
         return "nitter"
     votes = [_entry_kind(entry) for entry in entries]
-    for kind in ("bluesky", "mastodon", "nitter"):
-        if votes and votes.count(kind) * 2 > len(votes):  # type: ignore[arg-type]
-            return kind  # type: ignore[return-value]
+    for kind in KINDS:
+        if votes and votes.count(kind) * 2 > len(votes):
+            return kind
     return None
 
 
