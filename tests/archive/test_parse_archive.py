@@ -6,8 +6,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from watcher.parse.archive import extract_post, post_entry, snowflake_time, status_ref
+from watcher.parse.archive import (
+    FIRST_SNOWFLAKE,
+    extract_post,
+    post_entry,
+    snowflake_time,
+    status_ref,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "archive"
 
@@ -206,3 +214,23 @@ def test_post_entry_carries_identity_time_author_and_flags() -> None:
     assert entry.author == "@sama"
     assert entry.published == datetime(2024, 5, 17, 18, 56, 14, 80000, tzinfo=UTC)
     assert "🧡" in (entry.content or "")
+
+
+@given(
+    handle=st.from_regex(r"[A-Za-z0-9_]{1,15}", fullmatch=True),
+    status_id=st.integers(min_value=1, max_value=2**63 - 1),
+    scheme=st.sampled_from(["", "http://", "https://"]),
+    host=st.sampled_from(["x.com", "twitter.com", "mobile.twitter.com", "www.x.com"]),
+    tail=st.sampled_from(["", "/", "?s=20", "/photo/1", "/video/1?lang=en", "#m"]),
+)
+def test_every_url_form_of_a_post_has_one_key(
+    handle: str, status_id: int, scheme: str, host: str, tail: str
+) -> None:
+    ref = status_ref(f"{scheme}{host}/{handle}/status/{status_id}{tail}")
+    assert ref is not None and ref.key == f"x:{status_id}"
+
+
+@given(st.integers(min_value=FIRST_SNOWFLAKE, max_value=2**63 - 1))
+def test_snowflake_times_grow_with_the_id(status_id: int) -> None:
+    earlier, later = snowflake_time(status_id), snowflake_time(status_id + (1 << 22))
+    assert earlier is not None and later is not None and later > earlier
