@@ -11,6 +11,7 @@ Gmail clips a message whose HTML passes ~102 KB, hiding the rest behind a link; 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,6 +30,7 @@ from watcher.digest.i18n import format_day, format_when, translations
 
 MAX_HTML_BYTES = 95_000
 MAX_SUBJECT = 200
+MAX_MORE_LINKS = 20
 
 
 def templates_path() -> Path:
@@ -62,20 +64,42 @@ def render_digest(content: DigestContent, config: Config, digest: Digest) -> Ren
         html = css_inline.inline(
             env.get_template("digest.html.j2").render(context), load_remote_stylesheets=False
         )
-        if len(html.encode("utf-8")) <= MAX_HTML_BYTES or not _trim(content.sections):
+        size = len(html.encode("utf-8"))
+        if size <= MAX_HTML_BYTES or not _trim(content.sections, _overshoot(size, content)):
             break
     text = env.get_template("digest.txt.j2").render(context)
     return Rendered(subject=subject, text=_tidy_text(text), html=html)
 
 
-def _trim(sections: list[Section]) -> bool:
-    """Demote the last entry to a link, or the last link to a count; False when nothing is left."""
+def _overshoot(size: int, content: DigestContent) -> int:
+    """How many entries to demote at once: the excess over the average entry's share of the page
+    (an overestimate of one entry's bytes, so this never demotes more than needed)."""
+    shown = sum(len(s.entries) for s in content.sections) or 1
+    return max(1, math.ceil((size - MAX_HTML_BYTES) / (size / shown)))
+
+
+def _trim(sections: list[Section], count: int) -> bool:
+    """Demote ``count`` of the last entries to links, or links to a count; False when none left."""
+    trimmed = 0
+    while trimmed < count and _trim_one(sections):
+        trimmed += 1
+    return trimmed > 0
+
+
+def _trim_one(sections: list[Section]) -> bool:
+    """Demote the last entry to a link (at most MAX_MORE_LINKS links; the rest only counted)."""
     for section in reversed(sections):
         if section.entries:
             entry = section.entries.pop()
             link_title = Markup(entry.title_html).striptags()
             section.more.insert(0, Outlet(entry.source, entry.url, link_title))
+            if sum(len(s.more) for s in sections) > MAX_MORE_LINKS:
+                _count_last_link(sections)
             return True
+    return _count_last_link(sections)
+
+
+def _count_last_link(sections: list[Section]) -> bool:
     for section in reversed(sections):
         if section.more:
             section.more.pop()
