@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -54,6 +55,7 @@ class RawServer(ThreadingHTTPServer):
         self.routes: dict[str, Route] = {}
         self.stopping = threading.Event()
         self.host = host
+        self.scheme = "http"
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hanging up is normal
@@ -69,7 +71,7 @@ class RawServer(ThreadingHTTPServer):
     def url(self, path: str = "/", host: str | None = None) -> str:
         host = host or self.host
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.server_address[1]}{path}"
+        return f"{self.scheme}://{host}:{self.server_address[1]}{path}"
 
 
 def _serve(server: RawServer) -> Iterator[RawServer]:
@@ -175,7 +177,8 @@ def self_signed_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
         subprocess.run(
             [
                 "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert),
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                "-keyout", str(key), "-out", str(cert),
             ],
             check=True,
             capture_output=True,
@@ -183,6 +186,24 @@ def self_signed_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
     except (OSError, subprocess.CalledProcessError) as error:
         pytest.skip(f"cannot make a test certificate with openssl: {error}")
     return cert, key
+
+
+@pytest.fixture
+def tls_server(raw_server: RawServer, self_signed_cert: tuple[Path, Path]) -> RawServer:
+    """``raw_server`` speaking HTTPS with the self-signed certificate (not trusted by default)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*self_signed_cert)
+    raw_server.socket = context.wrap_socket(raw_server.socket, server_side=True)
+    raw_server.scheme = "https"
+    return raw_server
+
+
+@pytest.fixture
+def trust_test_cert(self_signed_cert: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make requests trust the test certificate, as if a public CA had signed it."""
+    import requests.adapters
+
+    monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", str(self_signed_cert[0]))
 
 
 @pytest.fixture

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import functools
-import ssl
 import threading
 import time
 import tracemalloc
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 
 import pytest
 
@@ -261,19 +259,60 @@ def test_truncated_body(make_fetcher: MakeFetcher, raw_server: RawServer):
 # --- TLS --------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tls_server(raw_server: RawServer, self_signed_cert: tuple[Path, Path]) -> Iterator[str]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*self_signed_cert)
-    raw_server.socket = context.wrap_socket(raw_server.socket, server_side=True)
-    raw_server.routes["/feed"] = lambda handler: handler.send_error(500)
-    yield raw_server.url("/feed").replace("http://", "https://")
+def _sending(
+    body: bytes, *, trickle: bool = False, clients: list[int] | None = None
+) -> Callable[[BaseHTTPRequestHandler], None]:
+    """A route sending ``body`` (a byte at a time when ``trickle``), noting the client's port."""
+
+    def send(handler: BaseHTTPRequestHandler) -> None:
+        if clients is not None:
+            clients.append(handler.client_address[1])
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        if trickle:
+            _trickle(handler, body)
+        else:
+            handler.wfile.write(body)
+
+    return send
 
 
-def test_untrusted_certificate_is_a_tls_error(make_fetcher: MakeFetcher, tls_server: str):
-    error = fail(make_fetcher(), tls_server)
+def test_untrusted_certificate_is_a_tls_error(make_fetcher: MakeFetcher, tls_server: RawServer):
+    tls_server.routes["/feed"] = _sending(b"feed")
+    error = fail(make_fetcher(), tls_server.url("/feed"))
     assert error.reason.startswith("TLS error: certificate verify failed: self")  # -signed…
     assert "_ssl.c" not in error.reason
+
+
+@pytest.mark.usefixtures("trust_test_cert")
+def test_https_reuses_its_connection(make_fetcher: MakeFetcher, tls_server: RawServer):
+    clients: list[int] = []
+    tls_server.routes["/feed"] = _sending(b"feed", clients=clients)
+    fetcher = make_fetcher()
+    first = fetcher.get(tls_server.url("/feed"), source_id="s")
+    again = fetcher.get(tls_server.url("/feed"), source_id="s")
+    assert first.body == again.body == b"feed"
+    assert first.final_url.startswith("https://127.0.0.1:")
+    assert len(clients) == 2
+    assert len(set(clients)) == 1  # one pooled TLS connection answered both
+
+
+@pytest.mark.usefixtures("trust_test_cert")
+def test_deadline_stops_a_tls_body_sent_byte_by_byte(
+    make_fetcher: MakeFetcher, tls_server: RawServer
+) -> None:
+    clients: list[int] = []
+    tls_server.routes["/feed"] = _sending(b"x" * 100_000, trickle=True, clients=clients)
+    tls_server.routes["/quick"] = _sending(b"quick", clients=clients)
+    fetcher = make_fetcher(timeout=0.5)
+    assert fetcher.get(tls_server.url("/quick"), source_id="s").body == b"quick"
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:  # on the pooled connection the quick one left
+        fetcher.get(tls_server.url("/feed"), source_id="s")
+    assert caught.value.reason == "timed out after 0.5 s"
+    assert time.monotonic() - started < 3
+    assert len(set(clients)) == 1
 
 
 # --- concurrency ------------------------------------------------------------------------------
