@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 
+import brotli
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -153,7 +154,7 @@ def test_garbage_bytes_are_returned_for_the_parser(
 
 @pytest.mark.parametrize(
     ("encoding", "compress"),
-    [("gzip", gzip.compress), ("deflate", zlib.compress)],
+    [("gzip", gzip.compress), ("deflate", zlib.compress), ("br", brotli.compress)],
 )
 def test_compressed_bodies_are_decoded(
     httpserver: HTTPServer,
@@ -166,7 +167,7 @@ def test_compressed_bodies_are_decoded(
     )
     assert make_fetcher().get(httpserver.url_for("/feed"), source_id="src").body == FEED * 100
     request, _ = httpserver.log[0]
-    assert {"gzip", "deflate"} <= set(
+    assert {"gzip", "deflate", "br"} <= set(
         request.headers["Accept-Encoding"].replace(" ", "").split(",")
     )
 

@@ -299,8 +299,9 @@ def _new_session(settings: FetchSettings) -> requests.Session:
 def _read_capped(response: requests.Response, limit: int) -> bytes:
     """The decoded body, refusing more than ``limit`` bytes; memory stays near ``limit``.
 
-    urllib3 bounds what one read may inflate to, so a gzip bomb yields ``_CHUNK``-sized
-    pieces like any other body and stops at the cap.
+    urllib3 (>= 2.6) bounds what one read may inflate to, so a gzip, deflate or brotli bomb
+    yields ``_CHUNK``-sized pieces like any other body and stops at the cap (for brotli this
+    needs brotli >= 1.2, hence the pin).
     """
     declared = response.headers.get("Content-Length", "")
     encoded = response.headers.get("Content-Encoding")
