@@ -25,15 +25,25 @@ class ConfigError(WatcherError):
 
 
 class FetchError(WatcherError):
-    """A source could not be fetched; ``retry_after`` is the server's wish, in seconds."""
+    """A source could not be fetched.
+
+    ``status`` is the HTTP status when the server answered; ``retry_after`` its wish, in seconds.
+    """
 
     def __init__(
-        self, source_id: str, url: str, reason: str, *, retry_after: float | None = None
+        self,
+        source_id: str,
+        url: str,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
     ) -> None:
         self.source_id = source_id
         self.url = url
         self.reason = reason
         self.retry_after = retry_after
+        self.status = status
         super().__init__(f"source {source_id} ({url}): {reason}")
 
 

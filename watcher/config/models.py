@@ -201,7 +201,7 @@ class FetchSettings(Model):
 class ArchiveSettings(Model):
     base_url: HttpUrl = "https://web.archive.org"
     every: Duration = timedelta(hours=6)
-    rate: float = Field(1.0, gt=0, description="requests per second to the archive")
+    rate: float = Field(0.25, gt=0, description="requests per second to the archive (it throttles)")
 
 
 # --- what to send, and where ------------------------------------------------------------------

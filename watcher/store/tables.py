@@ -229,7 +229,7 @@ class ArchiveCaptureRow(Base):
     timestamp: Mapped[str] = mapped_column(String(14), primary_key=True)
     original: Mapped[str] = mapped_column(String(2000), primary_key=True)
     status_id: Mapped[str | None] = mapped_column(String(40))
-    outcome: Mapped[str] = mapped_column(String(20))  # item|empty|failed
+    outcome: Mapped[str] = mapped_column(String(20))  # item|truncated|empty|failed|skipped
     fetched_at: Mapped[datetime]
 
 
