@@ -109,3 +109,25 @@ def test_html_content_is_left_raw_for_normalise():
 def test_the_body_decides_the_format_not_the_content_type(content_type):
     feed = parse(rss("<item><title>x</title></item>").encode(), content_type)
     assert [entry.title for entry in feed.entries] == ["x"]
+
+
+def test_bare_ampersands_and_html_entities_are_repaired_for_the_strict_parser():
+    body = rss(
+        "<item><title>AT&T &amp; Fish&nbsp;&hellip; &copy=2 &#8212; &bogus;</title></item>"
+    ).encode()
+    feed = parse(body)
+    assert feed.entries[0].title == "AT&T & Fish\u00a0… &copy=2 — &bogus;"
+    assert feed.warning == "ill-formed feed: bare '&' or undefined HTML entities, repaired"
+
+
+def test_blank_lines_before_the_xml_declaration_are_no_fault():
+    feed = parse(b"\n\n  " + rss("<item><title>x</title></item>").encode())
+    assert [entry.title for entry in feed.entries] == ["x"] and feed.warning is None
+
+
+def test_declared_entities_are_not_rewritten():
+    body = rss(
+        "<item><title>&copyright; &nbsp;</title></item>",
+        declaration='<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY copyright "(C) Ex">\n]>',
+    ).encode()
+    assert parse(body).entries[0].title.startswith("(C) Ex")

@@ -107,3 +107,18 @@ def test_capped_atom_and_rdf_stay_well_formed():
     rdf = b"<?xml version='1.0'?><rdf:RDF><channel/>" + b"<item>x</item>" * 3 + b"</rdf:RDF>"
     cut, capped = cap_entries(rdf, limit=1)
     assert cut.endswith(b"<item>x</item></rdf:RDF>") and cut.count(b"<item>") == 1
+
+
+def test_a_large_ill_formed_body_is_read_only_up_to_the_loose_limit():
+    from watcher.parse.feed import LOOSE_MAX
+
+    description = "word <b>unclosed</br> " * 1000
+    items = "".join(
+        f"<item><title>x {i}</title><description>{description}</description></item>"
+        for i in range(3 * LOOSE_MAX // len(description))
+    )
+    feed = parse(rss(items).encode())
+    assert 0 < len(feed.entries) <= LOOSE_MAX // len(description) + 1
+    assert f"only the first {LOOSE_MAX // 1_000_000} MB of an ill-formed feed were read" in (
+        feed.warning or ""
+    )
