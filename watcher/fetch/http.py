@@ -5,7 +5,9 @@ either returns a ``FetchResult`` or raises a ``FetchError`` whose reason a user 
 What a server cannot do to a worker:
 
 - hold it: connect and read timeouts, plus a deadline for the whole fetch (``fetch.timeout``,
-  redirects included) enforced on the sockets themselves (see ``guard``);
+  redirects included, counted from the first request, not from the wait for a per-host slot)
+  enforced on the sockets themselves (see ``guard``). Only a hanging DNS lookup escapes it
+  (``getaddrinfo`` cannot be interrupted); the system resolver's own timeout bounds that;
 - fill its memory: the body is streamed and *decoded* bytes are counted against
   ``fetch.max_bytes``, so a gzip bomb stops at the cap like a plain huge body;
 - walk it around: at most ``fetch.max_redirects`` redirects, loops detected, and no redirect
@@ -91,7 +93,13 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> FetchResult:
-        """GET ``url`` (conditionally when validators are given); raise ``FetchError``."""
+        """GET ``url``, conditionally when validators are given; one attempt, no retries.
+
+        Returns the body of a 2xx (``changed`` True) or, for a 304, ``changed`` False and no
+        body; either way the validators to send next time. Anything else raises ``FetchError``
+        (``retry_after`` set from a 429/503's Retry-After). ``url`` is the configured URL: its
+        host may be private (see ``guard``); hosts reached by redirect may not.
+        """
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
