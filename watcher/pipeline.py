@@ -88,7 +88,7 @@ class PollSummary:
         )
 
 
-Collector = Callable[[Source, source_store.Validators | None, Fetcher, Config], Collected]
+Collector = Callable[[Source, source_store.SourceState | None, Fetcher, Config], Collected]
 
 
 def poll_sources(
@@ -104,7 +104,7 @@ def poll_sources(
     wanted = set(source_ids)
     sources = [source for source in config.sources if source.id in wanted]
     with store.session() as session:
-        states = source_store.validators(session, [source.id for source in sources])
+        states = source_store.states(session, [source.id for source in sources])
     summary = PollSummary()
     for collected in _collect_all(sources, states, fetcher, config):
         summary.add(collected, store_collected(store, config, matcher, collected))
@@ -115,7 +115,7 @@ def poll_sources(
 
 def _collect_all(
     sources: list[Source],
-    states: dict[str, source_store.Validators],
+    states: dict[str, source_store.SourceState],
     fetcher: Fetcher,
     config: Config,
 ) -> Iterator[Collected]:
@@ -137,7 +137,7 @@ def _collect_all(
 
 
 def collect(
-    source: Source, state: source_store.Validators | None, fetcher: Fetcher, config: Config
+    source: Source, state: source_store.SourceState | None, fetcher: Fetcher, config: Config
 ) -> Collected:
     """Fetch, parse and normalise one source; any failure comes back as ``Collected.error``."""
     try:
@@ -153,7 +153,7 @@ def collect(
 
 
 def collect_feed(
-    source: Source, state: source_store.Validators | None, fetcher: Fetcher, config: Config
+    source: Source, state: source_store.SourceState | None, fetcher: Fetcher, config: Config
 ) -> Collected:
     result = fetcher.get(
         source.url,
@@ -174,7 +174,7 @@ def collect_feed(
 
 
 def collect_archive(
-    source: Source, state: source_store.Validators | None, fetcher: Fetcher, config: Config
+    source: Source, state: source_store.SourceState | None, fetcher: Fetcher, config: Config
 ) -> Collected:
     """Walk an archived account's captures past its cursor (``watcher.fetch.archive``).
 
@@ -186,7 +186,13 @@ def collect_archive(
     from watcher.store.archive import mark_captures
 
     client = shared_client(fetcher, config.archive)
-    batch = collect_posts(client, source, config, after=state.cursor if state else None)
+    batch = collect_posts(
+        client,
+        source,
+        config,
+        after=state.cursor if state else None,
+        log=state.captures if state else None,
+    )
     if batch.error is not None and not batch.captures:
         raise batch.error
     items = normalise_entries(batch.entries, source, config, feed_url=source.url)

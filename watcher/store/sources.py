@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from watcher.config import Config, Source
 from watcher.model import FetchResult
+from watcher.store.archive import CaptureLog, capture_log
 from watcher.store.tables import SourceRow
 
 __all__ = ["SourceRow"]
@@ -24,11 +25,14 @@ JITTER = 0.1  # ±10 % so sources with the same interval drift apart instead of 
 
 
 @dataclass(frozen=True, slots=True)
-class Validators:
+class SourceState:
+    """What a poll needs to know from the last one: validators, body hash, archive progress."""
+
     etag: str | None
     last_modified: str | None
     body_hash: str | None
     cursor: str | None
+    captures: CaptureLog | None = None
 
 
 def sync_sources(session: Session, config: Config, now: datetime) -> None:
@@ -67,10 +71,18 @@ def _new_row(source: Source, now: datetime) -> SourceRow:
     )
 
 
-def validators(session: Session, source_ids: list[str]) -> dict[str, Validators]:
+def states(session: Session, source_ids: list[str]) -> dict[str, SourceState]:
+    """Each source's state; archives also bring the captures already done since their cursor."""
     rows = session.scalars(select(SourceRow).where(SourceRow.id.in_(source_ids)))
     return {
-        row.id: Validators(row.etag, row.last_modified, row.body_hash, row.cursor) for row in rows
+        row.id: SourceState(
+            row.etag,
+            row.last_modified,
+            row.body_hash,
+            row.cursor,
+            capture_log(session, row.id, since=row.cursor) if row.kind == "archive" else None,
+        )
+        for row in rows
     }
 
 
