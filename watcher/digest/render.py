@@ -139,6 +139,7 @@ def environment(language: str, timezone: str, templates_dir: Path | None) -> Env
         sanitised=sanitised,
         plain=lambda value: Markup(value or "").striptags(),
         textdir=textdir,
+        listing=lambda values: ("، " if language == "ar" else ", ").join(values),
     )
     return env
 
