@@ -37,6 +37,7 @@ from watcher.match.text import CLITIC_PREFIXES, Tokens, html_to_text, normalise_
         ("مصطفى", ("مصطفي",)),
         ("علی", ("علي",)),  # Persian yeh
         ("کتاب", ("كتاب",)),  # Persian kaf
+        ("پاکستان ہے", ("پاكستان", "هي")),  # Urdu keheh, heh goal, yeh barree
         ("ﻟﻴﻜﻪ", ("ليكه",)),  # presentation forms, through NFKC
         ("٢٠٢٤", ("2024",)),
         ("می‌خواهم", ("ميخواهم",)),  # a zero-width non-joiner stays inside the word

@@ -29,7 +29,7 @@ from watcher.match.text import CLITIC_PREFIXES, Tokens, light_form, normalise_wo
 
 TargetKind = Literal["alias", "weak", "exclude", "phrase"]
 _LAM_PREFIXES = frozenset({"ل", "ول", "فل"})
-_PREFIX_LAST_LETTERS = frozenset("وفبلكا")
+_PREFIX_LAST_LETTERS = frozenset("وفبلك")
 
 
 @dataclass(frozen=True, slots=True)

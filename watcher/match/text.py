@@ -54,10 +54,10 @@ _ARABIC_MARKS = "".join(
 _DELETE = _ARABIC_MARKS + "\u0640" + _INVISIBLE  # U+0640 is tatweel (ـ)
 _UNIFY = {
     **dict.fromkeys("أإآٱ", "ا"),
-    **dict.fromkeys("ىیئ", "ي"),
-    "ک": "ك",
+    **dict.fromkeys("ىیئےۓ", "ي"),  # alef maqsura, Persian/Urdu yeh, yeh with hamza
+    "ک": "ك",  # Persian/Urdu keheh
     "ؤ": "و",
-    **dict.fromkeys("ةۀە", "ه"),
+    **dict.fromkeys("ةۀەہۃھ", "ه"),  # teh marbuta; Persian/Urdu heh forms
     **dict.fromkeys("’‘ʼ`´′", "'"),
     **{chr(0x0660 + d): str(d) for d in range(10)},
     **{chr(0x06F0 + d): str(d) for d in range(10)},

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, exists, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from watcher.config import Config
@@ -29,6 +29,8 @@ from watcher.store.tables import (
     StoryMatchRow,
 )
 
+Key = tuple[str, ...]
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -42,87 +44,108 @@ def record_matches(
     stories: Collection[str] | None = None,
 ) -> None:
     """Replace what ``item_row`` matched. With ``stories``, only those stories' rows change
-    (mentions and authorship are left alone): a rematch of edited stories only."""
+    (mentions and authorship are left alone): a rematch of edited stories only.
+
+    Plain SQL statements rather than ORM objects, and one query to learn what is stored: this
+    runs for every new item of a poll, and a new item that matched nothing costs that query.
+    """
     now = utcnow()
+    has_mentions, story_rows, followup_rows = _stored(session, item_row.id)
     if stories is None:
         item_row.by = matches.by
-        _replace_mentions(session, item_row, matches)
-    _sync_story_rows(session, item_row.id, set(matches.stories), now, stories)
-    touched = _sync_followup_rows(session, item_row.id, set(matches.followups), now, stories)
-    for story_id, followup_id in touched:
-        refresh_fulfilment(session, story_id, followup_id, now=now)
+        if has_mentions:
+            session.execute(_DELETE_MENTIONS, {"item_id": item_row.id})
+        _insert_mentions(session, item_row.id, matches)
+    wanted_stories = {(story_id,) for story_id in matches.stories}
+    _sync_rows(session, StoryMatchRow, item_row.id, story_rows, wanted_stories, now, stories)
+    wanted = set(matches.followups)
+    removed = _sync_rows(
+        session, FollowupMatchRow, item_row.id, followup_rows, wanted, now, stories
+    )
+    # The fulfilling item is always one of the follow-up's candidates, so these are every
+    # follow-up whose earliest candidate may have changed (this item's date may have moved).
+    for story_id, followup_id in removed | wanted:
+        if stories is None or story_id in stories:
+            refresh_fulfilment(session, story_id, followup_id, now=now)
 
 
-def _replace_mentions(session: Session, item_row: ItemRow, matches: ItemMatches) -> None:
-    session.execute(delete(MentionRow).where(MentionRow.item_id == item_row.id))
-    session.add_all(
-        MentionRow(
-            item_id=item_row.id,
-            entity_id=m.entity_id,
-            alias=m.alias,
-            field=m.field,
-            start=m.start,
-            end=m.end,
-            kind=m.kind,
-        )
-        for m in matches.mentions
+_ITEM = bindparam("item_id")
+# Built once: composing a statement costs more than running it on a small table.
+_STORED = union_all(
+    select(literal("s"), StoryMatchRow.story_id, literal("")).where(StoryMatchRow.item_id == _ITEM),
+    select(literal("f"), FollowupMatchRow.story_id, FollowupMatchRow.followup_id).where(
+        FollowupMatchRow.item_id == _ITEM
+    ),
+    select(literal("m"), literal(""), literal("")).where(
+        exists().where(MentionRow.item_id == _ITEM)
+    ),
+)
+_DELETE_MENTIONS = delete(MentionRow.__table__).where(MentionRow.__table__.c.item_id == _ITEM)
+
+
+def _stored(session: Session, item_id: int) -> tuple[bool, set[Key], set[Key]]:
+    """Whether the item has mentions, and its story and follow-up keys, in one query."""
+    rows = session.execute(_STORED, {"item_id": item_id}).all()
+    stories = {(story,) for kind, story, _ in rows if kind == "s"}
+    followups = {(story, followup) for kind, story, followup in rows if kind == "f"}
+    return any(kind == "m" for kind, _, _ in rows), stories, followups
+
+
+def _insert_mentions(session: Session, item_id: int, matches: ItemMatches) -> None:
+    if not matches.mentions:
+        return
+    session.execute(
+        insert(MentionRow.__table__),
+        [
+            {
+                "item_id": item_id,
+                "entity_id": m.entity_id,
+                "alias": m.alias,
+                "field": m.field,
+                "start": m.start,
+                "end": m.end,
+                "kind": m.kind,
+            }
+            for m in matches.mentions
+        ],
     )
 
 
-def _in(scope: Collection[str] | None, story_id: str) -> bool:
-    return scope is None or story_id in scope
+_KEYS: dict[type, Key] = {
+    StoryMatchRow: ("story_id",),
+    FollowupMatchRow: ("story_id", "followup_id"),
+}
 
 
-def _sync_story_rows(
-    session: Session, item_id: int, wanted: set[str], now: datetime, scope: Collection[str] | None
-) -> None:
-    rows = session.scalars(select(StoryMatchRow).where(StoryMatchRow.item_id == item_id))
-    have = set()
-    for row in rows:
-        if not _in(scope, row.story_id):
-            continue
-        if row.story_id in wanted:
-            have.add(row.story_id)
-        else:
-            session.delete(row)
-    for story_id in wanted - have:
-        if _in(scope, story_id):
-            session.add(StoryMatchRow(story_id=story_id, item_id=item_id, matched_at=now))
-
-
-def _sync_followup_rows(
+def _sync_rows(
     session: Session,
+    table: type[StoryMatchRow] | type[FollowupMatchRow],
     item_id: int,
-    wanted: set[tuple[str, str]],
+    have: set[Key],
+    wanted: set[Key],
     now: datetime,
     scope: Collection[str] | None,
-) -> set[tuple[str, str]]:
-    """Make the item's follow-up rows ``wanted``; return every follow-up whose candidates (or
-    whose fulfilling item) may have changed."""
-    touched = set(wanted)
-    have = set()
-    for row in session.scalars(select(FollowupMatchRow).where(FollowupMatchRow.item_id == item_id)):
-        key = (row.story_id, row.followup_id)
-        if not _in(scope, row.story_id):
-            continue
-        if key in wanted:
-            have.add(key)
-        else:
-            session.delete(row)
-            touched.add(key)
-    for story_id, followup_id in wanted - have:
-        if _in(scope, story_id):
-            session.add(
-                FollowupMatchRow(
-                    story_id=story_id, followup_id=followup_id, item_id=item_id, matched_at=now
-                )
-            )
-    fulfilled = select(FulfilmentRow.story_id, FulfilmentRow.followup_id).where(
-        FulfilmentRow.item_id == item_id
-    )
-    touched |= {(story, followup) for story, followup in session.execute(fulfilled)}
-    session.flush()
-    return {key for key in touched if _in(scope, key[0])}
+) -> set[Key]:
+    """Make the item's rows in ``table`` (within ``scope``'s stories) go from ``have`` to
+    ``wanted``; rows that stay keep their ``matched_at``. Return the keys removed."""
+    if scope is not None:
+        have = {key for key in have if key[0] in scope}
+        wanted = {key for key in wanted if key[0] in scope}
+    names = _KEYS[table]
+    columns = [getattr(table, name) for name in names]
+    removed, added = have - wanted, wanted - have
+    for key in removed:
+        matching = (column == value for column, value in zip(columns, key, strict=True))
+        session.execute(delete(table).where(table.item_id == item_id, *matching))
+    if added:
+        session.execute(
+            insert(table.__table__),
+            [
+                {**dict(zip(names, key, strict=True)), "item_id": item_id, "matched_at": now}
+                for key in added
+            ],
+        )
+    return removed
 
 
 def refresh_fulfilment(
