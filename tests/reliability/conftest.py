@@ -10,10 +10,12 @@ told to fail, to test recovery.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -45,16 +47,38 @@ def project(tmp_path: Path) -> Project:
     return Project(tmp_path, env=SECRETS_ENV)
 
 
+@contextmanager
+def serving(host: str = "127.0.0.1") -> Iterator[RawServer]:
+    """A ``RawServer`` on ``host`` for the duration of the block."""
+    server = RawServer(host)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def feeds() -> Iterator[RawServer]:
     """A feed server on 127.0.0.1; add routes with ``feeds.routes[path] = handler``."""
-    server = RawServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.stopping.set()
-    server.shutdown()
-    server.server_close()
+    with serving() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def figures() -> Iterator[dict[str, dict[str, Any]]]:
+    """Measured figures by case (peak RSS, seconds, outcome), written as JSON at the end of
+    the session to $WATCHER_RELIABILITY_FIGURES when it is set: the numbers of the report."""
+    collected: dict[str, dict[str, Any]] = {}
+    yield collected
+    target = os.environ.get("WATCHER_RELIABILITY_FIGURES")
+    if target and collected:
+        path = Path(target)
+        merged = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**merged, **collected}, indent=2, sort_keys=True))
 
 
 def send_body(handler: BaseHTTPRequestHandler, body: bytes, content_type: str, **headers: str):

@@ -92,6 +92,12 @@ class Project:
         self.config_path.write_text(f"data_dir: {self.data_dir}\n{body}", encoding="utf-8")
         return self.config_path
 
+    def append(self, text: str) -> Path:
+        """Add (dedented) YAML at the end of the config."""
+        with self.config_path.open("a", encoding="utf-8") as config:
+            config.write(textwrap.dedent(text))
+        return self.config_path
+
     def start(
         self, *args: str, env: Mapping[str, str] | None = None, log: str = "watcher.log"
     ) -> subprocess.Popen[bytes]:
