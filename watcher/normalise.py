@@ -33,7 +33,7 @@ SUMMARY_HTML_MAX = 20_000
 HTML_MAX = 500_000  # bounds the cleaning work on a pathological body
 TEXT_MAX = 50_000
 SUMMARY_MAX = 1_000
-LANGUAGE_SAMPLE = 200
+LANGUAGE_SAMPLE = 120
 FUTURE_TOLERANCE = timedelta(days=1)
 
 # --- canonical URLs ---------------------------------------------------------------------------
@@ -155,11 +155,12 @@ def detect_language(text: str, languages: Sequence[str]) -> str | None:
 
 @lru_cache(maxsize=8)
 def _detector(codes: tuple[str, ...]) -> LanguageDetector | None:
-    """Built once per language set.
+    """Built once per language set, in lingua's default (high-accuracy) mode.
 
-    Not in low-accuracy mode: with a handful of languages both modes load in milliseconds and
-    detect at the same speed (measured: ~60 µs for a 200-character sample), and the default
-    mode is the better one on short titles. Cost grows with the sample, hence its cap.
+    Measured on the shared corpus (3,800 entries): with en+ar, low-accuracy mode is no faster
+    (~40 µs for a 120-character sample either way); with seven languages it is ~1.5x faster
+    but agrees with a 1,000-character reading 96% of the time instead of 99%. Cost grows with
+    the sample: 120 characters (title and the text's start) agree 99.5% with 1,000 (en+ar).
     """
     known = [
         Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
