@@ -131,3 +131,20 @@ def test_declared_entities_are_not_rewritten():
         declaration='<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY copyright "(C) Ex">\n]>',
     ).encode()
     assert parse(body).entries[0].title.startswith("(C) Ex")
+
+
+def test_authors_are_names_without_email_addresses():
+    items = (
+        "<item><title>a</title><author>jan@example.org (Jan Leike)</author></item>"
+        "<item><title>b</title><dc:creator>Jan Leike</dc:creator><dc:creator>Ada</dc:creator></item>"
+        "<item><title>c</title><author>jan@example.org</author></item>"
+    )
+    body = rss(items).replace(
+        '<rss version="2.0">', '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+    )
+    feed = parse(body.encode())
+    assert [entry.author for entry in feed.entries] == [
+        "Jan Leike",
+        "Jan Leike, Ada",
+        "jan@example.org",
+    ]

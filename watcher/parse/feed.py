@@ -264,7 +264,7 @@ def _entry(raw: Any) -> Entry:
         title=raw.get("title") or None,
         summary=raw.get("summary") or None,
         content=_content(raw.get("content") or []),
-        author=raw.get("author") or None,
+        author=_author(raw),
         published=_datetime(raw.get("published_parsed")),
         updated=_datetime(raw.get("updated_parsed")),
         language=_language(_entry_language(raw)),
@@ -294,6 +294,13 @@ def _content(contents: list[Any]) -> str | None:
         key=lambda c: ("html" not in (c.get("type") or ""), -len(c["value"])),
     )
     return ranked[0]["value"] if ranked else None
+
+
+def _author(raw: Any) -> str | None:
+    """Every author's name, without e-mail addresses; feedparser's own ``author`` keeps only
+    the last ``dc:creator`` and glues the e-mail to the name."""
+    names = [a.get("name", "").strip() for a in raw.get("authors") or [] if hasattr(a, "get")]
+    return ", ".join(dict.fromkeys(name for name in names if name)) or raw.get("author") or None
 
 
 def _entry_language(raw: Any) -> str | None:
