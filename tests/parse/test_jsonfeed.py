@@ -24,6 +24,7 @@ def test_json_feed_1_0(feed_bytes):
     assert second.guid == "2" and second.link == "https://elsewhere.example.com/story"
     assert second.content == "A link post without its own page."
     assert second.updated == datetime(2024, 5, 2, 8, 0, tzinfo=UTC)
+    assert second.author == "Feed Author"  # the feed's author stands in for the item's
 
 
 def test_json_feed_1_1_authors_and_languages(feed_bytes):

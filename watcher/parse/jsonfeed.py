@@ -39,9 +39,10 @@ def parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
     if len(items) > MAX_ENTRIES:
         notes.append(f"only the first {MAX_ENTRIES} entries were read")
     feed_language = _text(document.get("language"))
+    feed_author = _author(document)
     next_url = _text(document.get("next_url"))
     return ParsedFeed(
-        entries=[_entry(item, feed_language) for item in items[:MAX_ENTRIES]],
+        entries=[_entry(item, feed_language, feed_author) for item in items[:MAX_ENTRIES]],
         title=_text(document.get("title")),
         link=_text(document.get("home_page_url")),
         language=_primary(feed_language),
@@ -50,7 +51,8 @@ def parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
     )
 
 
-def _entry(item: dict[str, Any], feed_language: str | None) -> Entry:
+def _entry(item: dict[str, Any], feed_language: str | None, feed_author: str | None) -> Entry:
+    """One item; the feed's language and authors stand in for the item's own, as the spec says."""
     guid = item.get("id")
     return Entry(
         guid=str(guid).strip() or None if isinstance(guid, str | int) else None,
@@ -58,7 +60,7 @@ def _entry(item: dict[str, Any], feed_language: str | None) -> Entry:
         title=_text(item.get("title")),
         summary=_text(item.get("summary")),
         content=_text(item.get("content_html")) or _text(item.get("content_text")),
-        author=_author(item),
+        author=_author(item) or feed_author,
         published=_datetime(item.get("date_published")),
         updated=_datetime(item.get("date_modified")),
         language=_primary(_text(item.get("language")) or feed_language),
@@ -66,6 +68,7 @@ def _entry(item: dict[str, Any], feed_language: str | None) -> Entry:
 
 
 def _author(item: dict[str, Any]) -> str | None:
+    """1.1's ``authors`` names, else 1.0's ``author`` name, of an item or of the feed."""
     authors = item.get("authors")
     candidates = authors if isinstance(authors, list) else [item.get("author")]
     names = [_text(a.get("name")) for a in candidates if isinstance(a, dict)]
