@@ -151,7 +151,8 @@ def _followup(followup: CompiledFollowup, analysis: Analysis, published: datetim
     by = [entity_id for entity_id in followup.by if entity_id in authors]
     reasons = []
     if by:
-        reasons.append(f"✓ by {', '.join(by)}")
+        how = "; ".join(f"{entity_id}: {_how(analysis.authors[entity_id])}" for entity_id in by)
+        reasons.append(f"✓ by {how}")
     else:
         who = ", ".join(sorted(authors)) or "nobody tracked"
         reasons.append(f"✗ not by {' or '.join(followup.by)} (authored by: {who})")
