@@ -47,6 +47,13 @@ MakeFetcher = Callable[..., Fetcher]
         ("::ffff:8.8.8.8", True),
         ("2002:7f00:1::", False),  # 6to4 around 127.0.0.1
         ("64:ff9b::a00:5", False),  # NAT64 around 10.0.0.5
+        ("64:ff9b::808:808", True),  # NAT64 around 8.8.8.8
+        ("::7f00:1", False),  # IPv4-compatible (deprecated) 127.0.0.1
+        ("fec0::1", False),  # site-local (deprecated)
+        ("ff02::1", False),  # multicast
+        ("2001:db8::1", False),  # documentation
+        ("198.18.0.1", False),  # benchmarking
+        ("240.0.0.1", False),  # reserved
     ],
 )
 def test_is_public(address: str, public: bool) -> None:

@@ -16,6 +16,10 @@ reuses it.
 The policy belongs to one fetch (``Call``): private addresses are allowed everywhere when the
 config says ``allow_private_networks: true``, and otherwise only for the host and port the user
 configured (a self-hosted RSSHub on ``localhost:1200``), never for hosts reached by redirect.
+The configured host is trusted whatever it resolves to (``rsshub.lan`` → 192.168.1.10): the
+guard is about where a feed can send watcher, not about the user's own choices. Hosts are
+compared by name and port, so the same server reached by redirect under another name
+(``127.0.0.1`` instead of ``localhost``) is refused too.
 
 **Deadline.** A read timeout bounds each ``recv`` but not the whole response: a server sending
 one byte a second never trips it. ``Call`` arms a timer for the fetch; every socket the fetch
@@ -72,6 +76,8 @@ def is_public(address: str) -> bool:
             ip = ip.sixtofour
         elif ip in _NAT64:
             ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        elif ip.is_site_local:  # deprecated fec0::/10, still routable inside a site
+            return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
