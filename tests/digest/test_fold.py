@@ -138,3 +138,19 @@ def test_each_group_keeps_input_order_so_the_first_is_the_most_important() -> No
 @pytest.mark.parametrize("text", ["", "Breaking", "عاجل"])
 def test_short_texts_never_fold(text: str) -> None:
     assert near_duplicate_groups([text, text]) == [[0], [1]]
+
+
+def test_look_alike_items_of_one_outlet_stay_apart() -> None:
+    episode = (
+        "Giant Bombcast Game of the Year 2017: Day Five Deliberations. This is it! On the fifth "
+        "and final day we deliver our top ten list after hours of arguing about video games."
+    )
+    rerun = episode.replace("2017", "2016")
+    assert near_duplicate_groups([episode, rerun], ["giantbomb", "giantbomb"]) == [[0], [1]]
+    assert near_duplicate_groups([episode, episode], ["giantbomb", "mirror"]) == [[0, 1]]
+
+
+def test_headlines_alone_fold_only_when_nearly_equal_with_the_same_numbers() -> None:
+    part_two = "An Introduction to Q-Learning Part 2"
+    texts = [part_two, part_two, "An Introduction to Q-Learning Part 1"]
+    assert near_duplicate_groups(texts, ["a", "b", "b"]) == [[0, 1], [2]]

@@ -130,7 +130,9 @@ def build_digest(
     ranked = sorted(wanted, key=lambda item: _importance([item], found, owners))
     groups = [
         [ranked[index] for index in group]
-        for group in near_duplicate_groups([_fold_text(item) for item in ranked])
+        for group in near_duplicate_groups(
+            [_fold_text(item) for item in ranked], [item.source_id for item in ranked]
+        )
     ]
     groups.sort(key=lambda members: _importance(members, found, owners))
     sections = {story.id: Section(story.id, story.title) for story in stories}
