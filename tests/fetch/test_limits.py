@@ -37,14 +37,14 @@ def test_connect_timeout(make_fetcher: MakeFetcher, full_backlog: str):
     started = time.monotonic()
     error = fail(make_fetcher(connect_timeout=0.2), full_backlog)
     assert error.reason == f"timed out after 0.2 s connecting to {full_backlog.split('/')[2]}"
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # not the minutes the server would take
 
 
 def test_read_timeout(make_fetcher: MakeFetcher, silent_server: str):
     started = time.monotonic()
     error = fail(make_fetcher(timeout=0.3), silent_server)
     assert error.reason == "timed out after 0.3 s"
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # not the minutes the server would take
 
 
 def _trickle(handler: BaseHTTPRequestHandler, data: bytes) -> None:
@@ -67,7 +67,7 @@ def test_deadline_stops_a_body_sent_byte_by_byte(make_fetcher: MakeFetcher, raw_
     started = time.monotonic()
     error = fail(make_fetcher(timeout=0.5), raw_server.url("/feed"))
     assert error.reason == "timed out after 0.5 s"
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # not the minutes the server would take
 
 
 def test_deadline_stops_headers_sent_byte_by_byte(
@@ -80,7 +80,7 @@ def test_deadline_stops_headers_sent_byte_by_byte(
     started = time.monotonic()
     error = fail(make_fetcher(timeout=0.5), raw_server.url("/feed"))
     assert error.reason == "timed out after 0.5 s"
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # not the minutes the server would take
 
 
 def test_deadline_stops_endless_interim_responses(
@@ -102,7 +102,7 @@ def test_deadline_stops_a_stalled_tls_handshake(make_fetcher: MakeFetcher, silen
     https = silent_server.replace("http://", "https://")
     error = fail(make_fetcher(timeout=0.3, connect_timeout=10), https)
     assert error.reason == "timed out after 0.3 s"
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # not the minutes the server would take
 
 
 def test_deadline_covers_the_redirects(make_fetcher: MakeFetcher, raw_server: RawServer):
@@ -126,17 +126,16 @@ def test_deadline_covers_the_redirects(make_fetcher: MakeFetcher, raw_server: Ra
 def test_announced_oversized_body_is_refused_unread(
     make_fetcher: MakeFetcher, raw_server: RawServer
 ) -> None:
-    sent: list[int] = []
-
     @raw_server.route("/feed")
     def feed(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
         handler.send_header("Content-Length", str(200 * MB))
         handler.end_headers()
-        sent.append(_stream(handler, 200 * MB))
+        _stream(handler, 200 * MB)
 
-    error = fail(make_fetcher(), raw_server.url("/feed"))
-    assert error.reason == "body larger than 10 MB (200 MB announced)"
+    reason, peak, _ = _fail_measured(make_fetcher(), raw_server.url("/feed"))
+    assert reason == "body larger than 10 MB (200 MB announced)"
+    assert peak < 5 * MB  # nothing of the body was kept
 
 
 def _stream(handler: BaseHTTPRequestHandler, total: int) -> int:
@@ -311,7 +310,7 @@ def test_deadline_stops_a_tls_body_sent_byte_by_byte(
     with pytest.raises(FetchError) as caught:  # on the pooled connection the quick one left
         fetcher.get(tls_server.url("/feed"), source_id="s")
     assert caught.value.reason == "timed out after 0.5 s"
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # not the minutes the server would take
     assert len(set(clients)) == 1
 
 
@@ -431,15 +430,13 @@ def test_binary_garbage_is_shown_escaped_and_short(
 def test_a_redirect_with_an_endless_body_is_not_read(
     make_fetcher: MakeFetcher, raw_server: RawServer
 ) -> None:
-    sent: list[int] = []
-
     @raw_server.route("/jump")
     def jump(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(302)
         handler.send_header("Location", "/feed")
         handler.send_header("Connection", "close")
         handler.end_headers()
-        sent.append(_stream(handler, 200 * MB))
+        _stream(handler, 200 * MB)
 
     raw_server.routes["/feed"] = lambda handler: handler.send_error(404)
     reason, peak, _ = _fail_measured(make_fetcher(), raw_server.url("/jump"))
