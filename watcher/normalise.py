@@ -11,7 +11,9 @@ Identity (``Item.key``), in order:
 
 Dates: ``published``, else ``updated``, in UTC. No date → the first-seen time, flagged
 ``published_estimated``. A date more than a day after the first-seen time is a publisher's
-clock or template bug: it is clamped to the first-seen time and kept in ``extra["future_date"]``.
+clock or template bug, and one before 1970-01-02 a CMS default (epoch 0, year 1): either is
+replaced by the first-seen time, flagged estimated, and kept in ``extra["future_date"]`` or
+``extra["past_date"]``. An estimated date gives way to a real one seen later (the store).
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 
 from watcher.model import Entry, Item
 
+KEY_MAX = 1_000  # the store's items.key holds 2,000
 SUMMARY_HTML_MAX = 20_000
 HTML_MAX = 500_000  # bounds the cleaning work on a pathological body
 TEXT_MAX = 50_000
 SUMMARY_MAX = 1_000
 LANGUAGE_SAMPLE = 120
 FUTURE_TOLERANCE = timedelta(days=1)
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)  # before: a CMS default (epoch 0, year 1)
 
 # --- canonical URLs ---------------------------------------------------------------------------
 
@@ -197,7 +201,7 @@ def normalise_entry(
     extra = {k: v for k, v in entry.extra.items() if k not in ("key", "by")} | extra
     key = entry.extra.get("key") or url or _guid_key(guid, source_id)
     return Item(
-        key=key or _text_key(source_id, title, text),
+        key=_bounded(key) if key else _text_key(source_id, title, text),
         url=url,
         title=title,
         text=text,
@@ -228,6 +232,15 @@ def _guid_key(guid: str | None, source_id: str) -> str | None:
     return f"guid:{source_id}:{guid}"
 
 
+def _bounded(key: str) -> str:
+    """A key of at most ``KEY_MAX`` characters: a longer one (a URL full of parameters) keeps
+    its start for people to read and ends with a hash of the whole, so it stays unique."""
+    if len(key) <= KEY_MAX:
+        return key
+    digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    return f"{key[: KEY_MAX - len(digest) - 1]}~{digest}"
+
+
 def _text_key(source_id: str, title: str, text: str) -> str:
     digest = hashlib.blake2b(f"{title}\n{text}".encode(), digest_size=12).hexdigest()
     return f"text:{source_id}:{digest}"
@@ -240,7 +253,9 @@ def _published(entry: Entry, seen_at: datetime) -> tuple[datetime, bool, dict[st
         return seen_at, True, {}
     given = _utc(given)
     if given > seen_at + FUTURE_TOLERANCE:
-        return seen_at, False, {"future_date": given.isoformat()}
+        return seen_at, True, {"future_date": given.isoformat()}
+    if given < EARLIEST:
+        return seen_at, True, {"past_date": given.isoformat()}
     return given, False, {}
 
 

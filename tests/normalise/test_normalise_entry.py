@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from watcher.model import Entry
-from watcher.normalise import content_hash, detect_language, normalise_entry
+from watcher.normalise import canonical_url, content_hash, detect_language, normalise_entry
 
 SEEN = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 LANGUAGES = ["en", "ar"]
@@ -109,7 +109,7 @@ def test_missing_date_is_first_seen_and_flagged():
 def test_future_date_clamps_to_first_seen_and_is_kept_in_extra():
     far = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
     item = norm(Entry(link="https://ex.com/1", published=far))
-    assert item.published == SEEN and item.published_estimated is False
+    assert item.published == SEEN and item.published_estimated is True
     assert item.extra["future_date"] == far.isoformat()
     soon = SEEN + timedelta(hours=20)
     assert norm(Entry(link="https://ex.com/2", published=soon)).published == soon
@@ -141,3 +141,21 @@ def test_content_hash_changes_with_what_readers_see_only():
     edited = norm(Entry(link="https://ex.com/1", title="T (updated)", summary="<p>body</p>"))
     assert content_hash(item) == content_hash(same) != content_hash(edited)
     assert len(content_hash(item)) == 32
+
+
+@pytest.mark.parametrize("year", [1, 1970])
+def test_cms_default_dates_are_replaced_by_first_seen(year):
+    default = datetime(year, 1, 1, tzinfo=UTC)
+    item = norm(Entry(link="https://ex.com/1", published=default))
+    assert item.published == SEEN and item.published_estimated is True
+    assert item.extra["past_date"] == default.isoformat()
+    old = datetime(1999, 12, 31, tzinfo=UTC)
+    assert norm(Entry(link="https://ex.com/2", published=old)).published == old
+
+
+def test_very_long_keys_are_bounded_and_stay_unique():
+    base = "https://ex.com/p?" + "&".join(f"k{i}=v{i}" for i in range(400))
+    first, second = norm(Entry(link=base + "&z=1")), norm(Entry(link=base + "&z=2"))
+    assert len(first.key) <= 1000 and len(second.key) <= 1000
+    assert first.key != second.key and first.key.startswith("https://ex.com/p?k0=v0")
+    assert first.url == canonical_url(base + "&z=1")
