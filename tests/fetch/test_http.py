@@ -100,23 +100,39 @@ def test_error_statuses(
     assert reason in str(error)
 
 
-def test_429_with_retry_after_seconds(httpserver: HTTPServer, make_fetcher: MakeFetcher):
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_in_seconds(httpserver: HTTPServer, make_fetcher: MakeFetcher, status: int):
     httpserver.expect_request("/feed").respond_with_data(
-        "slow down", status=429, headers={"Retry-After": "120"}
+        "slow down", status=status, headers={"Retry-After": "120"}
     )
     error = fail(make_fetcher(), httpserver.url_for("/feed"))
     assert error.retry_after == 120
-    assert error.reason == "HTTP 429 Too Many Requests (retry after 120 s)"
+    assert error.reason.startswith(f"HTTP {status} ")
+    assert error.reason.endswith(" (retry after 120 s)")
 
 
-def test_503_with_retry_after_date(httpserver: HTTPServer, make_fetcher: MakeFetcher):
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_as_a_date(httpserver: HTTPServer, make_fetcher: MakeFetcher, status: int):
     httpserver.expect_request("/feed").respond_with_data(
-        "maintenance", status=503, headers={"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT"}
+        "maintenance", status=status, headers={"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT"}
     )
     error = fail(make_fetcher(), httpserver.url_for("/feed"))
+    expected = (datetime(2100, 1, 1, tzinfo=UTC) - datetime.now(UTC)).total_seconds()
     assert error.retry_after is not None
-    assert error.retry_after > 365 * 24 * 3600
-    assert error.reason.startswith("HTTP 503 Service Unavailable (retry after ")
+    assert abs(error.retry_after - expected) < 60
+
+
+def test_429_reason(httpserver: HTTPServer, make_fetcher: MakeFetcher):
+    httpserver.expect_request("/feed").respond_with_data("", 429, {"Retry-After": "30"})
+    error = fail(make_fetcher(), httpserver.url_for("/feed"))
+    assert error.reason == "HTTP 429 Too Many Requests (retry after 30 s)"
+
+
+def test_retry_after_is_ignored_on_other_statuses(
+    httpserver: HTTPServer, make_fetcher: MakeFetcher
+) -> None:
+    httpserver.expect_request("/feed").respond_with_data("", 500, {"Retry-After": "30"})
+    assert fail(make_fetcher(), httpserver.url_for("/feed")).retry_after is None
 
 
 NOW = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
