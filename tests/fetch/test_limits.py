@@ -442,3 +442,15 @@ def test_a_redirect_with_an_endless_body_is_not_read(
     reason, peak, _ = _fail_measured(make_fetcher(), raw_server.url("/jump"))
     assert reason == "HTTP 404 Not Found"
     assert peak < 10 * MB
+
+
+def test_close_lets_fetches_in_flight_finish(make_fetcher: MakeFetcher, raw_server: RawServer):
+    held = _Held()
+    raw_server.routes["/feed"] = held.handle
+    fetcher = make_fetcher()
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(fetcher.get, raw_server.url("/feed"), source_id="s")
+        assert held.wait_until_in_flight(1)
+        fetcher.close()
+        held.gate.release()
+        assert running.result().body == b"ok"

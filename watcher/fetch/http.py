@@ -83,6 +83,8 @@ class Fetcher:
         self.close()
 
     def close(self) -> None:
+        """Close the pooled connections. Fetches in flight still finish normally: a config
+        reload closes the old Fetcher while its last polls may be running."""
         self._session.close()
 
     def get(
