@@ -142,6 +142,7 @@ def test_410_gone_disables_the_channel_with_a_clear_log_line(
     assert _deliveries(world.store)["hook"].state == "given_up"
     assert disabled is not None and disabled.disabled_at is not None
     assert "channel hook disabled: the webhook answered 410 Gone" in caplog.text
+    assert "watcher deliveries --enable hook" in caplog.text
 
     later = world.period_end + timedelta(days=1)
     run_digest(world.store, world.config, "daily", later, now=later)
@@ -150,6 +151,17 @@ def test_410_gone_disables_the_channel_with_a_clear_log_line(
         rows = session.scalars(select(DeliveryRow).where(DeliveryRow.channel_id == "hook")).all()
     assert [r.state for r in rows] == ["given_up", "given_up"]
     assert "channel disabled since" in (rows[1].last_error or "")
+
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["-c", str(world.config.path), "deliveries"])
+    assert "channel hook is disabled since" in listed.output
+    enabled = runner.invoke(cli, ["-c", str(world.config.path), "deliveries", "--enable", "hook"])
+    assert "channel hook enabled" in enabled.output
+    world.httpserver.clear()
+    world.httpserver.expect_request(HOOK).respond_with_data("ok")
+    next_day = later + timedelta(days=1)
+    result = run_digest(world.store, world.config, "daily", next_day, now=next_day)
+    assert result.deliveries["hook"] == "sent"
 
 
 def _race(store_url: str, config: Config, period_end: Any, workers: int = 6) -> Recorder:

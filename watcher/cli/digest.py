@@ -113,12 +113,19 @@ def send(ctx: Context, digest_id: str | None) -> None:
 @cli.command()
 @json_option
 @click.option("--limit", default=30, show_default=True, help="How many deliveries to list.")
+@click.option(
+    "--enable", "enable", metavar="CHANNEL", help="Re-enable a channel disabled after a 410 Gone."
+)
 @pass_context
-def deliveries(ctx: Context, as_json: bool, limit: int) -> None:
+def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> None:
     """Recent deliveries, newest period first: state, attempts, last error."""
     from watcher.store import digests as queries
 
     config = ctx.config
+    if enable is not None:
+        with ctx.store.session() as session:
+            enabled = queries.enable_channel(session, enable)
+        click.echo(f"channel {enable} " + ("enabled" if enabled else "was not disabled"))
     with ctx.store.session() as session:
         rows = queries.recent_deliveries(session, limit)
         disabled = queries.disabled_channels(session)
@@ -144,7 +151,10 @@ def deliveries(ctx: Context, as_json: bool, limit: int) -> None:
     print_table(headers, table, title="Deliveries")
     for channel_id, state in disabled.items():
         since = _when(state.disabled_at)
-        click.echo(f"channel {channel_id} is disabled since {since}: {state.reason}")
+        click.echo(
+            f"channel {channel_id} is disabled since {since}: {state.reason} "
+            f"(watcher deliveries --enable {channel_id})"
+        )
 
 
 def _when(moment: datetime | None) -> str | None:

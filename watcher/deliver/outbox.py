@@ -258,8 +258,9 @@ def _record(
         if result.gone and channel is not None:
             queries.disable_channel(session, channel.id, now, result.error or "410 Gone")
             log.error(
-                "channel %s disabled: the webhook answered 410 Gone; fix or remove the channel in "
-                "the config, then re-enable it (watcher deliveries shows it)",
+                "channel %s disabled: the webhook answered 410 Gone; fix its URL in the config, "
+                "then run: watcher deliveries --enable %s",
+                channel.id,
                 channel.id,
                 extra={"channel": channel.id, "event": "channel_disabled"},
             )

@@ -311,3 +311,13 @@ def disable_channel(session: Session, channel_id: str, now: datetime, reason: st
     else:
         row.disabled_at = now
         row.reason = reason
+
+
+def enable_channel(session: Session, channel_id: str) -> bool:
+    """Re-enable a channel the daemon disabled; False when it was not disabled."""
+    row = session.get(ChannelStateRow, channel_id)
+    if row is None or row.disabled_at is None:
+        return False
+    row.disabled_at = None
+    row.reason = None
+    return True
