@@ -34,6 +34,7 @@ ROOT = BENCH.parent
 WORK = BENCH / "work"
 BUNDLED_CONFIG = ROOT / "config" / "watch.yaml"
 PY = sys.executable
+STAGE_FEEDS = 300  # feeds in the by-stage profile: enough to be steady, cheap to repeat
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,17 @@ def poll_passes(bench: Bench) -> None:
     bench.results["farm"]["churned_feeds"] = changed
     bench.measure("floor churn", floor("floor.json"))
     bench.measure("watcher churn", watcher, watcher_env)
+    bench.results["stages"] = stages(bench, urls[:STAGE_FEEDS])
+
+
+def stages(bench: Bench, urls: list[str]) -> dict[str, Any]:
+    """The profile behind the cold figure: a cold poll of ``urls``, CPU summed by stage."""
+    config, database = WORK / "stages_config.yaml", WORK / "stages.db"
+    plan = bench.plan
+    write_watcher_config(config, load_entities(BUNDLED_CONFIG), urls, plan.workers, plan.timeout)
+    env = {**os.environ, "WATCHER_DATABASE_URL": f"sqlite:///{database}"}
+    argv = [PY, str(BENCH / "stages.py"), "-c", str(config), "poll", "--once"]
+    return {**figures(WORK / "logs", "stages", argv, env), "feeds": len(urls)}
 
 
 def figures(bench_logs: Path, name: str, argv: list[str], env: dict[str, str] | None = None) -> Any:

@@ -21,101 +21,115 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from watcher.store import Store, open_store
 from watcher.store.digests import period_items
 from watcher.store.items import list_items
-from watcher.store.tables import ItemRow, ItemSourceRow, MentionRow, SourceRow, StoryMatchRow
+from watcher.store.tables import ItemRow
 
 SOURCES = 2000
 STORY = "openai-safety-exits"  # the bundled config's story
 ENTITIES = ("sutskever", "leike", "altman", "openai", "microsoft", "anthropic", "ai_safety")
-BATCH = 20_000
+BATCH = 50_000
 
 
 def fill(store: Store, count: int, now: datetime, seed: int = 1) -> None:
-    """``count`` items over the year before ``now``, in batches of one transaction each."""
+    """``count`` items over the year before ``now``, written straight through the DB-API.
+
+    The ORM would take minutes for a million rows; plain ``executemany`` with the values in
+    the format SQLAlchemy itself stores (checked by ``check_fill``) takes well under one.
+    Durability is off while filling: this database is scratch.
+    """
     rng = random.Random(seed)
-    with store.session() as session:
-        session.execute(
-            insert(SourceRow),
-            [
-                {"id": f"farm-{i:05d}", "kind": "feed", "url": f"http://127.0.0.1/feeds/{i}"}
-                for i in range(SOURCES)
-            ],
+    raw = store.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute("PRAGMA cache_size=-200000")
+        cursor.executemany(
+            "INSERT INTO sources (id, kind, url, consecutive_failures, items_total) "
+            "VALUES (?, 'feed', ?, 0, 0)",
+            [(f"farm-{i:05d}", f"http://127.0.0.1/feeds/{i}") for i in range(SOURCES)],
         )
-    for start in range(0, count, BATCH):
-        rows = [
-            _item(item_id, rng, now) for item_id in range(start + 1, min(count, start + BATCH) + 1)
-        ]
-        with store.session() as session:
-            session.execute(insert(ItemRow), rows)
-            session.execute(
-                insert(ItemSourceRow),
-                [
-                    {
-                        "item_id": r["id"],
-                        "source_id": r["source_id"],
-                        "first_seen_at": r["first_seen_at"],
-                    }
-                    for r in rows
-                ],
+        for first in range(1, count + 1, BATCH):
+            items = [_item(i, rng, now) for i in range(first, min(count + 1, first + BATCH))]
+            cursor.executemany(ITEM_INSERT, items)
+            cursor.executemany(
+                "INSERT INTO item_sources (item_id, source_id, first_seen_at) VALUES (?, ?, ?)",
+                [(item[0], item[10], item[13]) for item in items],
             )
-            mentions = list(_mentions(rows, rng))
-            if mentions:
-                session.execute(insert(MentionRow), mentions)
-            stories = [
-                {"story_id": STORY, "item_id": r["id"], "matched_at": r["first_seen_at"]}
-                for r in rows
-                if rng.random() < 0.03
-            ]
-            if stories:
-                session.execute(insert(StoryMatchRow), stories)
-    with store.engine.connect() as connection:
-        connection.execute(text("ANALYZE"))
-        connection.commit()
+            cursor.executemany(MENTION_INSERT, _mentions(items, rng))
+            cursor.executemany(
+                "INSERT INTO story_matches (story_id, item_id, matched_at) VALUES (?, ?, ?)",
+                [(STORY, item[0], item[13]) for item in items if rng.random() < 0.03],
+            )
+            raw.commit()
+        cursor.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
 
 
-def _item(item_id: int, rng: random.Random, now: datetime) -> dict[str, Any]:
+ITEM_COLUMNS = (
+    "id, key, url, guid, title, summary, summary_html, text, author, by, source_id, "
+    "published_at, published_estimated, first_seen_at, updated_at, content_hash, extra"
+)
+ITEM_INSERT = f"INSERT INTO items ({ITEM_COLUMNS}) VALUES ({', '.join('?' * 17)})"
+MENTION_INSERT = (
+    'INSERT INTO mentions (item_id, entity_id, alias, field, start, "end", kind) '
+    "VALUES (?, ?, ?, 'title', 0, ?, 'alias')"
+)
+
+
+def _stamp(value: datetime) -> str:
+    """How SQLAlchemy stores a (naive UTC) DateTime in SQLite."""
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _item(item_id: int, rng: random.Random, now: datetime) -> tuple[Any, ...]:
     published = now - timedelta(seconds=rng.randrange(365 * 86400))
-    first_seen = published + timedelta(seconds=rng.randrange(7200))
+    first_seen = _stamp(published + timedelta(seconds=rng.randrange(7200)))
     source = f"farm-{rng.randrange(SOURCES):05d}"
     words = " ".join(f"w{rng.randrange(5000)}" for _ in range(40))
-    return {
-        "id": item_id,
-        "key": f"https://news{source[-5:]}.example.org/story-{item_id}",
-        "url": f"https://news{source[-5:]}.example.org/story-{item_id}",
-        "guid": f"https://news{source[-5:]}.example.org/id/{item_id}",
-        "title": f"Item {item_id}: {words[:60]}",
-        "summary": words[:200],
-        "summary_html": f"<p>{words[:200]}</p>",
-        "text": words,
-        "author": "Staff",
-        "source_id": source,
-        "published_at": published,
-        "published_estimated": False,
-        "first_seen_at": first_seen,
-        "updated_at": first_seen,
-        "content_hash": f"{item_id:064x}",
-        "extra": {},
-    }
+    url = f"https://news{source[-5:]}.example.org/story-{item_id}"
+    return (
+        item_id,
+        url,
+        url,
+        f"https://news{source[-5:]}.example.org/id/{item_id}",
+        f"Item {item_id}: {words[:60]}",
+        words[:200],
+        f"<p>{words[:200]}</p>",
+        words,
+        "Staff",
+        None,
+        source,
+        _stamp(published),
+        0,
+        first_seen,
+        first_seen,
+        f"{item_id:064x}",
+        "{}",
+    )
 
 
-def _mentions(rows: list[dict[str, Any]], rng: random.Random) -> Iterator[dict[str, Any]]:
-    for row in rows:
+def _mentions(items: list[tuple[Any, ...]], rng: random.Random) -> Iterator[tuple[Any, ...]]:
+    for item in items:
         if rng.random() < 0.2:
             for entity in rng.sample(ENTITIES, rng.randint(1, 2)):
-                yield {
-                    "item_id": row["id"],
-                    "entity_id": entity,
-                    "alias": entity,
-                    "field": "title",
-                    "start": 0,
-                    "end": len(entity),
-                    "kind": "alias",
-                }
+                yield (item[0], entity, entity, len(entity))
+
+
+def check_fill(store: Store, now: datetime) -> None:
+    """The raw rows read back through the ORM as the app's own would: same types, same zone."""
+    with store.session() as session:
+        row = session.get_one(ItemRow, 1)
+        expected = _item(1, random.Random(1), now)
+        assert row.published_at == datetime.fromisoformat(expected[11]).replace(tzinfo=UTC)
+        assert row.published_estimated is False and row.extra == {}
+        assert session.scalar(select(func.count()).select_from(ItemRow)) > 0
 
 
 class PlanRecorder:
@@ -153,19 +167,24 @@ class PlanRecorder:
 def timed(
     store: Store, name: str, query: Callable[[Session], int], repeat: int = 5
 ) -> dict[str, Any]:
-    """Median milliseconds of ``query`` in a fresh session each time, and its plans."""
-    times, found = [], 0
+    """Median wall and CPU milliseconds of ``query``, a fresh session each time; its plans.
+
+    CPU time is the figure to judge by on a shared machine: wall time there mostly measures
+    how long the query waited for a core.
+    """
+    walls, cpus, found = [], [], 0
     with PlanRecorder(store) as recorder, store.session() as session:
         found = query(session)
     for _ in range(repeat):
         with store.session() as session:
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.thread_time()
             query(session)
-            times.append((time.perf_counter() - start) * 1000)
+            cpus.append((time.thread_time() - cpu) * 1000)
+            walls.append((time.perf_counter() - wall) * 1000)
     return {
         "name": name,
-        "ms": round(statistics.median(times), 1),
-        "max_ms": round(max(times), 1),
+        "ms": round(statistics.median(cpus), 1),
+        "wall_ms": round(statistics.median(walls), 1),
         "rows": found,
         "plan": recorder.plans(),
     }
@@ -173,17 +192,13 @@ def timed(
 
 def queries(store: Store, now: datetime) -> list[dict[str, Any]]:
     day = now - timedelta(days=1)
+    week = now - timedelta(days=7)
     return [
-        timed(store, "items --since 1 day (limit 50)", lambda s: len(list_items(s, since=day))),
+        timed(store, "items --since 1 day", lambda s: len(list_items(s, since=day))),
         timed(
             store,
-            "items --since 30 days (limit 1000)",
-            lambda s: len(list_items(s, since=now - timedelta(days=30), limit=1000)),
-        ),
-        timed(
-            store,
-            "items --story --since 7 days (limit 50)",
-            lambda s: len(list_items(s, story=STORY, since=now - timedelta(days=7))),
+            "items --story --since 7 days",
+            lambda s: len(list_items(s, story=STORY, since=week)),
         ),
         timed(store, "digest: period_items, 1 day", lambda s: len(period_items(s, day, now).items)),
     ]
@@ -200,6 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     fill(store, args.items, now)
     filled = time.perf_counter() - start
+    check_fill(store, now)
     result = {
         "items": args.items,
         "fill_s": round(filled, 1),

@@ -1,0 +1,85 @@
+"""Where watcher's CPU goes in one poll: the same command, with each stage's CPU time summed.
+
+    python bench/stages.py -c bench_config.yaml poll --once
+
+Wraps the pipeline's stage functions (fetch, parse, normalise, match, store) with a per-thread
+CPU clock, runs the ordinary CLI, and prints one JSON object. Stages in worker threads and in
+the writer thread add up to the process's CPU, less start-up (imports, migrations, config). It
+reads watcher's internals by name: a stage that is not found is left out, never guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+STAGES = {
+    "fetch": ("watcher.fetch.http", "Fetcher", "get"),
+    "parse": ("watcher.pipeline", None, "parse_feed"),
+    "normalise": ("watcher.pipeline", None, "normalise_entries"),
+    "match": ("watcher.match", "Matcher", "match"),
+    "store and match": ("watcher.pipeline", None, "store_collected"),
+}
+
+spent: dict[str, float] = defaultdict(float)
+calls: dict[str, int] = defaultdict(int)
+_lock = threading.Lock()
+
+
+def _timed(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            with _lock:
+                spent[stage] += time.thread_time() - started
+                calls[stage] += 1
+
+    return wrapper
+
+
+def instrument() -> list[str]:
+    """Wrap every stage that exists; return the names of those that do not."""
+    import importlib
+
+    missing = []
+    for stage, (module_name, owner_name, attribute) in STAGES.items():
+        module = importlib.import_module(module_name)
+        owner = getattr(module, owner_name) if owner_name else module
+        function = getattr(owner, attribute, None)
+        if function is None:
+            missing.append(stage)
+            continue
+        setattr(owner, attribute, _timed(stage, function))
+    return missing
+
+
+def main() -> None:
+    missing = instrument()
+    from watcher.cli.app import main as watcher_main
+
+    sys.argv = ["watcher", *sys.argv[1:]]
+    try:
+        watcher_main()
+    finally:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        result = {
+            "process_cpu": round(usage.ru_utime + usage.ru_stime, 2),
+            "stages": {stage: round(seconds, 2) for stage, seconds in spent.items()},
+            "calls": dict(calls),
+            "missing": missing,
+        }
+        if "store and match" in spent:
+            result["stages"]["store"] = round(spent["store and match"] - spent["match"], 2)
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
