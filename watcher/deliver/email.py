@@ -111,8 +111,17 @@ class EmailBackend:
             if self.smtp.username and password:
                 client.login(self.smtp.username, password)
             envelope_from = Address(addr_spec=parseaddr(self.smtp.sender)[1]).addr_spec
-            client.send_message(
+            refused = client.send_message(
                 message, from_addr=envelope_from, to_addrs=[parseaddr(r)[1] for r in recipients]
+            )
+        for address, (code, reply) in refused.items():  # the others got it: still a delivery
+            log.warning(
+                "channel %s: %s refused by the server (%s %s)",
+                self.channel.id,
+                address,
+                code,
+                reply.decode(errors="replace"),
+                extra={"channel": self.channel.id},
             )
 
     def _failed(self, reason: str, *, retryable: bool = True) -> SendResult:
