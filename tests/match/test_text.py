@@ -75,3 +75,14 @@ def test_clitic_prefixes_are_the_combinations_and_nothing_else() -> None:
         assert prefix in CLITIC_PREFIXES
     for not_prefix in ("ا", "إل", "أل", "ي", "من", "بو", "لب"):
         assert not_prefix not in CLITIC_PREFIXES
+
+
+@pytest.mark.parametrize("odd", ["ﷺ", "¼", "⑴", "سامﹰ", "Altman´s", "ـ'a"])
+def test_a_token_always_normalises_to_one_word_so_spans_stay_aligned(odd: str) -> None:
+    text = f"{odd} then Jan Leike"
+    tokens = Tokens(text)
+    assert all(word and " " not in word for word in tokens.norm)
+    position = tokens.joined.index(" jan leike ") + 1
+    first, last = tokens.index_at(position), tokens.index_at(position + len("jan leike") - 1)
+    start, end = tokens.span(first, last)
+    assert text[start:end] == "Jan Leike"

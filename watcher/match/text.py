@@ -58,10 +58,10 @@ _UNIFY = {
     "ک": "ك",  # Persian/Urdu keheh
     "ؤ": "و",
     **dict.fromkeys("ةۀەہۃھ", "ه"),  # teh marbuta; Persian/Urdu heh forms
-    **dict.fromkeys("’‘ʼ`´′", "'"),
     **{chr(0x0660 + d): str(d) for d in range(10)},
     **{chr(0x06F0 + d): str(d) for d in range(10)},
 }
+_APOSTROPHE_TABLE = str.maketrans(dict.fromkeys(_APOSTROPHES, "'"))  # before NFKC: "´" → " ́"
 _LIGHT_TABLE = str.maketrans("", "", _DELETE)
 _FULL_TABLE = str.maketrans({**dict.fromkeys(_DELETE), **_UNIFY})
 
@@ -77,9 +77,15 @@ def normalise_token(raw: str) -> str:
     """One token as matching sees it.
 
     ``"Altman’s"`` → ``"altman"``, ``"أَلتمـان"`` → ``"التمان"``, ``"ＯｐｅｎＡＩ"`` → ``"openai"``.
+    A normalised token is always one word: when NFKC turns a compatibility character into
+    several ("ﷺ", "¼") or deleting marks leaves an apostrophe at an edge, only the word
+    characters are kept, so matching's one-space-between-words search string stays exact.
     """
-    text = unicodedata.normalize("NFKC", raw).casefold().translate(_FULL_TABLE)
-    if text.endswith("'s"):
+    text = raw.translate(_APOSTROPHE_TABLE)
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_FULL_TABLE)
+    if not TOKEN.fullmatch(text):
+        text = "".join(TOKEN.findall(text))
+    while text.endswith("'s"):
         text = text[:-2]
     return text
 
