@@ -49,9 +49,9 @@ class _Handler(BaseHTTPRequestHandler):
 class RawServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        super().__init__((host, 0), _Handler)
+        super().__init__((host, port), _Handler)
         self.routes: dict[str, Route] = {}
         self.stopping = threading.Event()
         self.host = host
@@ -74,24 +74,30 @@ class RawServer(ThreadingHTTPServer):
         return f"{self.scheme}://{host}:{self.server_address[1]}{path}"
 
 
-def _serve(server: RawServer) -> Iterator[RawServer]:
+@contextlib.contextmanager
+def running(server: RawServer) -> Iterator[RawServer]:
+    """Serve from a thread for the duration of the block."""
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    yield server
-    server.stopping.set()
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture
 def raw_server() -> Iterator[RawServer]:
-    yield from _serve(RawServer())
+    with running(RawServer()) as server:
+        yield server
 
 
 @pytest.fixture
 def other_loopback_server() -> Iterator[RawServer]:
     """A server on 127.0.0.2: another private address, for redirect tests."""
-    yield from _serve(RawServer("127.0.0.2"))
+    with running(RawServer("127.0.0.2")) as server:
+        yield server
 
 
 @pytest.fixture
@@ -100,7 +106,8 @@ def ipv6_loopback_server() -> Iterator[RawServer]:
         server = RawServer("::1")
     except OSError as error:
         pytest.skip(f"no IPv6 loopback here: {error}")
-    yield from _serve(server)
+    with running(server):
+        yield server
 
 
 @pytest.fixture
@@ -220,7 +227,7 @@ def replying_with() -> Iterator[Callable[[bytes], str]]:
     bytes (no HTTP framing added) and hangs up."""
     listeners: list[socket.socket] = []
 
-    def serve(payload: bytes) -> str:
+    def reply(payload: bytes) -> str:
         listener = socket.create_server(("127.0.0.1", 0))
         listeners.append(listener)
 
@@ -235,6 +242,24 @@ def replying_with() -> Iterator[Callable[[bytes], str]]:
         threading.Thread(target=answer, daemon=True).start()
         return f"http://127.0.0.1:{listener.getsockname()[1]}/feed"
 
-    yield serve
+    yield reply
     for listener in listeners:
         listener.close()
+
+
+@pytest.fixture
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[str]]]:
+    """Names to resolve to chosen addresses: the DNS tricks a hostile feed could play."""
+    names: dict[str, list[str]] = {}
+    real = socket.getaddrinfo
+
+    def lookup(host: str, port: int, *args: object, **kwargs: object) -> list[tuple]:  # type: ignore[type-arg]
+        if host in names:
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+                for address in names[host]
+            ]
+        return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    yield names

@@ -6,8 +6,7 @@ host (allowed), and the refusals come from redirects to another host name or add
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
 import pytest
@@ -85,24 +84,6 @@ def refusal(fetcher: Fetcher, url: str) -> str:
     with pytest.raises(FetchError) as caught:
         fetcher.get(url, source_id="src")
     return caught.value.reason
-
-
-@pytest.fixture
-def fake_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[str]]]:
-    """Names to resolve to chosen addresses: the DNS tricks a hostile feed could play."""
-    names: dict[str, list[str]] = {}
-    real = socket.getaddrinfo
-
-    def lookup(host: str, port: int, *args: object, **kwargs: object) -> list[tuple]:  # type: ignore[type-arg]
-        if host in names:
-            return [
-                (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
-                for address in names[host]
-            ]
-        return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(socket, "getaddrinfo", lookup)
-    yield names
 
 
 def test_a_directly_configured_private_host_is_allowed(

@@ -18,7 +18,7 @@ from watcher.errors import FetchError
 from watcher.fetch import Fetcher
 from watcher.model import FetchResult
 
-from .conftest import RawServer
+from .conftest import RawServer, running
 
 MakeFetcher = Callable[..., Fetcher]
 MB = 1_000_000
@@ -454,3 +454,17 @@ def test_close_lets_fetches_in_flight_finish(make_fetcher: MakeFetcher, raw_serv
         fetcher.close()
         held.gate.release()
         assert running.result().body == b"ok"
+
+
+def test_the_next_address_is_tried_when_one_times_out(
+    make_fetcher: MakeFetcher, full_backlog: str, fake_dns: dict[str, list[str]]
+) -> None:
+    """A name with a dead first address (think broken IPv6) still works through the next."""
+    port = int(full_backlog.split(":")[2].split("/")[0])
+    fake_dns["dual.example"] = ["127.0.0.1", "127.0.0.2"]  # 127.0.0.1:port never answers
+    with running(RawServer("127.0.0.2", port)) as server:
+        server.routes["/feed"] = _sending(b"feed")
+        result = make_fetcher(connect_timeout=0.2).get(
+            f"http://dual.example:{port}/feed", source_id="s"
+        )
+        assert result.body == b"feed"

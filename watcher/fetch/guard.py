@@ -197,7 +197,7 @@ class _Guarded:
         addresses = self._resolve()
         for address in addresses:
             call.check(self.host, self.port, address)
-        sock = self._connect(addresses)
+        sock = self._connect(addresses, call)
         call.watch(sock)
         return sock
 
@@ -218,26 +218,35 @@ class _Guarded:
             raise NameResolutionError(self.host, self, error) from error  # type: ignore[arg-type]
         return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
-    def _connect(self, addresses: list[str]) -> socket.socket:
-        """Connect to the first checked address that answers; never look the name up again."""
+    def _connect(self, addresses: list[str], call: Call) -> socket.socket:
+        """Connect to the first checked address that answers; never look the name up again.
+
+        Like urllib3, try the next address when one fails or times out (a host whose IPv6 is
+        unreachable), but never past the fetch's deadline.
+        """
         error: OSError | None = None
         for address in addresses:
+            timeout = self.timeout
+            if isinstance(timeout, int | float):
+                timeout = min(timeout, call.remaining())
+            if timeout == 0:
+                break
             try:
                 sock = create_connection(
                     (address, self.port),
-                    self.timeout,
+                    timeout,
                     source_address=self.source_address,
                     socket_options=self.socket_options,
                 )
-            except TimeoutError as timeout:
-                raise ConnectTimeoutError(
-                    self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
-                ) from timeout
             except OSError as failure:
                 error = failure
                 continue
             self._peer = address
             return sock
+        if error is None or isinstance(error, TimeoutError):
+            raise ConnectTimeoutError(
+                self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+            ) from error
         raise NewConnectionError(  # type: ignore[arg-type]
             self, f"Failed to establish a new connection: {error}"
         ) from error
