@@ -87,6 +87,11 @@ def test_explain_shows_hits_dropped_hits_and_verdicts(config_file: Path) -> None
     assert f"fulfilled by item 2 (2024-05-22 00:00 UTC): {POST}" in output
 
 
+def test_explain_finds_an_item_by_its_url_with_tracking_parameters(config_file: Path) -> None:
+    output = run(config_file, "explain", f"{QUOTE}?utm_source=feed#top").stdout
+    assert output.startswith("item 1: OpenAI board: Altman speaks")
+
+
 def test_explain_by_id_as_json(config_file: Path) -> None:
     (line,) = run(config_file, "explain", "2", "--json").stdout.splitlines()
     data = json.loads(line)

@@ -47,11 +47,12 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
     """Why a stored item matched what it matched, under the current config."""
     from watcher.match import Matcher
     from watcher.match.rematch import stored_item
+    from watcher.normalise import canonical_url
     from watcher.store.items import find_item
 
     config = ctx.config
     with ctx.store.session() as session:
-        row = find_item(session, ref)
+        row = find_item(session, ref) or find_item(session, canonical_url(ref) or ref)
         if row is None:
             raise click.ClickException(f"no stored item has the id, key or URL {ref!r}")
         item_id = row.id

@@ -153,9 +153,6 @@ class Tokens:
         self.joined = " " + " ".join(self.norm) + " "
         self._ends: list[int] | None = None
 
-    def __len__(self) -> int:
-        return len(self.norm)
-
     def index_at(self, position: int) -> int:
         """The token containing ``position`` of ``joined`` (a space ends each token)."""
         return self.joined.count(" ", 0, position + 1) - 1
