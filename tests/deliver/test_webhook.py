@@ -157,6 +157,15 @@ def test_a_missing_secret_is_named_and_not_retried(monkeypatch: pytest.MonkeyPat
     assert result.error == "the environment variable HOOK_SECRET (webhook secret) is not set"
 
 
+def test_a_malformed_secret_is_refused_without_showing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOOK_SECRET", "whsec_not*base64!")
+    result = backend("https://receiver.example/hook", []).send(outgoing())
+
+    assert not result.ok and not result.retryable
+    assert "HOOK_SECRET is not a Standard Webhooks secret" in (result.error or "")
+    assert "not*base64" not in (result.error or "")
+
+
 def test_slack_preset_posts_blocks_with_escaped_links(httpserver: Any) -> None:
     httpserver.expect_request("/slack").respond_with_data("ok")
     result = backend(httpserver.url_for("/slack"), [], fmt="slack").send(outgoing())

@@ -89,6 +89,12 @@ class WebhookBackend:
                 f"the environment variable {self.channel.secret_env} (webhook secret) is not set",
                 retryable=False,
             )
+        if secret and not _usable_secret(secret):
+            return self._failed(
+                f"the secret in {self.channel.secret_env} is not a Standard Webhooks secret "
+                "(whsec_ followed by base64)",
+                retryable=False,
+            )
         body = json.dumps(
             render_payload(outgoing, self.channel.format), ensure_ascii=False, separators=(",", ":")
         )
@@ -192,6 +198,14 @@ class WebhookBackend:
 def sign(secret: str, message_id: str, timestamp: int, body: str) -> str:
     """The ``webhook-signature`` header value (``v1,<base64 HMAC-SHA256>``)."""
     return Webhook(secret).sign(message_id, datetime.fromtimestamp(timestamp, UTC), body)
+
+
+def _usable_secret(secret: str) -> bool:
+    try:
+        Webhook(secret)
+    except Exception:  # binascii.Error, EmptyWebhookSecretError: the library's own checks
+        return False
+    return True
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
