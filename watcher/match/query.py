@@ -6,7 +6,7 @@ Syntax (operators are upper case; anything else is a word)::
     or      := and ("OR" and)*
     and     := not (["AND"] not)*           adjacent terms are ANDed
     not     := "NOT" not | near
-    near    := atom ("NEAR/" n atom)*       within n words of each other, either order
+    near    := atom ("NEAR/" n atom)*       at most n words between them, either order
     atom    := "(" or ")" | '"phrase"' | entity-id | word
 
 A word or phrase ending in ``*`` matches any word starting so ("resign*": resigned,
