@@ -16,7 +16,7 @@ def test_atom_link_is_the_html_alternate_never_replies_self_edit_or_enclosure(fe
     links = [entry.link for entry in feed.entries]
     assert links == [
         "https://example.org/posts/1?utm_source=rss",
-        "https://example.org/posts/2",  # no rel means alternate; resolved against the feed
+        "posts/2",  # no rel means alternate; normalise resolves it against the feed URL
         None,  # only a replies link and a tag: id
     ]
 
@@ -148,3 +148,22 @@ def test_authors_are_names_without_email_addresses():
         "Jan Leike, Ada",
         "jan@example.org",
     ]
+
+
+def test_item_scoped_xml_base_applies_to_its_item_only():
+    items = (
+        '<item xml:base="https://other.example/first/"><title>a</title><link>one</link></item>'
+        "<item><title>b</title><link>two</link></item>"
+    )
+    links = [entry.link for entry in parse(rss(items).encode()).entries]
+    assert links == ["https://other.example/first/one", "https://example.org/two"]
+
+
+def test_relative_links_and_permalink_guids_are_left_for_normalise_to_resolve():
+    items = (
+        "<item><title>a</title><link>/posts/a</link></item>"
+        "<item><title>b</title><guid>/posts/b</guid></item>"
+        '<item><title>c</title><guid isPermaLink="false">/posts/c</guid></item>'
+    )
+    feed = parse(rss(items).encode())
+    assert [entry.link for entry in feed.entries] == ["/posts/a", "/posts/b", None]

@@ -15,8 +15,9 @@ Four things happen before feedparser sees a body:
 3. **Ill-formed bodies are repaired or bounded** (``repair_ill_formed``), because feedparser's
    fallback parser for them is pure Python and a hundred times slower than expat.
 4. feedparser runs with HTML sanitising and relative-URI rewriting off (normalise strips the
-   HTML to text and resolves links; the digest sanitises ``summary_html`` with nh3), which
-   saves about a third of its time on the shared corpus.
+   HTML to text; the digest sanitises ``summary_html`` with nh3), and with a base URL only
+   when the document uses ``xml:base`` (``_headers``). Measured on the shared corpus and on
+   20-entry feeds, this makes feedparser a third to a half cheaper than its defaults.
 
 Hostile XML: feedparser keeps only ``<!ENTITY`` declarations whose value is plain text or one
 character reference, so nested-entity bombs and ``SYSTEM`` entities (XXE) are dropped before
@@ -51,6 +52,7 @@ _XML_DECL_ENCODING = re.compile(rb"""(<\?xml[^>]*?)\sencoding\s*=\s*["'][^"']*["
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>", re.IGNORECASE)
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _ENTITY_OR_AMPERSAND = re.compile(rb"&(?:(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)?")
 
 # Code pages that decode any byte sequence, so a wrong declaration never fails loudly.
@@ -82,10 +84,7 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None) ->
     notes.extend(repairs)
     result = feedparser.parse(
         data,
-        response_headers={
-            "content-type": "application/xml; charset=utf-8",
-            "content-location": url,
-        },
+        response_headers=_headers(data, url),
         sanitize_html=False,
         resolve_relative_uris=False,
     )
@@ -98,11 +97,25 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None) ->
     return ParsedFeed(
         entries=[_entry(e) for e in result.get("entries", [])],
         title=feed.get("title") or None,
-        link=_alternate_link(links) or feed.get("link") or None,
+        link=_absolute(url, _alternate_link(links) or feed.get("link")),
         language=_language(feed.get("language")),
         warning="; ".join(notes) or None,
         next_page=_next_page(links, url),
     )
+
+
+def _headers(data: bytes, url: str) -> dict[str, str]:
+    """What feedparser is told: UTF-8, and the feed URL as base only where ``xml:base`` needs it.
+
+    Given a base, feedparser resolves it for every element (a quarter of its time on small
+    feeds); without one, a relative link stays relative and normalise resolves it. But
+    feedparser restores an outer base only when it is non-empty, so an item's ``xml:base``
+    would leak into the next item: a document using ``xml:base`` gets the base.
+    """
+    headers = {"content-type": "application/xml; charset=utf-8"}
+    if b"xml:base" in data:
+        headers["content-location"] = url
+    return headers
 
 
 # --- decoding ---------------------------------------------------------------------------------
@@ -281,10 +294,13 @@ def _alternate_link(links: list[Any]) -> str | None:
 def _permalink(raw: Any) -> str | None:
     """RSS ``<guid isPermaLink="true">`` with no ``<link>``: feedparser flags it guidislink.
 
-    feedparser also flags an Atom ``<id>`` that way when an entry has no alternate link; only an
-    http(s) one can be the article."""
+    feedparser also flags an Atom ``<id>`` that way when an entry has no alternate link; a
+    ``tag:`` or ``urn:`` id is no article, a relative path is one (normalise resolves it)."""
     guid = raw.get("id") or ""
-    return guid if raw.get("guidislink") and guid.lower().startswith(("http:", "https:")) else None
+    if not raw.get("guidislink") or not guid:
+        return None
+    scheme = _SCHEME.match(guid)
+    return guid if scheme is None or scheme[1].lower() in ("http", "https") else None
 
 
 def _content(contents: list[Any]) -> str | None:
@@ -333,8 +349,12 @@ def _next_page(links: list[Any], url: str) -> str | None:
     for rel in ("next", "prev-archive"):
         for link in links:
             if link.get("rel") == rel and link.get("href"):
-                return urljoin(url, link["href"])
+                return _absolute(url, link["href"])
     return None
+
+
+def _absolute(url: str, link: str | None) -> str | None:
+    return urljoin(url, link) if link else None
 
 
 def _describe(error: Any) -> str:
