@@ -33,23 +33,29 @@ class Scores:
     cases: int
     arabic_cases: int
 
-    def precision(self, entity: str | None = None) -> float:
-        tp = self.tp[entity] if entity else sum(self.tp.values())
-        fp = self.fp[entity] if entity else sum(self.fp.values())
+    def counts(self, row: str | None) -> tuple[int, int, int]:
+        """(TP, FP, FN) of an entity, a language ("(ar)", "(en)"), or overall (None)."""
+        if row is not None:
+            return self.tp[row], self.fp[row], self.fn[row]
+        return (
+            self.tp["(ar)"] + self.tp["(en)"],
+            self.fp["(ar)"] + self.fp["(en)"],
+            self.fn["(ar)"] + self.fn["(en)"],
+        )
+
+    def precision(self, row: str | None = None) -> float:
+        tp, fp, _ = self.counts(row)
         return tp / (tp + fp) if tp + fp else 1.0
 
-    def recall(self, entity: str | None = None) -> float:
-        tp = self.tp[entity] if entity else sum(self.tp.values())
-        fn = self.fn[entity] if entity else sum(self.fn.values())
+    def recall(self, row: str | None = None) -> float:
+        tp, _, fn = self.counts(row)
         return tp / (tp + fn) if tp + fn else 1.0
 
     def table(self, entities: list[str]) -> str:
         lines = [f"{'entity':<15} {'TP':>4} {'FP':>4} {'FN':>4} {'precision':>9} {'recall':>7}"]
-        for entity in [*entities, None]:
+        for entity in [*entities, "(en)", "(ar)", None]:
             name = entity or "overall"
-            tp = self.tp[entity] if entity else sum(self.tp.values())
-            fp = self.fp[entity] if entity else sum(self.fp.values())
-            fn = self.fn[entity] if entity else sum(self.fn.values())
+            tp, fp, fn = self.counts(entity)
             lines.append(
                 f"{name:<15} {tp:>4} {fp:>4} {fn:>4} "
                 f"{self.precision(entity):>9.3f} {self.recall(entity):>7.3f}"
@@ -76,13 +82,17 @@ def evaluate(data: dict[str, Any]) -> tuple[Scores, list[str]]:
             author=case.get("author"),
         )
         found = set(matcher.match(item).entities)
+        language = "(ar)" if ARABIC.search(case["text"]) else "(en)"
         for entity in found & yes:
             scores.tp[entity] += 1
+            scores.tp[language] += 1
         for entity in found - yes:
             scores.fp[entity] += 1
+            scores.fp[language] += 1
             scores.errors.append(f"FP {entity}: {case['text']}")
         for entity in yes - found:
             scores.fn[entity] += 1
+            scores.fn[language] += 1
             scores.errors.append(f"FN {entity}: {case['text']}")
     return scores, [entity.id for entity in config.entities]
 
