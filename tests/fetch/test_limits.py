@@ -97,11 +97,19 @@ def test_deadline_stops_endless_interim_responses(
     assert error.reason == "timed out after 0.5 s"
 
 
-def test_deadline_stops_a_stalled_tls_handshake(make_fetcher: MakeFetcher, silent_server: str):
+def test_deadline_stops_a_tls_handshake_sent_byte_by_byte(
+    make_fetcher: MakeFetcher, raw_server: RawServer
+) -> None:
+    """A server answering the ClientHello with a 16 kB handshake record, a byte at a time."""
+
+    def hello(handler: BaseHTTPRequestHandler) -> None:
+        _trickle(handler, b"\x16\x03\x03\x40\x00" + b"\x02" * 16_384)
+
+    raw_server.RequestHandlerClass = type("Trickler", (BaseHTTPRequestHandler,), {"handle": hello})
+    raw_server.scheme = "https"
     started = time.monotonic()
-    https = silent_server.replace("http://", "https://")
-    error = fail(make_fetcher(timeout=0.3, connect_timeout=10), https)
-    assert error.reason == "timed out after 0.3 s"
+    error = fail(make_fetcher(timeout=0.5, connect_timeout=10), raw_server.url("/feed"))
+    assert error.reason == "timed out after 0.5 s"
     assert time.monotonic() - started < 10  # not the minutes the server would take
 
 

@@ -24,7 +24,9 @@ compared by name and port, so the same server reached by redirect under another 
 **Deadline.** A read timeout bounds each ``recv`` but not the whole response: a server sending
 one byte a second never trips it. ``Call`` arms a timer for the fetch; every socket the fetch
 uses registers with it, and when the time is up the timer shuts those sockets down, which wakes
-the blocked read at once wherever it is (TLS handshake, headers or body).
+the blocked read at once, in the headers or the body, plain or TLS. (The TLS handshake runs
+before its socket can register, since wrapping detaches the plain socket; CPython bounds a
+whole handshake by the socket timeout, which the fetcher caps at what is left of the deadline.)
 """
 
 from __future__ import annotations
