@@ -204,7 +204,7 @@ class _Guarded:
         return sock
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        if self.sock is not None:  # a pooled connection, reused by whichever fetch is running
+        if self.sock is not None:  # connected: pooled (any fetch may reuse it) or fresh TLS
             call = current_call()
             if self._peer is not None:
                 call.check(self.host, self.port, self._peer)
