@@ -18,6 +18,7 @@ that starts inside a token only when what precedes it in that token is one of th
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from bisect import bisect_left
 from functools import lru_cache
@@ -119,7 +120,8 @@ def html_to_text(text: str) -> str:
 
 _SPLIT = re.compile(f"({TOKEN.pattern})")
 _KNOWN: dict[str, str] = {}  # raw token → normalised: words repeat, so most are seen before
-_KNOWN_MAX = 300_000
+_KNOWN_MAX = 100_000  # ~20 MB; news vocabulary is Zipfian, so this holds most of it
+_LEARNING = threading.Lock()  # a poll and a backfill may match in two threads
 
 
 def normalise_tokens(raw: list[str]) -> list[str]:
@@ -127,12 +129,13 @@ def normalise_tokens(raw: list[str]) -> list[str]:
     norm = list(map(_KNOWN.get, raw))
     if None not in norm:
         return norm  # type: ignore[return-value]
-    missing = set(raw).difference(_KNOWN)
-    if len(_KNOWN) + len(missing) > _KNOWN_MAX:
-        _KNOWN.clear()
-        missing = set(raw)
-    _KNOWN.update((word, normalise_token(word)) for word in missing)
-    return list(map(_KNOWN.__getitem__, raw))
+    with _LEARNING:
+        missing = set(raw).difference(_KNOWN)
+        if len(_KNOWN) + len(missing) > _KNOWN_MAX:
+            _KNOWN.clear()
+            missing = set(raw)
+        _KNOWN.update((word, normalise_token(word)) for word in missing)
+        return list(map(_KNOWN.__getitem__, raw))
 
 
 class Tokens:
