@@ -167,3 +167,8 @@ def test_relative_links_and_permalink_guids_are_left_for_normalise_to_resolve():
     )
     feed = parse(rss(items).encode())
     assert [entry.link for entry in feed.entries] == ["/posts/a", "/posts/b", None]
+
+
+def test_broken_feed_links_are_dropped_not_raised():
+    body = rss("").replace("https://example.org/", "http://[broken/").encode()
+    assert parse(body).link is None

@@ -67,3 +67,8 @@ def test_json_that_is_not_a_feed(body, reason):
     with pytest.raises(ParseError) as raised:
         parse(body)
     assert raised.value.reason.startswith(reason)
+
+
+def test_a_broken_next_url_is_dropped():
+    body = b'{"version": "https://jsonfeed.org/version/1", "next_url": "http://[x", "items": []}'
+    assert parse(body).next_page is None

@@ -97,7 +97,7 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None) ->
     return ParsedFeed(
         entries=[_entry(e) for e in result.get("entries", [])],
         title=feed.get("title") or None,
-        link=_absolute(url, _alternate_link(links) or feed.get("link")),
+        link=absolute(url, _alternate_link(links) or feed.get("link")),
         language=_language(feed.get("language")),
         warning="; ".join(notes) or None,
         next_page=_next_page(links, url),
@@ -349,12 +349,16 @@ def _next_page(links: list[Any], url: str) -> str | None:
     for rel in ("next", "prev-archive"):
         for link in links:
             if link.get("rel") == rel and link.get("href"):
-                return _absolute(url, link["href"])
+                return absolute(url, link["href"])
     return None
 
 
-def _absolute(url: str, link: str | None) -> str | None:
-    return urljoin(url, link) if link else None
+def absolute(url: str, link: str | None) -> str | None:
+    """``link`` resolved against the feed URL; None when it is missing or unparseable."""
+    try:
+        return urljoin(url, link) if link else None
+    except ValueError:  # "http://[broken" is an invalid IPv6 host to urllib
+        return None
 
 
 def _describe(error: Any) -> str:

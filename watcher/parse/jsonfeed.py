@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 
 from watcher.model import Entry, ParsedFeed
-from watcher.parse.feed import MAX_ENTRIES
+from watcher.parse.feed import MAX_ENTRIES, absolute
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/"
 
@@ -47,7 +46,7 @@ def parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
         link=_text(document.get("home_page_url")),
         language=_primary(feed_language),
         warning="; ".join(notes) or None,
-        next_page=urljoin(url, next_url) if next_url else None,
+        next_page=absolute(url, next_url),
     )
 
 
