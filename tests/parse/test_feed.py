@@ -169,6 +169,7 @@ def test_relative_links_and_permalink_guids_are_left_for_normalise_to_resolve():
     assert [entry.link for entry in feed.entries] == ["/posts/a", "/posts/b", None]
 
 
-def test_broken_feed_links_are_dropped_not_raised():
-    body = rss("").replace("https://example.org/", "http://[broken/").encode()
-    assert parse(body).link is None
+def test_broken_links_are_dropped_not_raised():
+    body = rss("<item><title>t</title><link>http://[broken/a</link></item>")
+    feed = parse(body.replace("https://example.org/", "http://[broken/").encode())
+    assert feed.link is None and feed.entries[0].link is None

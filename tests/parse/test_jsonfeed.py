@@ -69,6 +69,10 @@ def test_json_that_is_not_a_feed(body, reason):
     assert raised.value.reason.startswith(reason)
 
 
-def test_a_broken_next_url_is_dropped():
-    body = b'{"version": "https://jsonfeed.org/version/1", "next_url": "http://[x", "items": []}'
-    assert parse(body).next_page is None
+def test_broken_urls_are_dropped():
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1", "next_url": "http://[x",'
+        b' "items": [{"id": "1", "url": "http://[x/a", "content_text": "t"}]}'
+    )
+    feed = parse(body)
+    assert feed.next_page is None and feed.entries[0].link is None

@@ -35,7 +35,7 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from html.entities import name2codepoint
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 from xml.parsers import expat
 
 import chardet
@@ -273,7 +273,7 @@ def _entry(raw: Any) -> Entry:
     links = raw.get("links", [])
     return Entry(
         guid=(raw.get("id") or "").strip() or None,
-        link=_alternate_link(links) or _permalink(raw),
+        link=usable_link(_alternate_link(links) or _permalink(raw)),
         title=raw.get("title") or None,
         summary=raw.get("summary") or None,
         content=_content(raw.get("content") or []),
@@ -351,6 +351,17 @@ def _next_page(links: list[Any], url: str) -> str | None:
             if link.get("rel") == rel and link.get("href"):
                 return absolute(url, link["href"])
     return None
+
+
+def usable_link(link: str | None) -> str | None:
+    """A link urllib can split (``http://[broken`` raises in every later stage), else None."""
+    if not link:
+        return None
+    try:
+        urlsplit(link)
+    except ValueError:
+        return None
+    return link
 
 
 def absolute(url: str, link: str | None) -> str | None:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from watcher.model import Entry, ParsedFeed
-from watcher.parse.feed import MAX_ENTRIES, absolute
+from watcher.parse.feed import MAX_ENTRIES, absolute, usable_link
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/"
 
@@ -55,7 +55,7 @@ def _entry(item: dict[str, Any], feed_language: str | None, feed_author: str | N
     guid = item.get("id")
     return Entry(
         guid=str(guid).strip() or None if isinstance(guid, str | int) else None,
-        link=_text(item.get("url")) or _text(item.get("external_url")),
+        link=usable_link(_text(item.get("url")) or _text(item.get("external_url"))),
         title=_text(item.get("title")),
         summary=_text(item.get("summary")),
         content=_text(item.get("content_html")) or _text(item.get("content_text")),
