@@ -99,7 +99,7 @@ sources:
         "peak_rss_mb": round(run.peak_rss_mb, 1),
         "seconds": round(run.seconds, 1),
         "outcome": {sid: outcome.status(sid) for sid in [*hostile, *(archives or {})]},
-        "errors": {sid: outcome.error(sid) for sid in [*hostile, *(archives or {})]},
+        "errors": {s: outcome.error(s) for s in [*hostile, *(archives or {})] if outcome.error(s)},
     }
     assert outcome.status("canary") == "ok", str(run)
     assert project.item_count("canary") == 1
@@ -495,6 +495,12 @@ def test_every_corpus_file_through_poll_once(project, feeds, figures, corpus_dir
     outcome = poll_hostile(project, feeds, hostile, figures, "corpus")
     failing = {sid: outcome.error(sid) for sid in hostile if outcome.error(sid)}
     ok = [sid for sid in hostile if outcome.status(sid) == "ok"]
-    figures["hostile:corpus"] |= {"files": len(files), "ok": len(ok), "failing": len(failing)}
+    figures["hostile:corpus"] = {
+        "peak_rss_mb": figures["hostile:corpus"]["peak_rss_mb"],
+        "seconds": figures["hostile:corpus"]["seconds"],
+        "files": len(files),
+        "ok": len(ok),
+        "failing": sorted(set(failing.values())),
+    }
     assert len(ok) + len(failing) == len(files), "every corpus source was polled"
     assert project.item_count() > len(files)
