@@ -4,7 +4,7 @@
 
 The database is one ``watcher poll --once`` filled from a farm whose every entry mentions a
 watched name, so the config's first digest (which lists no stories: it takes every matched
-item) covers them all. Prints one JSON object with the median of ``--repeat`` runs.
+item) covers them all. Prints one JSON object (the median of ``--repeat`` runs, default 1).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from watcher.store import open_store
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args(argv)
     config = load_config(args.config)
     digest = config.digests[0]
