@@ -99,3 +99,20 @@ def test_list_items_is_newest_first_and_filters_by_date(sources: Store) -> None:
     with sources.session() as session:
         views = list_items(session, since=NOW - timedelta(hours=2), limit=10)
     assert [v.row.key for v in views] == ["k0", "k1", "k2"]
+
+
+def test_an_identical_copy_with_an_earlier_real_date_moves_the_date(sources: Store) -> None:
+    with sources.session() as session:
+        upsert_item(session, _item(), content_hash="h1", now=NOW)
+    earlier = NOW - timedelta(days=2)
+    with sources.session() as session:
+        row, outcome = upsert_item(session, _item(published=earlier), content_hash="h1", now=NOW)
+    assert (outcome, row.published_at) == ("updated", earlier)
+
+
+def test_an_identical_copy_changes_nothing(sources: Store) -> None:
+    with sources.session() as session:
+        upsert_item(session, _item(), content_hash="h1", now=NOW)
+    with sources.session() as session:
+        row, outcome = upsert_item(session, _item(source_id="daily"), content_hash="h1", now=NOW)
+    assert (outcome, row.updated_at) == ("same", NOW)

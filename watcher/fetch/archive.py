@@ -21,7 +21,6 @@ Retry-After; past that the client stops asking for the server's wait and the sou
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 import weakref
@@ -242,16 +241,10 @@ def shared_client(fetcher: Fetcher, settings: ArchiveSettings) -> ArchiveClient:
 
 def is_transient(error: FetchError) -> bool:
     """Worth retrying: the server asked to wait, timed out, or failed with a 5xx or a 408/429."""
-    status = http_status(error)
+    status = error.status
     if status is None:
-        return True  # a timeout or a broken connection
+        return not error.reason.startswith(("refused", "body larger", "invalid URL"))
     return status in (408, 429) or status >= 500 or error.retry_after is not None
-
-
-def http_status(error: FetchError) -> int | None:
-    """The HTTP status in a ``FetchError`` reason (``HTTP 404 Not Found``), if any."""
-    match = re.match(r"HTTP (\d{3})\b", error.reason)
-    return int(match[1]) if match else None
 
 
 def parse_cdx(body: bytes, url: str) -> tuple[list[Capture], str | None]:

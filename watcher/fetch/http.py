@@ -57,10 +57,13 @@ _TLS_NOISE = re.compile(r"^\[SSL: \w+\]|\(_ssl\.c:\d+\)$")  # OpenSSL's codes, n
 
 
 class _Failed(Exception):  # noqa: N818 - internal: becomes a FetchError in Fetcher.get
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.status = status
 
 
 class Fetcher:
@@ -116,7 +119,11 @@ class Fetcher:
                 response, body = self._follow(url, headers, call)
         except _Failed as failure:
             raise FetchError(
-                source_id, url, failure.reason, retry_after=failure.retry_after
+                source_id,
+                url,
+                failure.reason,
+                retry_after=failure.retry_after,
+                status=failure.status,
             ) from None
         except BlockedAddress as blocked:
             raise FetchError(source_id, url, str(blocked)) from None
@@ -185,7 +192,7 @@ class Fetcher:
         retry_after = None
         if status in _RETRY_AFTER_STATUSES:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
-        raise _Failed(_describe_status(status, response.reason, retry_after), retry_after)
+        raise _Failed(_describe_status(status, response.reason, retry_after), retry_after, status)
 
     def _next_hop(self, response: requests.Response, visited: list[str]) -> str:
         location = self._session.get_redirect_target(response)

@@ -51,9 +51,7 @@ def upsert_item(
             return inserted, "new"
         existing = session.scalars(select(ItemRow).where(ItemRow.key == item.key)).one()
     _link_source(session, existing.id, item.source_id, now)
-    if existing.content_hash == content_hash or not _merge(existing, item, content_hash, now):
-        return existing, "same"
-    return existing, "updated"
+    return existing, "updated" if _merge(existing, item, content_hash, now) else "same"
 
 
 def _insert(session: Session, item: Item, content_hash: str, now: datetime) -> ItemRow | None:
