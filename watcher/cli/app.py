@@ -74,7 +74,9 @@ def cli(ctx: click.Context, config_file: str | None, verbose: int, log_format: s
 def main() -> None:
     """Console entry point: any ``WatcherError`` becomes a clean message and its exit code."""
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)  # a command's ctx.exit(N) comes back here
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
