@@ -181,7 +181,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--churn", type=float, default=0.1, help="share of feeds to change")
     parser.add_argument("--store-items", type=int, help="items for the store-at-scale queries")
     parser.add_argument(
-        "--output", type=Path, default=BENCH / "results" / "latest.json", help="results file"
+        "--output",
+        type=Path,
+        help="results file (default results/latest.json; quick runs: results/quick.json)",
     )
     return parser.parse_args(argv)
 
@@ -217,7 +219,9 @@ def main(argv: list[str] | None = None) -> None:
         except (CommandFailedError, ValueError) as error:  # ValueError: output was not JSON
             print(f"\n  {key} failed: {error}", file=sys.stderr)
             results[key] = {"error": str(error)}
-    print(report.write(results, args.output, BENCH / "README.md"))
+    # The README shows full runs only: a quick run is a check that everything works.
+    output = args.output or BENCH / "results" / ("quick.json" if plan.quick else "latest.json")
+    print(report.write(results, output, None if plan.quick else BENCH / "README.md"))
 
 
 if __name__ == "__main__":
