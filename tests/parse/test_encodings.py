@@ -95,3 +95,19 @@ def test_windows_1256_arabic_declared_as_utf8_is_detected():
     feed = parse(rss(ITEM).encode("windows-1256"))
     assert feed.entries[0].title == ARABIC_TITLE
     assert "declared utf-8 but decoded as cp1256" in (feed.warning or "")
+
+
+def test_short_arabic_declared_as_latin_1_is_caught_by_its_mojibake():
+    body = rss(
+        "<item><title>يان لايكه يستقيل</title><description>ويقول إن ثقافة السلامة تراجعت"
+        "</description></item>",
+        declaration='<?xml version="1.0" encoding="iso-8859-1"?>',
+    )
+    feed = parse(body.encode("windows-1256"))
+    assert feed.entries[0].title == "يان لايكه يستقيل"
+
+
+def test_undeclared_gb2312_with_low_chardet_confidence():
+    item = "<item><title>不归移民漫画系列：专业工作</title></item>"
+    feed = parse(rss(item, declaration="").encode("gb2312"))
+    assert feed.entries[0].title == "不归移民漫画系列：专业工作"

@@ -46,12 +46,14 @@ from watcher.model import Entry, ParsedFeed
 MAX_ENTRIES = 2000
 LOOSE_MAX = 1_000_000
 _CHARDET_SAMPLE = 64 * 1024
+CONFIDENT = 0.3  # chardet's confidence that needs no other evidence
 
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _XML_DECL_ENCODING = re.compile(rb"""(<\?xml[^>]*?)\sencoding\s*=\s*["'][^"']*["']""")
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>", re.IGNORECASE)
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+_WORD = re.compile(r"[^\W\d_]+")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _ENTITY_OR_AMPERSAND = re.compile(rb"&(?:(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)?")
 
@@ -131,14 +133,34 @@ def decode_xml(body: bytes, content_type: str | None = None) -> tuple[str, list[
     if declared and declared not in _WESTERN and declared != "utf-8":
         with suppress(UnicodeDecodeError):
             return body.decode(declared), []
-    guessed = _guess_encoding(body)
-    if declared in _WESTERN and (guessed is None or guessed in _WESTERN):
-        return body.decode(declared, "replace"), []
-    codec = guessed or ("utf-8" if _mostly_utf8(body) else "cp1252")
-    if codec == "utf-8":
-        return body.decode(codec, "replace"), ["invalid UTF-8 bytes were replaced"]
-    notes = [f"declared {declared} but decoded as {codec}"] if declared else []
-    return body.decode(codec, "replace"), notes
+    if declared in (None, "utf-8") and _mostly_utf8(body):
+        return body.decode("utf-8", "replace"), ["invalid UTF-8 bytes were replaced"]
+    codec = _code_page(body, declared if declared in _WESTERN else "cp1252")
+    if declared and declared != codec:
+        return body.decode(codec, "replace"), [f"declared {declared} but decoded as {codec}"]
+    return body.decode(codec, "replace"), []
+
+
+def _code_page(body: bytes, western: str) -> str:
+    """The single- or multi-byte code page of a body that is not UTF-8.
+
+    ``western`` (the declared Latin-1/windows-1252, else windows-1252) decodes any bytes, so it
+    never fails loudly. chardet, shown the body without its declaration, overrules it when it
+    is confident, or when the Western reading is mojibake: most words made only of accented
+    letters (``ÇáÚÑÈíÉ``), which real Western text never is (measured on the corpus).
+    """
+    guessed, confidence = _guess_encoding(body)
+    if guessed is None or guessed in _WESTERN:
+        return western if guessed is None or confidence < CONFIDENT else guessed
+    sample = body[:_CHARDET_SAMPLE].decode(western, "replace")
+    return guessed if confidence >= CONFIDENT or _mojibake(sample) else western
+
+
+def _mojibake(text: str) -> bool:
+    """More than a fifth of the non-ASCII words are three or more letters, none of them ASCII."""
+    words = [word for word in _WORD.findall(text) if not word.isascii()]
+    foreign = sum(1 for word in words if len(word) >= 3 and not any(ch.isascii() for ch in word))
+    return foreign * 5 > len(words) > 0
 
 
 def _mostly_utf8(body: bytes) -> bool:
@@ -169,17 +191,16 @@ def _declared_encoding(body: bytes, content_type: str | None) -> str | None:
     return None
 
 
-def _guess_encoding(body: bytes) -> str | None:
-    """chardet's reading of the body with the XML declaration's encoding removed.
+def _guess_encoding(body: bytes) -> tuple[str | None, float]:
+    """chardet's codec and confidence for the body with the XML declaration's encoding removed.
 
     chardet 7 trusts an ``encoding=`` attribute it finds, which is exactly what we must not
     trust here, so it is taken out of the sample first.
     """
     sample = _XML_DECL_ENCODING.sub(rb"\1", body[:_CHARDET_SAMPLE], count=1)
     found = chardet.detect(sample)
-    if not found.get("encoding") or (found.get("confidence") or 0) < 0.3:
-        return None
-    return _codec(found["encoding"])
+    codec = _codec(found["encoding"]) if found.get("encoding") else None
+    return codec, float(found.get("confidence") or 0.0)
 
 
 def _codec(name: str) -> str | None:
