@@ -43,7 +43,10 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A project whose secrets are set for its watcher children and for in-process calls."""
+    for name, value in SECRETS_ENV.items():
+        monkeypatch.setenv(name, value)
     return Project(tmp_path, env=SECRETS_ENV)
 
 
