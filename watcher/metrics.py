@@ -3,7 +3,8 @@
 Everything lives in one module-level ``REGISTRY`` (not prometheus-client's global default), so
 tests build fresh servers on it and no third-party collector leaks in. Counters are per process:
 with several workers, sum them in Prometheus. The two gauges about sources (failing sources, last
-successful poll) are read from the database, so every worker reports the whole fleet's state.
+successful poll, follow-ups fulfilled) are read from the database, so every worker reports the
+whole fleet's state.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ ITEMS_STORED = Counter("watcher_items_stored", "New items stored.", registry=REG
 STORY_MATCHES = Counter(
     "watcher_story_matches", "Items matched, by story.", ["story"], registry=REGISTRY
 )
-FOLLOWUPS_FULFILLED = Counter(
-    "watcher_followups_fulfilled", "Follow-ups fulfilled for the first time.", registry=REGISTRY
+FOLLOWUPS_FULFILLED = Gauge(
+    "watcher_followups_fulfilled", "Follow-ups fulfilled so far.", registry=REGISTRY
 )
 DIGESTS = Counter(
     "watcher_digests",
@@ -61,7 +62,7 @@ DIGESTS = Counter(
 )
 DELIVERIES = Counter(
     "watcher_deliveries",
-    "Digest deliveries by channel and outcome: sent, retry, given_up.",
+    "Digest delivery attempts by channel and outcome: sent, failed, gone (HTTP 410).",
     ["channel", "outcome"],
     registry=REGISTRY,
 )
@@ -110,9 +111,11 @@ def count_story_matches(story_ids: Iterable[str]) -> None:
         STORY_MATCHES.labels(story=story_id).inc()
 
 
-def set_source_health(failing: int, last_success: datetime | None) -> None:
+def set_fleet_state(failing: int, last_success: datetime | None, fulfilled: int) -> None:
+    """The gauges read from the database: the same on every worker."""
     SOURCES_FAILING.set(failing)
     LAST_SUCCESS.set(last_success.timestamp() if last_success else 0)
+    FOLLOWUPS_FULFILLED.set(fulfilled)
 
 
 def exposition() -> bytes:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from watcher import metrics
 from watcher.config import Config, Source
 from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch.http import Fetcher
@@ -278,6 +279,7 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
         setattr(stats, outcome, getattr(stats, outcome) + 1)
         matches = matcher.match(row_to_item(row) if outcome == "updated" else item)
         record_matches(session, row, matches)
+        metrics.count_story_matches(matches.stories)
         stats.matches += len(matches.stories) + len(matches.followups)
     return stats
 

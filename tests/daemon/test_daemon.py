@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from watcher import metrics
 from watcher.config import load_config
 from watcher.schedule.daemon import Daemon, DaemonOptions
 from watcher.schedule.slots import latest_slot
@@ -59,9 +60,11 @@ def test_each_due_source_is_polled_once_then_not_before_its_interval(
     make_daemon: MakeDaemon, farm: Farm
 ) -> None:
     daemon = make_daemon(3)
+    matched = metrics.STORY_MATCHES.labels(story="safety")._value.get()
 
     summary = daemon.poll_tick(now())
     assert summary.polled == 3
+    assert metrics.STORY_MATCHES.labels(story="safety")._value.get() == matched + 3
     assert farm.polls() == {"f000": 1, "f001": 1, "f002": 1}
     assert daemon.poll_tick(now()).polled == 0
     assert daemon.poll_tick(now() + timedelta(minutes=50)).polled == 0
@@ -153,11 +156,15 @@ def test_a_digest_missed_while_down_is_sent_once_within_grace(
 ) -> None:
     daemon = make_daemon(1)
     slot = latest_slot(daemon.config.digest("daily"), daemon.config.tz, now())
+    built = metrics.DIGESTS.labels(digest="daily", outcome="built")._value.get()
+    sent = metrics.DELIVERIES.labels(channel="hook", outcome="sent")._value.get()
 
     assert daemon.catch_up_digests(slot + timedelta(hours=1)) == ["daily"]
     assert daemon.catch_up_digests(slot + timedelta(hours=2)) == ["daily"]
     assert daemon.digest_tick("daily", slot + timedelta(hours=3)).built is False
     assert len(farm.deliveries) == 1
+    assert metrics.DIGESTS.labels(digest="daily", outcome="built")._value.get() == built + 1
+    assert metrics.DELIVERIES.labels(channel="hook", outcome="sent")._value.get() == sent + 1
 
 
 def test_a_digest_missed_beyond_grace_waits_for_its_next_slot(

@@ -114,7 +114,7 @@ def test_metrics_are_prometheus_text_with_the_documented_names(serve) -> None:
     before = metrics.POLLS.labels(kind="feed", outcome="ok")._value.get()
     metrics.observe_poll(polled)  # type: ignore[arg-type]
     metrics.observe_poll(replace_ns(polled, error="boom", result=None))  # type: ignore[arg-type]
-    metrics.set_source_health(3, NOW)
+    metrics.set_fleet_state(3, NOW, 2)
 
     status, content_type, body = get(f"{url}/metrics")
     families = {f.name: f for f in text_string_to_metric_families(body.decode())}
@@ -140,6 +140,7 @@ def test_metrics_are_prometheus_text_with_the_documented_names(serve) -> None:
     assert samples[("watcher_polls_total", (("kind", "feed"), ("outcome", "failed")))] >= 1
     assert samples[("watcher_sources_failing", ())] == 3
     assert samples[("watcher_last_successful_poll_timestamp_seconds", ())] == NOW.timestamp()
+    assert samples[("watcher_followups_fulfilled", ())] == 2
 
 
 def replace_ns(namespace: SimpleNamespace, **changes: object) -> SimpleNamespace:

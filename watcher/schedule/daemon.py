@@ -285,7 +285,7 @@ class Daemon:
     def refresh_gauges(self) -> None:
         with self.store.session() as session:
             health = polling_health(session)
-        metrics.set_source_health(health.failing, health.last_success_at)
+        metrics.set_fleet_state(health.failing, health.last_success_at, health.fulfilled)
 
     # --- health ------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from watcher.store.tables import SourceRow
+from watcher.store.tables import FulfilmentRow, SourceRow
 
 
 def claim_due_sources(
@@ -93,22 +93,24 @@ def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
 
 @dataclass(frozen=True, slots=True)
 class PollingHealth:
-    """The fleet's polling state, for ``/healthz`` and the source gauges."""
+    """The fleet's state, for ``/healthz`` and the gauges every worker reports alike."""
 
     active: int
     failing: int
     last_success_at: datetime | None
+    fulfilled: int = 0
 
 
 def polling_health(session: Session) -> PollingHealth:
-    """Active sources, how many of them fail, and the latest success of any of them."""
+    """Active sources, how many of them fail, the latest success of any, follow-ups fulfilled."""
     failing = case((SourceRow.consecutive_failures > 0, 1), else_=0)
     active, failing_count, last_success = session.execute(
         select(func.count(), func.sum(failing), func.max(SourceRow.last_success_at)).where(
             SourceRow.removed_at.is_(None)
         )
     ).one()
-    return PollingHealth(int(active), int(failing_count or 0), last_success)
+    fulfilled = session.scalar(select(func.count()).select_from(FulfilmentRow))
+    return PollingHealth(int(active), int(failing_count or 0), last_success, int(fulfilled or 0))
 
 
 def serialise(session: Session, name: str) -> None:
