@@ -35,6 +35,7 @@ KEY_MAX = 1_000  # the store's items.key holds 2,000
 SUMMARY_HTML_MAX = 20_000
 HTML_MAX = 500_000  # bounds the cleaning work on a pathological body
 TEXT_MAX = 50_000
+TITLE_FROM_TEXT_MAX = 100
 SUMMARY_MAX = 1_000
 LANGUAGE_SAMPLE = 120
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -199,6 +200,9 @@ def normalise_entry(
     seen_at = _utc(seen_at)
     published, estimated, extra = _published(entry, seen_at)
     extra = {k: v for k, v in entry.extra.items() if k not in ("key", "by")} | extra
+    if not title and text:
+        # Posts (X, Bluesky, Mastodon) have no title: their first words make the headline.
+        title, extra["title_from_text"] = shorten(text, TITLE_FROM_TEXT_MAX), True
     key = entry.extra.get("key") or url or _guid_key(guid, source_id)
     return Item(
         key=_bounded(key) if key else _text_key(source_id, title, text),

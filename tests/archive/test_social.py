@@ -120,3 +120,9 @@ def test_accounts_are_normalised(network: str, value: str, normal: str) -> None:
 
 def test_account_index_reads_x_and_twitter_keys() -> None:
     assert account_index(PEOPLE, "x") == {"janleike": "leike", "sama": "altman", "gdb": "brockman"}
+
+
+def test_a_guid_that_is_no_url_does_not_sink_the_feed() -> None:
+    entry = Entry(guid="http://[x", title=None, summary="hello", author="@sama")
+    parsed = adapt_social(ParsedFeed([entry]), "https://nitter.net/sama/rss", PEOPLE)
+    assert len(parsed.entries) == 1

@@ -161,3 +161,9 @@ def test_fields_are_title_summary_content_and_author(matcher: Matcher) -> None:
 def test_a_summary_repeating_the_text_is_searched_once(matcher: Matcher) -> None:
     item = make_item("", "Leike resigned today.", summary="Leike resigned…")
     assert [m.field for m in matcher.match(item).mentions] == ["content"]
+
+
+def test_a_title_made_from_the_text_is_not_searched_twice(matcher) -> None:
+    item = make_item("Jan Leike: I resigned", "Jan Leike: I resigned")
+    item.extra = {"title_from_text": True}
+    assert [m.field for m in matcher.match(item).mentions] == ["content"]

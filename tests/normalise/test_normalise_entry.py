@@ -159,3 +159,11 @@ def test_very_long_keys_are_bounded_and_stay_unique():
     assert len(first.key) <= 1000 and len(second.key) <= 1000
     assert first.key != second.key and first.key.startswith("https://ex.com/p?k0=v0")
     assert first.url == canonical_url(base + "&z=1")
+
+
+def test_a_post_without_a_title_gets_its_first_words_as_headline():
+    text = "I resigned. " + "The superalignment team has been sailing against the wind. " * 4
+    item = norm(Entry(link="https://x.com/janleike/status/1", summary=text))
+    assert item.title.startswith("I resigned. The superalignment team")
+    assert len(item.title) <= 100 and item.title.endswith("…")
+    assert item.extra["title_from_text"] is True

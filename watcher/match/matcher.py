@@ -192,12 +192,12 @@ def _found(hit: Hit, name: Field) -> Found:
 
 def _fields(item: Item) -> dict[Field, Tokens]:
     """The fields to search, as plain text; a summary that only repeats the start of the
-    text is skipped (its hits are the text's)."""
+    text, or a title made from it, is skipped (its hits are the text's)."""
     summary = item.summary or html_to_text(item.summary_html or "")
     if summary and item.text.startswith(summary.rstrip(".… ")):
         summary = ""
     texts: dict[Field, str] = {
-        "title": item.title,
+        "title": "" if item.extra.get("title_from_text") else item.title,
         "summary": summary,
         "content": item.text,
         "author": item.author or "",

@@ -149,7 +149,10 @@ ADAPTERS: dict[Kind, Callable[[Entry, Accounts, str], None]] = {
 
 def _on_x(link: str) -> str:
     """A mirror's status link (``https://nitter.net/sama/status/1#m``) on x.com."""
-    parts = urlsplit(link)
+    try:
+        parts = urlsplit(link)
+    except ValueError:  # a GUID like "http://[x" is no link at all
+        return ""
     if not parts.scheme or not re.match(r"^/[A-Za-z0-9_]{1,30}/status/\d+", parts.path):
         return ""
     return f"https://x.com{parts.path}"
