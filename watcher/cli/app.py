@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from watcher import __version__
 from watcher.config import Config, load_config
@@ -86,6 +87,10 @@ def main() -> None:
     except WatcherError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
+    except DBAPIError as error:  # locked, disk full, server gone: the user's to fix, not a bug
+        reason = str(error.orig or error).strip().splitlines()[0]
+        click.echo(f"error: the database refused: {reason}; fix that and run it again", err=True)
+        sys.exit(3)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
