@@ -238,14 +238,15 @@ def store_collected(
     interval = config.source_interval(source)
     with store.session() as session:
         if collected.error is not None:
-            log.warning("%s", collected.error, extra={"source": source.id, "url": source.url})
+            reason = getattr(collected.error, "reason", str(collected.error))
+            log.warning("poll failed: %s", reason, extra={"source": source.id, "url": source.url})
             source_store.record_failure(
                 session,
                 source.id,
                 now=now,
                 interval=interval,
                 max_backoff=config.fetch.max_backoff,
-                reason=getattr(collected.error, "reason", str(collected.error)),
+                reason=reason,
                 retry_after=collected.retry_after,
             )
             return IngestStats()
