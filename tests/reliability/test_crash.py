@@ -25,12 +25,9 @@ import os
 import random
 import signal
 import subprocess
-import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -38,63 +35,14 @@ from typing import Any
 import pytest
 
 from tests.fetch.conftest import RawServer
-from tests.reliability.conftest import HookServer, SmtpServer, send_body
-from tests.reliability.feeds import rss
-from tests.reliability.harness import Project
+from tests.reliability.conftest import HookServer, SmtpServer
+from tests.reliability.farm import Farm
+from tests.reliability.harness import Project, wait_for
 
 SEED = int(os.environ.get("WATCHER_CRASH_SEED", "20261127"))
 KILLS = int(os.environ.get("WATCHER_CRASH_KILLS", "50"))
 FEEDS = 4
-ENTRY_EVERY = 1.5  # seconds between new entries on each feed
 READY = "watcher running"
-
-
-class Farm:
-    """Feeds whose entries appear as time passes; remembers the newest entry each one served."""
-
-    def __init__(self, server: RawServer) -> None:
-        self.server = server
-        self.started = time.monotonic()
-        self.frozen_at: float | None = None
-        self.served: dict[int, int] = {}
-        self.lock = threading.Lock()
-        for feed in range(FEEDS):
-            server.routes[f"/feed/{feed}.xml"] = self._handler(feed)
-
-    def url(self, feed: int) -> str:
-        return self.server.url(f"/feed/{feed}.xml")
-
-    def visible(self) -> int:
-        """How many entries each feed shows now."""
-        now = self.frozen_at or time.monotonic()
-        return 1 + int((now - self.started) / ENTRY_EVERY)
-
-    def freeze(self) -> None:
-        self.frozen_at = time.monotonic()
-
-    def expected_urls(self) -> set[str]:
-        return {
-            entry_url(feed, n) for feed, newest in self.served.items() for n in range(newest + 1)
-        }
-
-    def _handler(self, feed: int) -> Callable[[BaseHTTPRequestHandler], None]:
-        def respond(handler: BaseHTTPRequestHandler) -> None:
-            count = self.visible()
-            entries = [
-                (f"{'Jan Leike' if n % 3 == 0 else 'Markets'} update {feed}-{n}",
-                 entry_url(feed, n), f"Entry {n} of feed {feed}.")
-                for n in range(count)
-            ]  # fmt: skip
-            body = rss(entries, title=f"Farm {feed}")
-            with self.lock:
-                self.served[feed] = max(self.served.get(feed, -1), count - 1)
-            send_body(handler, body, "application/rss+xml")
-
-        return respond
-
-
-def entry_url(feed: int, n: int) -> str:
-    return f"https://farm.example/{feed}/{n}"
 
 
 def _config(project: Project, farm: Farm, smtp: SmtpServer, webhook: HookServer) -> None:
@@ -122,13 +70,6 @@ digests:
     )
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def _kill_at_random(project: Project, rng: random.Random, index: int) -> str:
     """Start ``watcher run``, SIGKILL it at a random moment; which phase it was killed in."""
     log = f"run-{index:03d}.log"
@@ -137,7 +78,7 @@ def _kill_at_random(project: Project, rng: random.Random, index: int) -> str:
     if rng.random() < 0.2:
         phase, delay = "start-up", rng.uniform(0.2, 2.0)
     else:
-        _wait_for(lambda: READY in path.read_text(errors="replace"), 60, f"{log}: {READY}")
+        wait_for(lambda: READY in path.read_text(errors="replace"), 60, f"{log}: {READY}")
         phase, delay = "running", rng.uniform(0.0, 3.0)
     try:
         process.wait(delay)
@@ -164,7 +105,7 @@ def _final_run(project: Project, farm: Farm) -> None:
                 for row in rows
             )
 
-        _wait_for(all_polled, 90, "every source polled after the freeze")
+        wait_for(all_polled, 90, "every source polled after the freeze")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
@@ -213,7 +154,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
     webhook: HookServer,
     figures: dict[str, dict[str, Any]],
 ) -> None:
-    farm = Farm(feeds)
+    farm = Farm(feeds, FEEDS)
     _config(project, farm, smtp, webhook)
     rng = random.Random(SEED)
     started = time.monotonic()
