@@ -119,7 +119,18 @@ def setup_logging(verbose: int = 0, log_format: str = "text") -> None:
     level = logging.WARNING - 10 * min(verbose, 2) if verbose else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.addFilter(_skip_overlapping_ticks)
     root = logging.getLogger("watcher")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    scheduler = logging.getLogger("apscheduler")
+    scheduler.handlers[:] = [handler]
+    scheduler.setLevel(max(level, logging.WARNING))
+    scheduler.propagate = False
+
+
+def _skip_overlapping_ticks(record: logging.LogRecord) -> bool:
+    """A poll tick still working through a backlog when the next one is due is normal: the next
+    is skipped, and APScheduler's warning about it would repeat every tick."""
+    return "maximum number of running instances reached" not in record.getMessage()

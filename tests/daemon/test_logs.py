@@ -82,3 +82,16 @@ def test_redact_leaves_ordinary_urls_alone() -> None:
     text = "fetched https://example.org/feed.xml?page=2 in 0.3s"
     assert logs.redact(text) == text
     assert logs.redact("https://a:b@c/?x=1&api_key=zzz") == "https://a:***@c/?x=1&api_key=***"
+
+
+def test_scheduler_warnings_share_the_format_but_not_the_overlapping_tick_noise(capture) -> None:
+    stream = capture("json")
+    scheduler = logging.getLogger("apscheduler.scheduler")
+    scheduler.warning(
+        'Execution of job "poll" skipped: maximum number of running instances reached (1)'
+    )
+    scheduler.warning("Run time of job %s was missed by %s", "digest:daily", "0:00:05")
+    scheduler.info("Added job")
+
+    [line] = stream().splitlines()
+    assert json.loads(line)["message"] == "Run time of job digest:daily was missed by 0:00:05"

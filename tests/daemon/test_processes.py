@@ -171,7 +171,7 @@ def test_three_workers_share_postgresql_without_double_polls_or_double_digests(
                 query = select(SourceRow.id).where(SourceRow.claimed_by == victim.name)
                 return list(session.scalars(query))
 
-        wait_for(lambda: victim.logged("poll.batch"), 30, "the third worker to poll")
+        wait_for(lambda: victim.logged("poll.tick"), 30, "the third worker to poll")
         seen_held = wait_for(victim_claims, 30, "the third worker to hold claims")
         victim.kill()
         held = sorted({*seen_held, *victim_claims()})  # a killed worker gives nothing back

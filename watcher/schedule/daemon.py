@@ -139,6 +139,7 @@ class Daemon:
         total = PollSummary()
         batch = self.options.batch or self.config.fetch.workers
         polled: set[str] = set()
+        started = time.monotonic()
         while not self._stopping.is_set():
             runtime = self.runtime
             claimed = self._claim(now or self.clock(), batch)
@@ -158,6 +159,17 @@ class Daemon:
         self.last_progress_at = self.clock()
         metrics.TICKS.labels(job="poll").inc()
         self.refresh_gauges()
+        if total.polled:
+            log.info(
+                "%s",
+                total.line(),
+                extra={
+                    "event": "poll.tick",
+                    "worker": self.options.worker_id,
+                    "count": total.polled,
+                    "duration": round(time.monotonic() - started, 3),
+                },
+            )
         return total
 
     def _claim(self, now: datetime, limit: int) -> list[str]:
@@ -185,7 +197,7 @@ class Daemon:
         finally:
             with self.store.session() as session:
                 release_claims(session, self.options.worker_id, source_ids)
-            log.info(
+            log.debug(
                 "polled %d sources",
                 len(source_ids),
                 extra={
