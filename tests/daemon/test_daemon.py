@@ -220,3 +220,24 @@ def test_start_serves_health_and_metrics_and_stop_is_clean(make_daemon: MakeDaem
     assert daemon.health().scheduler_running is False
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{url}/healthz", timeout=2)
+
+
+def test_jobs_are_scheduled_and_digest_jobs_follow_a_reload(
+    make_daemon: MakeDaemon, farm: Farm, tmp_path: Path
+) -> None:
+    daemon = make_daemon(1, tick=timedelta(hours=1))
+    daemon.start()
+    jobs = {job.id: job for job in daemon.scheduler.get_jobs()}
+    digest = jobs["digest:daily"]
+    local = digest.next_run_time.astimezone(daemon.config.tz)
+
+    assert {"poll", "deliveries", "housekeeping", "digest:daily"} <= set(jobs)
+    assert local.strftime("%H:%M") == "07:00"
+    assert now() < digest.next_run_time <= now() + timedelta(days=1)
+    assert (digest.coalesce, digest.misfire_grace_time) == (True, 6 * 3600)
+
+    path = tmp_path / "watch.yaml"
+    path.write_text(path.read_text().replace('at: "07:00"', 'cron: "30 18 * * 1"'))
+    assert daemon.reload() is True
+    moved = daemon.scheduler.get_job("digest:daily").next_run_time.astimezone(daemon.config.tz)
+    assert (moved.strftime("%A %H:%M"), moved > now()) == ("Monday 18:30", True)

@@ -70,7 +70,9 @@ class DaemonOptions:
     worker_id: str
     tick: timedelta = timedelta(seconds=15)
     lease: timedelta = timedelta(minutes=15)
-    batch: int | None = None  # sources claimed at a time; default fetch.workers
+    # Sources claimed at a time; default twice fetch.workers, the pipeline's window: enough to
+    # keep the pool busy past one slow source, few enough that SIGTERM waits for little.
+    batch: int | None = None
     metrics_listen: str | None = None  # overrides the config's metrics.listen
 
 
@@ -137,7 +139,7 @@ class Daemon:
         of the others, a test's future ``now``) is given back for the next tick, not spun on.
         """
         total = PollSummary()
-        batch = self.options.batch or self.config.fetch.workers
+        batch = self.options.batch or 2 * self.config.fetch.workers
         polled: set[str] = set()
         started = time.monotonic()
         while not self._stopping.is_set():
