@@ -116,6 +116,7 @@ class Daemon:
         self._wake = threading.Event()
         self._reload_requested = False
         self._health_server: HealthServer | None = None
+        self._retired: list[Fetcher] = []  # replaced by a reload, perhaps still polling
 
     @property
     def config(self) -> Config:
@@ -143,6 +144,7 @@ class Daemon:
         polled: set[str] = set()
         started = time.monotonic()
         while not self._stopping.is_set():
+            self._close_retired()  # no batch uses them now: only one tick runs at a time
             runtime = self.runtime
             claimed = self._claim(now or self.clock(), batch)
             fresh = [i for i in claimed if i in runtime.source_ids and i not in polled]
@@ -173,6 +175,10 @@ class Daemon:
                 },
             )
         return total
+
+    def _close_retired(self) -> None:
+        while self._retired:
+            self._retired.pop().close()
 
     def _claim(self, now: datetime, limit: int) -> list[str]:
         with self.store.session() as session:
@@ -354,7 +360,7 @@ class Daemon:
         self.runtime = _Runtime.build(config)
         self.reconcile()
         self._schedule_digests()
-        old.fetcher.close()
+        self._retired.append(old.fetcher)
         log.info(
             "config reloaded from %s",
             config.path,
@@ -445,6 +451,7 @@ class Daemon:
         if self._health_server is not None:
             self._health_server.stop()
             self._health_server = None
+        self._close_retired()
         self.runtime.fetcher.close()
         log.info(
             "watcher stopped cleanly (%d claims given back)",
