@@ -43,6 +43,7 @@ from watcher.fetch.http import Fetcher
 from watcher.health import Health, HealthServer
 from watcher.logs import register_config_secrets
 from watcher.match import Matcher
+from watcher.match.rematch import rematch_if_config_changed
 from watcher.pipeline import PollSummary, poll_sources
 from watcher.schedule.slots import digest_trigger, latest_slot
 from watcher.store import Store
@@ -93,6 +94,12 @@ class _Runtime:
 
 
 class Daemon:
+    """One worker: its scheduler, its view of the config, its health endpoint.
+
+    Every job is a method that takes an optional explicit ``now``, so tests drive the daemon
+    tick by tick; ``run()`` hands them to APScheduler and waits for signals.
+    """
+
     def __init__(
         self,
         config: Config,
@@ -126,8 +133,6 @@ class Daemon:
 
     def reconcile(self, now: datetime | None = None) -> None:
         """Bring the sources table in line with the config; rematch if the stories changed."""
-        from watcher.match.rematch import rematch_if_config_changed
-
         with self.store.session() as session:
             serialise(session, "sync-sources")
             sync_sources(session, self.config, now or self.clock())
