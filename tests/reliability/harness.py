@@ -172,6 +172,12 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None
         time.sleep(0.05)
 
 
+def stop_measured(process: subprocess.Popen[bytes], timeout: float = 60) -> tuple[int, float]:
+    """SIGTERM a process from ``Project.start``; its exit code and peak RSS in MB (wait4)."""
+    process.send_signal(signal.SIGTERM)
+    return _reap(process, time.monotonic() + timeout)
+
+
 def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 30) -> int:
     """Signal a process started by ``Project.start`` and wait for it (SIGKILL if it lingers)."""
     if process.poll() is None:

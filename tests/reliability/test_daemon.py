@@ -25,8 +25,16 @@ import pytest
 from tests.fetch.conftest import RawServer
 from tests.reliability.conftest import HookServer, SmtpServer, free_port, serve_bytes
 from tests.reliability.farm import Farm
-from tests.reliability.feeds import rss
-from tests.reliability.harness import Project, wait_for
+from tests.reliability.feeds import entity_bomb, rss
+from tests.reliability.harness import Project, stop_measured, wait_for
+from tests.reliability.hostile import (
+    ITEM_CHUNK,
+    MB,
+    endless,
+    gzip_bombing,
+    one_byte_a_second,
+    redirect,
+)
 from tests.reliability.test_secrets import SECRETS
 
 READY = "watcher running"
@@ -133,6 +141,60 @@ def test_errors_show_in_healthz_and_metrics_and_no_secret_does(
     figures["daemon:healthz"] = {
         "healthz": {k: body[k] for k in ("status", "failing_sources", "polling")},
         "deliveries_in_healthz": any("deliver" in key for key in body),
+    }
+
+
+@pytest.mark.slow
+def test_the_daemon_goes_on_among_hostile_feeds(
+    project: Project,
+    feeds: RawServer,
+    figures: dict[str, dict[str, Any]],
+) -> None:
+    """Bombs, stalls, loops and SSRF next to a healthy feed: the healthy one keeps being
+    polled tick after tick, memory stays bounded, and the daemon stops cleanly."""
+    canary_hits: list[int] = []
+    canary = rss([("Jan Leike canary", "https://news.example/canary", "ok")])
+
+    def count_canary(handler: Any) -> None:
+        canary_hits.append(1)
+        serve_bytes(canary)(handler)
+
+    hostile = {
+        "bomb": gzip_bombing,
+        "laughs": serve_bytes(entity_bomb()),
+        "slow": one_byte_a_second,
+        "huge": endless(ITEM_CHUNK, 200 * MB, declare=False),
+        "loop": redirect("/loop"),
+        "ssrf": redirect("http://169.254.169.254/latest/meta-data/"),
+    }
+    feeds.routes["/canary"] = count_canary
+    feeds.routes.update({f"/{name}": handler for name, handler in hostile.items()})
+    sources = "\n".join(
+        f'  - {{id: {name}, feed: "{feeds.url(f"/{name}")}", every: 1s}}'
+        for name in ["canary", *hostile]
+    )
+    project.write(f"fetch: {{timeout: 5s, max_bytes: {10 * MB}}}\nsources:\n{sources}\n")
+    process = _start(project, free_port())
+    try:
+        wait_for(
+            lambda: (
+                len(canary_hits) >= 5
+                and all(row["status"] != "new" for row in project.sources().values())
+            ),
+            120,
+            "every hostile source polled and the canary five times",
+        )
+        alive = process.poll() is None
+    finally:
+        code, peak = stop_measured(process)
+    assert alive and code == 0, (project.root / "daemon.log").read_text()[-3000:]
+    assert peak < 400, peak
+    rows = project.sources()
+    assert rows["canary"]["status"] == "ok" and project.item_count("canary") == 1
+    figures["daemon:hostile"] = {
+        "peak_rss_mb": round(peak, 1),
+        "canary_polls": len(canary_hits),
+        "errors": {sid: row["last_error"] for sid, row in rows.items() if sid != "canary"},
     }
 
 

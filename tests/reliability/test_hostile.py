@@ -10,8 +10,6 @@ whole pipeline, CLI to database, holds.
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -32,12 +30,20 @@ from tests.reliability.feeds import (
     rss,
 )
 from tests.reliability.harness import Project, Run
+from tests.reliability.hostile import (
+    ITEM_CHUNK,
+    MB,
+    Handler,
+    endless,
+    gzip_bomb,
+    gzip_bombing,
+    one_byte_a_second,
+    redirect,
+)
 
-MB = 1_000_000
 RSS_LIMIT_MB = 400  # the interpreter, lingua and SQLAlchemy take ~100 MB before any feed
 TIME_LIMIT = 90  # seconds for one poll --once, on a shared two-core machine
 CANARY = ("Canary: Jan Leike still polled", "https://news.example/canary", "Leike canary.")
-Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
 def _recent(hours: float = 1) -> str:
@@ -154,59 +160,20 @@ def test_external_entities_read_no_file_and_fetch_no_dtd(
 # --- bodies that would fill memory -------------------------------------------------------------
 
 
-def _endless(chunk: bytes, total: int, *, declare: bool) -> Handler:
-    """Stream ``total`` bytes of ``chunk`` repeated, with or without a Content-Length."""
-
-    def respond(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/rss+xml")
-        if declare:
-            handler.send_header("Content-Length", str(total))
-        else:
-            handler.send_header("Connection", "close")
-            handler.close_connection = True
-        handler.end_headers()
-        handler.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>')
-        sent = 0
-        while sent < total and not handler.server.stopping.is_set():  # type: ignore[attr-defined]
-            handler.wfile.write(chunk)
-            sent += len(chunk)
-
-    return respond
-
-
-ITEM_CHUNK = b"<item><title>Leike filler</title><link>https://news.example/f</link></item>" * 800
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("declare", [True, False], ids=["content-length", "streamed"])
 def test_a_200_mb_body_stops_at_the_cap(project, feeds, figures, declare: bool) -> None:
     case = f"200MB-{'declared' if declare else 'streamed'}"
-    handler = _endless(ITEM_CHUNK, 200 * MB, declare=declare)
+    handler = endless(ITEM_CHUNK, 200 * MB, declare=declare)
     outcome = poll_hostile(project, feeds, {"huge": handler}, figures, case)
     assert outcome.status("huge").startswith("failing")
     assert "body larger than 10 MB" in outcome.error("huge")
 
 
-@pytest.fixture(scope="module")
-def gzip_bomb() -> bytes:
-    """About 1 MB on the wire, 1 GB once inflated."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip framing
-    block = bytes(MB)
-    parts = [compressor.compress(b'<?xml version="1.0"?><rss version="2.0"><channel>')]
-    parts += [compressor.compress(block) for _ in range(1000)]
-    parts.append(compressor.flush())
-    return b"".join(parts)
-
-
 @pytest.mark.slow
-def test_a_gzip_bomb_stops_at_the_cap(project, feeds, figures, gzip_bomb: bytes) -> None:
-    assert len(gzip_bomb) < 2 * MB
-
-    def respond(handler: BaseHTTPRequestHandler) -> None:
-        send_body(handler, gzip_bomb, "application/rss+xml", Content_Encoding="gzip")
-
-    outcome = poll_hostile(project, feeds, {"bomb": respond}, figures, "gzip-bomb")
+def test_a_gzip_bomb_stops_at_the_cap(project, feeds, figures) -> None:
+    assert len(gzip_bomb()) < 2 * MB
+    outcome = poll_hostile(project, feeds, {"bomb": gzip_bombing}, figures, "gzip-bomb")
     assert outcome.status("bomb").startswith("failing")
     assert "body larger than 10 MB" in outcome.error("bomb")
 
@@ -230,40 +197,17 @@ def test_100k_entries_are_capped_not_choked_on(project, feeds, figures) -> None:
 # --- servers that stall or walk us around ------------------------------------------------------
 
 
-def _one_byte_a_second(handler: BaseHTTPRequestHandler) -> None:
-    body = rss([("Leike slowly", "https://news.example/slow", "slow")])
-    handler.send_response(200)
-    handler.send_header("Content-Type", "application/rss+xml")
-    handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    for byte in body:
-        handler.wfile.write(bytes([byte]))
-        handler.wfile.flush()
-        if handler.server.stopping.wait(1):  # type: ignore[attr-defined]
-            return
-
-
-def test_a_server_sending_one_byte_a_second_is_cut_off(project, feeds, figures) -> None:
-    outcome = poll_hostile(project, feeds, {"slow": _one_byte_a_second}, figures, "slow-server")
+def test_a_server_sendingone_byte_a_second_is_cut_off(project, feeds, figures) -> None:
+    outcome = poll_hostile(project, feeds, {"slow": one_byte_a_second}, figures, "slow-server")
     assert outcome.status("slow").startswith("failing")
     assert "timed out after 5 s" in outcome.error("slow")
     assert outcome.run.seconds < 5 + 30  # the deadline, plus start-up on a busy machine
 
 
-def _redirect(location: str) -> Handler:
-    def respond(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(302)
-        handler.send_header("Location", location)
-        handler.send_header("Content-Length", "0")
-        handler.end_headers()
-
-    return respond
-
-
 def test_a_redirect_loop_is_an_error(project, feeds, figures) -> None:
-    feeds.routes["/loop-b"] = _redirect("/loop-a")
+    feeds.routes["/loop-b"] = redirect("/loop-a")
     outcome = poll_hostile(
-        project, feeds, {"loop-a": _redirect("/loop-b")}, figures, "redirect-loop"
+        project, feeds, {"loop-a": redirect("/loop-b")}, figures, "redirect-loop"
     )
     assert outcome.status("loop-a").startswith("failing")
     assert "redirect loop" in outcome.error("loop-a")
@@ -297,10 +241,10 @@ def test_redirects_to_private_addresses_are_refused(
     """A public-looking feed may not walk watcher into the machine or its network; the user's
     own localhost source (the canary, on 127.0.0.1) is still fetched."""
     hostile = {
-        "to-127-0-0-2": _redirect(elsewhere.url("/feed.xml")),
-        "to-10-x": _redirect("http://10.0.0.1/feed.xml"),
-        "to-metadata": _redirect("http://169.254.169.254/latest/meta-data/"),
-        "to-ipv6-loopback": _redirect(ipv6_loopback.url("/feed.xml")),
+        "to-127-0-0-2": redirect(elsewhere.url("/feed.xml")),
+        "to-10-x": redirect("http://10.0.0.1/feed.xml"),
+        "to-metadata": redirect("http://169.254.169.254/latest/meta-data/"),
+        "to-ipv6-loopback": redirect(ipv6_loopback.url("/feed.xml")),
     }
     outcome = poll_hostile(project, feeds, hostile, figures, "private-redirects")
     for source_id in hostile:
@@ -313,7 +257,7 @@ def test_redirects_to_private_addresses_are_refused(
 def test_allow_private_networks_lets_the_redirect_through(
     project, feeds, figures, elsewhere: RawServer
 ) -> None:
-    hostile = {"to-127-0-0-2": _redirect(elsewhere.url("/feed.xml"))}
+    hostile = {"to-127-0-0-2": redirect(elsewhere.url("/feed.xml"))}
     outcome = poll_hostile(
         project, feeds, hostile, figures, "private-allowed", settings="allow_private_networks: true"
     )
