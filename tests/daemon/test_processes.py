@@ -174,6 +174,7 @@ def test_three_workers_share_postgresql_without_double_polls_or_double_digests(
         wait_for(lambda: victim.logged("poll.tick"), 30, "the third worker to poll")
         seen_held = wait_for(victim_claims, 30, "the third worker to hold claims")
         victim.kill()
+        killed_at = time.monotonic()
         held = sorted({*seen_held, *victim_claims()})  # a killed worker gives nothing back
         polls_at_kill = farm.polls()
 
@@ -205,6 +206,26 @@ def test_three_workers_share_postgresql_without_double_polls_or_double_digests(
 
     per_period = Counter(key for key, _ in farm.deliveries)
     assert per_period and set(per_period.values()) == {1}, per_period
+    write_figures(
+        {
+            "feeds": FEEDS,
+            "interval_s": INTERVAL,
+            "polls_per_feed": sorted(Counter(len(ts) for ts in times.values()).items()),
+            "min_gap_s": round(min(min(gaps(ts)) for f, ts in times.items() if f not in held), 2),
+            "killed_worker_claims": len(held),
+            "repolled_after_kill_s": sorted(
+                round(next(t for t in times[f] if t > killed_at) - killed_at, 1) for f in held
+            ),
+            "digest_periods": len(per_period),
+            "max_deliveries_per_period": max(per_period.values()),
+        }
+    )
+
+
+def write_figures(figures: dict) -> None:
+    """The measured figures, as JSON to $WATCHER_DAEMON_FIGURES when it is set."""
+    if target := os.environ.get("WATCHER_DAEMON_FIGURES"):
+        Path(target).write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
 
 def gaps(times: list[float]) -> list[float]:
