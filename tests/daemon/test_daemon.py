@@ -241,3 +241,21 @@ def test_jobs_are_scheduled_and_digest_jobs_follow_a_reload(
     assert daemon.reload() is True
     moved = daemon.scheduler.get_job("digest:daily").next_run_time.astimezone(daemon.config.tz)
     assert (moved.strftime("%A %H:%M"), moved > now()) == ("Monday 18:30", True)
+
+
+def test_health_fails_when_the_database_does_not_answer(
+    make_daemon: MakeDaemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    daemon = make_daemon(1, tick=timedelta(hours=1))
+    daemon.start()
+    assert daemon.health().database_error is None
+
+    def unreachable(_session):
+        raise OperationalError("SELECT", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr("watcher.schedule.daemon.polling_health", unreachable)
+    health = daemon.health()
+    assert health.ok is False
+    assert health.as_dict()["database"].startswith("OperationalError: ")

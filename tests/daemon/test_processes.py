@@ -231,3 +231,26 @@ def write_figures(figures: dict) -> None:
 def gaps(times: list[float]) -> list[float]:
     """Seconds between one feed's successive requests."""
     return [later - earlier for earlier, later in itertools.pairwise(times)]
+
+
+@pytest.mark.slow
+def test_sigterm_lets_the_polls_in_flight_finish_and_record(
+    tmp_path: Path, workers: list[Worker]
+) -> None:
+    with Farm(delay=1.5) as farm:
+        config = tmp_path / "watch.yaml"
+        config.write_text(daemon_config(farm, 3), encoding="utf-8")
+        database = f"sqlite:///{tmp_path / 'watcher.db'}"
+        worker = Worker("slow", config, database, "--tick", "1s")
+        workers.append(worker)
+        wait_for(lambda: len(farm.polls()) == 3, 60, "three requests in flight")
+        worker.signal(signal.SIGTERM)
+        assert worker.process.wait(timeout=30) == 0
+
+    store = open_store(database)
+    with store.session() as session:
+        states = list(session.scalars(select(SourceRow)))
+        assert claimed_by(session, "slow") == []
+    store.close()
+    assert [row.last_success_at is not None for row in states] == [True] * 3
+    assert worker.logged("daemon.stopping")[0]["time"] < worker.logged("poll.tick")[0]["time"]
