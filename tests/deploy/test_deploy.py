@@ -8,6 +8,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -256,3 +257,29 @@ def test_the_readmes_metrics_are_the_ones_served() -> None:
     assert len(documented) >= 10
     for name in documented:
         assert re.search(rf"^# TYPE {name} ", served, re.MULTILINE), name
+
+
+@pytest.mark.slow
+def test_the_image_build_context_is_enough_to_install_watcher(tmp_path: Path) -> None:
+    """Build the wheel from only what the Dockerfile copies, as the image's pip install does."""
+    context = tmp_path / "src"
+    for op, arg in dockerfile_instructions():
+        if op == "COPY" and not arg.startswith("--from"):
+            for source in arg.split()[:-1]:
+                if (REPO / source).is_dir():
+                    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+                    shutil.copytree(REPO / source, context / source, ignore=ignore)
+                else:
+                    context.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(REPO / source, context / source)
+    out = tmp_path / "wheel"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(context)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    [wheel] = out.glob("watcher-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    assert {"watcher/_bundled/config/watch.yaml", "watcher/schedule/daemon.py"} <= names
