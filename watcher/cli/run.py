@@ -15,9 +15,12 @@ from watcher.config import parse_duration
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
     try:
-        return parse_duration(value)
+        duration = parse_duration(value)
     except ValueError as error:
         raise click.BadParameter(str(error), param=param) from None
+    if duration <= timedelta(0):
+        raise click.BadParameter(f"{value!r} must be longer than zero", param=param)
+    return duration
 
 
 @cli.command()
@@ -47,7 +50,8 @@ def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timede
     default="15m",
     show_default=True,
     callback=_duration,
-    help="How long a claim on a source lasts: a crashed worker's sources wait this long.",
+    help="How long a claim on a source lasts: longer than the slowest poll; a crashed "
+    "worker's sources wait this long.",
 )
 @pass_context
 def run(
