@@ -151,7 +151,7 @@ class PlanRecorder:
             self.statements.append((statement, parameters))
 
     def plans(self) -> list[str]:
-        """One line per statement: its SQLite query plan steps, joined."""
+        """One line per distinct plan: its SQLite query plan steps, joined."""
         lines = []
         raw = self.store.engine.raw_connection()
         try:
@@ -161,7 +161,7 @@ class PlanRecorder:
                 lines.append(" / ".join(row[3] for row in cursor.fetchall()))
         finally:
             raw.close()
-        return lines
+        return list(dict.fromkeys(lines))  # a chunked IN query repeats its plan per chunk
 
 
 def timed(
