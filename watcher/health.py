@@ -31,12 +31,20 @@ class Health:
     now: datetime
     started_at: datetime
     scheduler_running: bool
+    last_tick_at: datetime  # the poll loop's latest sign of life
+    stall_after: timedelta  # a tick silent this long is stuck (a batch outlived its lease)
     database_error: str | None
     active_sources: int
     failing_sources: int
     last_success_at: datetime | None
     stale_after: timedelta
     worker: str
+
+    @property
+    def scheduler(self) -> str:
+        if not self.scheduler_running:
+            return "stopped"
+        return "stalled" if self.now - self.last_tick_at > self.stall_after else "running"
 
     @property
     def polling_recent(self) -> bool:
@@ -48,14 +56,16 @@ class Health:
 
     @property
     def ok(self) -> bool:
-        return self.scheduler_running and self.database_error is None and self.polling_recent
+        healthy_parts = self.scheduler == "running" and self.database_error is None
+        return healthy_parts and self.polling_recent
 
     def as_dict(self) -> dict[str, Any]:
         age = (self.now - self.last_success_at).total_seconds() if self.last_success_at else None
         return {
             "status": "ok" if self.ok else "failing",
             "worker": self.worker,
-            "scheduler": "running" if self.scheduler_running else "stopped",
+            "scheduler": self.scheduler,
+            "last_tick_at": self.last_tick_at.isoformat(),
             "database": self.database_error or "ok",
             "polling": "recent" if self.polling_recent else "stale",
             "last_success_at": self.last_success_at.isoformat() if self.last_success_at else None,

@@ -217,7 +217,7 @@ def test_start_serves_health_and_metrics_and_stop_is_clean(make_daemon: MakeDaem
     assert "watcher_scheduler_running 1.0" in text
 
     daemon.stop()
-    assert daemon.health().scheduler_running is False
+    assert daemon.health().scheduler == "stopped"
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{url}/healthz", timeout=2)
 
@@ -259,3 +259,23 @@ def test_health_fails_when_the_database_does_not_answer(
     health = daemon.health()
     assert health.ok is False
     assert health.as_dict()["database"].startswith("OperationalError: ")
+
+
+def test_one_failing_digest_does_not_keep_the_others_from_catching_up(
+    make_daemon: MakeDaemon, farm: Farm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from watcher.schedule import daemon as daemon_module
+
+    daemon = make_daemon(1, extra='  - {id: second, at: "07:00", send_to: [hook]}\n')
+    real_run_digest = daemon_module.run_digest
+
+    def run_digest(store, config, digest_id, *args, **kwargs):
+        if digest_id == "daily":
+            raise RuntimeError("template error")
+        return real_run_digest(store, config, digest_id, *args, **kwargs)
+
+    monkeypatch.setattr(daemon_module, "run_digest", run_digest)
+    slot = latest_slot(daemon.config.digest("daily"), daemon.config.tz, now())
+
+    assert daemon.catch_up_digests(slot + timedelta(minutes=5)) == ["second"]
+    assert len(farm.deliveries) == 1

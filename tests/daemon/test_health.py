@@ -24,6 +24,8 @@ HEALTHY = Health(
     now=NOW,
     started_at=NOW - timedelta(days=1),
     scheduler_running=True,
+    last_tick_at=NOW - timedelta(seconds=10),
+    stall_after=timedelta(minutes=15),
     database_error=None,
     active_sources=10,
     failing_sources=1,
@@ -60,6 +62,7 @@ def serve():
     [
         ({}, True, None),
         ({"scheduler_running": False}, False, ("scheduler", "stopped")),
+        ({"last_tick_at": NOW - timedelta(minutes=16)}, False, ("scheduler", "stalled")),
         (
             {"database_error": "OperationalError: gone"},
             False,

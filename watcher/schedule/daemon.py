@@ -274,9 +274,16 @@ class Daemon:
         caught_up = []
         for digest in self.config.digests:
             slot = latest_slot(digest, self.config.tz, now)
-            if now - slot <= digest.grace:
+            if now - slot > digest.grace:
+                continue
+            try:
                 self.digest_tick(digest.id, now=now, period_end=slot)
-                caught_up.append(digest.id)
+            except Exception:  # one broken digest must not keep the others unsent
+                log.exception(
+                    "digest %s: catching up failed", digest.id, extra={"digest": digest.id}
+                )
+                continue
+            caught_up.append(digest.id)
         return caught_up
 
     def deliveries_tick(self, now: datetime | None = None) -> dict[int, str]:
@@ -325,11 +332,12 @@ class Daemon:
             active, failing, last_success = state.active, state.failing, state.last_success_at
         except Exception as error:  # the probe reports it; the daemon goes on
             database_error = f"{error.__class__.__name__}: {str(error).splitlines()[0]}"
-        moving = now - self.last_progress_at <= self.options.lease + self.options.tick
         return Health(
             now=now,
             started_at=self.started_at,
-            scheduler_running=self.scheduler.state == STATE_RUNNING and moving,
+            scheduler_running=self.scheduler.state == STATE_RUNNING,
+            last_tick_at=self.last_progress_at,
+            stall_after=self.options.lease + self.options.tick,
             database_error=database_error,
             active_sources=active,
             failing_sources=failing,
