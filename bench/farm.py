@@ -13,7 +13,8 @@ Control (plain GETs, so any client can drive it):
 
 - ``/_control/manifest``: every feed (path, format, language, behaviour) as JSON;
 - ``/_control/churn?share=0.1``: give that share of the ``ok`` feeds new entries;
-- ``/_control/stats[?reset=1]``: responses counted by kind since the last reset.
+- ``/_control/stats[?reset=1]``: responses counted by kind, and connections opened, since the
+  last reset.
 
 ``python bench/farm.py ceiling URL`` measures the requests/s a trivial client gets from it.
 """
@@ -188,6 +189,7 @@ class FarmProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self.farm.stats["connections"] += 1  # fewer than requests: clients keep them alive
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
