@@ -79,7 +79,7 @@ def test_the_mail_has_both_parts_its_headers_and_sanitised_html(world: Any) -> N
     assert mail["Subject"].startswith("Morning digest · Wednesday, May 29, 2024: 2 new items")
     assert mail["From"] == "Watcher <watcher@example.net>"
     assert mail["Date"] and mail["Auto-Submitted"] == "auto-generated"
-    assert re.fullmatch(r"<watcher\.daily\.20240529T0400Z\.inbox@example\.net>", mail["Message-ID"])
+    assert re.fullmatch(r"<watcher\.daily\.20240529T040000Z\.inbox@example\.net>", mail["Message-ID"])
     assert mail["List-Id"] == '"Morning digest" <daily.watcher.example.net>'
     assert mail["List-Unsubscribe"] == "<https://example.net/unsubscribe?d=daily>"
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -123,7 +123,7 @@ def test_the_webhook_is_signed_per_standard_webhooks(world: Any) -> None:
     headers = {k.lower(): v for k, v in request.headers.items()}
     body = request.get_data()
 
-    assert headers["webhook-id"] == "msg_daily.20240529T0400Z.hook"
+    assert headers["webhook-id"] == "msg_daily.20240529T040000Z.hook"
     expected = _spec_signature(
         world.secret, headers["webhook-id"], headers["webhook-timestamp"], body
     )

@@ -79,7 +79,7 @@ def test_two_failures_then_success_waits_with_growing_jittered_backoff(
     assert len(waits) == 2
     assert 0 <= waits[0] <= 1 and 0 <= waits[1] <= 2  # random up to 1 s, 2 s, 4 s… capped at 30
     ids = {request.headers["webhook-id"] for request, _ in httpserver.log}
-    assert ids == {"msg_daily.20240529T0401Z.hook"}  # stable across retries: receivers de-dupe
+    assert ids == {"msg_daily.20240529T040100Z.hook"}  # stable across retries: receivers de-dupe
     for request, _ in httpserver.log:  # each attempt is freshly signed and verifies
         assert (
             Webhook(SECRET).verify(request.get_data(), dict(request.headers))["type"] == "digest.v1"

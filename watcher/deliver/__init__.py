@@ -37,7 +37,7 @@ class Outgoing:
     @property
     def idempotency_key(self) -> str:
         """Stable for (digest, period, channel): receivers de-duplicate retries with it."""
-        return f"{self.digest.id}.{self.period_end:%Y%m%dT%H%MZ}.{self.channel.id}"
+        return f"{self.digest.id}.{self.period_end:%Y%m%dT%H%M%SZ}.{self.channel.id}"
 
 
 @dataclass(frozen=True)
