@@ -254,3 +254,20 @@ def test_sigterm_lets_the_polls_in_flight_finish_and_record(
     store.close()
     assert [row.last_success_at is not None for row in states] == [True] * 3
     assert worker.logged("daemon.stopping")[0]["time"] < worker.logged("poll.tick")[0]["time"]
+
+
+@pytest.mark.slow
+def test_a_second_sigterm_exits_at_once_and_the_lease_covers_the_rest(
+    tmp_path: Path, workers: list[Worker]
+) -> None:
+    with Farm(delay=30) as farm:
+        config = tmp_path / "watch.yaml"
+        config.write_text(daemon_config(farm, 2), encoding="utf-8")
+        worker = Worker("stuck", config, f"sqlite:///{tmp_path / 'watcher.db'}", "--tick", "1s")
+        workers.append(worker)
+        wait_for(lambda: len(farm.polls()) == 2, 60, "two requests in flight")
+        worker.signal(signal.SIGTERM)
+        wait_for(lambda: worker.logged("daemon.stopping"), 30, "the first SIGTERM taken")
+        worker.signal(signal.SIGTERM)
+        assert worker.process.wait(timeout=10) == 128 + signal.SIGTERM
+    assert worker.logged("daemon.forced_stop")

@@ -20,6 +20,7 @@ back, and the process exits.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -438,7 +439,16 @@ class Daemon:
         signal.signal(signal.SIGHUP, self._on_reload_signal)
 
     def _on_stop_signal(self, signum: int, _frame: FrameType | None) -> None:
-        self.request_stop(signal.Signals(signum).name)
+        """The first SIGTERM or SIGINT stops cleanly; a second one does not wait any more.
+
+        Exiting at once is safe too: each source's outcome is one transaction, so nothing is
+        half-written, and the claims still held expire with their lease."""
+        name = signal.Signals(signum).name
+        if self._stopping.is_set():
+            log.warning("%s again: exiting now", name, extra={"event": "daemon.forced_stop"})
+            logging.shutdown()
+            os._exit(128 + signum)
+        self.request_stop(name)
 
     def _on_reload_signal(self, _signum: int, _frame: FrameType | None) -> None:
         self._reload_requested = True
