@@ -119,14 +119,10 @@ class Mailbox:
     echo_auth: bool = False
     logins: int = 0
 
-    def receipts(self) -> Counter[tuple[str, str, str]]:
-        """Deliveries per (Message-ID, Date, recipient): any count above one is a duplicate.
-
-        Date is part of the key because watcher's Message-ID has minute resolution, so two
-        periods of a digest firing more often than once a minute share one (a known gap).
-        """
+    def receipts(self) -> Counter[tuple[str, str]]:
+        """Deliveries per (Message-ID, recipient): any count above one is a duplicate."""
         return Counter(
-            (str(message["Message-ID"]), str(message["Date"]), recipient)
+            (str(message["Message-ID"]), recipient)
             for message, recipients in zip(self.messages, self.envelopes, strict=True)
             for recipient in recipients
         )
@@ -204,13 +200,9 @@ class Hook:
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def receipts(self) -> Counter[tuple[str, str]]:
-        """Accepted deliveries per (webhook-id, period end): above one is a duplicate (the
-        period is in the key for the same reason as the Date in ``Mailbox.receipts``)."""
-        return Counter(
-            (headers.get("webhook-id", ""), json.loads(body)["data"]["period"]["end"])
-            for headers, body in self.accepted()
-        )
+    def receipts(self) -> Counter[str]:
+        """Accepted deliveries per ``webhook-id``: any count above one is a duplicate."""
+        return Counter(headers.get("webhook-id", "") for headers, _ in self.accepted())
 
     def accepted(self) -> list[tuple[dict[str, str], bytes]]:
         return [(h, b) for h, b in self.received if h.get("x-answered") == "2xx"]
