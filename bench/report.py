@@ -134,7 +134,8 @@ def table(results: dict[str, Any]) -> str:
     lines = [
         f"Feeds: {params['feeds']:,} × {params['entries']} entries, {params['workers']} workers; "
         f"{results['machine']['cpu']}, {results['machine']['cores']} cores; "
-        f"farm ceiling {_fmt(results['farm'].get('requests_per_s'), 0)} requests/s.",
+        f"farm ceiling {_fmt(results['farm'].get('requests_per_s'), 0)} requests/s; "
+        f"the whole run took {results.get('elapsed_s', 0) / 60:.1f} minutes.",
         "",
         "| ratio or figure | value | target | met |",
         "|---|---:|---|---|",
@@ -198,7 +199,7 @@ def _match_lines(match: dict[str, Any]) -> list[str]:
 
 def _other_lines(results: dict[str, Any]) -> list[str]:
     lines = []
-    for key in ("match", "digest", "store"):
+    for key in ("stages", "match", "digest", "store"):
         if "error" in results.get(key, {}):
             lines += ["", f"{key}: not measured: {results[key]['error']}"]
     digest = results.get("digest", {})

@@ -19,6 +19,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,23 +113,31 @@ def poll_passes(bench: Bench) -> None:
     bench.results["farm"]["churned_feeds"] = changed
     bench.measure("floor churn", floor("floor.json"))
     bench.measure("watcher churn", watcher, watcher_env)
-    bench.results["stages"] = stages(bench, urls[:STAGE_FEEDS])
+    section(bench.results, "stages", lambda: stages(plan, urls[:STAGE_FEEDS]))
 
 
-def stages(bench: Bench, urls: list[str]) -> dict[str, Any]:
+def stages(plan: Plan, urls: list[str]) -> dict[str, Any]:
     """The profile behind the cold figure: a cold poll of ``urls``, CPU summed by stage."""
     config, database = WORK / "stages_config.yaml", WORK / "stages.db"
-    plan = bench.plan
     write_watcher_config(config, load_entities(BUNDLED_CONFIG), urls, plan.workers, plan.timeout)
     env = {**os.environ, "WATCHER_DATABASE_URL": f"sqlite:///{database}"}
     argv = [PY, str(BENCH / "stages.py"), "-c", str(config), "poll", "--once"]
-    return {**figures(WORK / "logs", "stages", argv, env), "feeds": len(urls)}
+    return {**figures("stages", argv, env), "feeds": len(urls)}
 
 
-def figures(bench_logs: Path, name: str, argv: list[str], env: dict[str, str] | None = None) -> Any:
+def section(results: dict[str, Any], key: str, measure: Callable[[], dict[str, Any]]) -> None:
+    """Measure one part into ``results[key]``; a part that fails is reported, not fatal."""
+    try:
+        results[key] = measure()
+    except (CommandFailedError, ValueError) as error:  # ValueError: output was not JSON
+        print(f"\n  {key} failed: {error}", file=sys.stderr)
+        results[key] = {"error": str(error)}
+
+
+def figures(name: str, argv: list[str], env: dict[str, str] | None = None) -> Any:
     """Run a script that prints one JSON object; return it with the process's cost beside it."""
     print(f"  {name} …", end="", flush=True, file=sys.stderr)
-    cost = run_measured(name, argv, bench_logs, env=env, cwd=ROOT)
+    cost = run_measured(name, argv, WORK / "logs", env=env, cwd=ROOT)
     print(f" {cost.cpu:.1f} CPU-s, {cost.wall:.1f} s", file=sys.stderr)
     return {**json.loads(cost.output), "process": cost.as_dict()}
 
@@ -136,7 +146,7 @@ def matching(plan: Plan) -> dict[str, Any]:
     """Items/s for 10, 100 and 1,000 entities, English and Arabic (``matching.py``)."""
     items = 600 if plan.quick else 1500
     argv = [PY, str(BENCH / "matching.py"), f"--items={items}"]
-    return figures(WORK / "logs", "match", argv)
+    return figures("match", argv)
 
 
 def digest(plan: Plan, entities: dict[str, Any], names: Path) -> dict[str, Any]:
@@ -150,14 +160,14 @@ def digest(plan: Plan, entities: dict[str, Any], names: Path) -> dict[str, Any]:
         poll = [PY, "-m", "watcher", "-c", str(config), "poll", "--once"]
         run_measured("digest-poll", poll, WORK / "logs", env=env, cwd=ROOT)
     argv = [PY, str(BENCH / "digest_cost.py"), "-c", str(config)]
-    return figures(WORK / "logs", "digest", argv, env)
+    return figures("digest", argv, env)
 
 
 def store_at_scale(plan: Plan, config: Path) -> dict[str, Any]:
     """Queries on a year of items (``scale.py``), and ``watcher items --since`` as users run it."""
     database = WORK / "scale.db"
     argv = [PY, str(BENCH / "scale.py"), f"--items={plan.store_items}", f"--db={database}"]
-    found = figures(WORK / "logs", "store", argv)
+    found = figures("store", argv)
     env = {**os.environ, "WATCHER_DATABASE_URL": f"sqlite:///{database}"}
     since = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
     items = [PY, "-m", "watcher", "-c", str(config), "items", "--since", since, "--json"]
@@ -190,6 +200,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
+    started = time.perf_counter()
     args = parse_args(argv)
     plan = Plan.from_args(args)
     shutil.rmtree(WORK, ignore_errors=True)
@@ -209,17 +220,10 @@ def main(argv: list[str] | None = None) -> None:
     with FarmProcess(plan.feeds, plan.entries, names, WORK / "farm.log") as farm:
         results["farm"] = ceiling(farm)
         poll_passes(Bench(plan, farm, results))
-    sections = {
-        "match": lambda: matching(plan),
-        "digest": lambda: digest(plan, entities, names),
-        "store": lambda: store_at_scale(plan, WORK / "bench_config.yaml"),
-    }
-    for key, measure_section in sections.items():
-        try:
-            results[key] = measure_section()
-        except (CommandFailedError, ValueError) as error:  # ValueError: output was not JSON
-            print(f"\n  {key} failed: {error}", file=sys.stderr)
-            results[key] = {"error": str(error)}
+    section(results, "match", lambda: matching(plan))
+    section(results, "digest", lambda: digest(plan, entities, names))
+    section(results, "store", lambda: store_at_scale(plan, WORK / "bench_config.yaml"))
+    results["elapsed_s"] = round(time.perf_counter() - started)
     # The README shows full runs only: a quick run is a check that everything works.
     output = args.output or BENCH / "results" / ("quick.json" if plan.quick else "latest.json")
     print(report.write(results, output, None if plan.quick else BENCH / "README.md"))
