@@ -144,18 +144,11 @@ def test_data_directory_and_database_are_private(
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
 
 
-GAP = pytest.mark.xfail(
-    strict=True,
-    reason="watcher/config/models.py _check_env_name quotes the value it refuses (most likely "
-    "the secret itself) in `watcher check`; and a whsec_ secret is a valid variable name, so "
-    "it is accepted as one and later printed in 'the environment variable whsec_… is not set'",
-)
 SECRET_IN_PLACE_OF_A_NAME = [
     pytest.param(
         "smtp: {host: 127.0.0.1, sender: a@example.net, password_env: 'Hunter2 Secret!'}",
         "Hunter2 Secret!",
         id="password-instead-of-its-variable",
-        marks=GAP,
     ),
     pytest.param(
         "smtp: {host: 127.0.0.1, sender: a@example.net, password: 'Hunter2-Secret-Value'}",
@@ -166,7 +159,6 @@ SECRET_IN_PLACE_OF_A_NAME = [
         f"channels: [{{id: h, webhook: 'https://hooks.example/x', secret_env: '{WEBHOOK_SECRET}'}}]",
         WEBHOOK_SECRET,
         id="webhook-secret-instead-of-its-variable",
-        marks=GAP,
     ),
 ]
 

@@ -61,10 +61,11 @@ def _check_id(value: str) -> str:
 
 
 def _check_env_name(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+    """The value is never quoted back: when it is not a name, it is most likely the secret."""
+    if value.startswith("whsec_") or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
         raise ValueError(
-            f"{value!r} is not an environment variable name (give the variable's name, "
-            "not the secret itself)"
+            "this is not an environment variable name: give the name of the variable that "
+            "holds the secret (like WATCHER_SMTP_PASSWORD), never the secret itself"
         )
     return value
 
