@@ -23,13 +23,13 @@ from watcher.config import Config, Source
 from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch.http import Fetcher
 from watcher.match import Matcher
-from watcher.model import Entry, FetchResult, Item
+from watcher.model import Entry, FetchResult, Item, ItemMatches
 from watcher.normalise import content_hash, normalise_entry
 from watcher.parse import parse_feed
 from watcher.store import Store
 from watcher.store import sources as source_store
-from watcher.store.items import existing_items, row_to_item, upsert_item
-from watcher.store.matches import record_matches
+from watcher.store.items import existing_items, insert_new_items, merge_item, row_to_item
+from watcher.store.matches import record_matches, record_new_matches
 
 log = logging.getLogger(__name__)
 
@@ -268,21 +268,35 @@ def store_collected(
 
 
 def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: datetime) -> IngestStats:
-    """Store items (new ones inserted, known ones merged) and match those that changed."""
+    """Store items and match what changed: new ones in bulk, known ones merged one by one."""
     stats = IngestStats()
     known = existing_items(session, [item.key for item in items])
+    unseen = {item.key: item for item in reversed(items) if item.key not in known}
+    fresh = [(item, matcher.match(item)) for item in reversed(unseen.values())]
+    for item, matches in fresh:
+        item.by = matches.by
+    ids = insert_new_items(session, [(item, content_hash(item)) for item, _ in fresh], now=now)
+    record_new_matches(session, [(ids[item.key], m) for item, m in fresh if item.key in ids])
+    stats.new = len(ids)
+    stats.matches = sum(_tally(m) for item, m in fresh if item.key in ids)
+    inserted = {id(item) for item, _ in fresh if item.key in ids}
     for item in items:
-        row, outcome = upsert_item(
-            session, item, content_hash=content_hash(item), now=now, existing=known.get(item.key)
-        )
-        if outcome == "same":
+        if id(item) in inserted:
             continue
-        setattr(stats, outcome, getattr(stats, outcome) + 1)
-        matches = matcher.match(row_to_item(row) if outcome == "updated" else item)
+        row = known.get(item.key) or existing_items(session, [item.key])[item.key]
+        if merge_item(session, row, item, content_hash=content_hash(item), now=now) == "same":
+            continue
+        stats.updated += 1
+        matches = matcher.match(row_to_item(row))
         record_matches(session, row, matches)
-        metrics.count_story_matches(matches.stories)
-        stats.matches += len(matches.stories) + len(matches.followups)
+        stats.matches += _tally(matches)
     return stats
+
+
+def _tally(matches: ItemMatches) -> int:
+    """Count a stored item's story matches in the metrics; return its story and follow-up hits."""
+    metrics.count_story_matches(matches.stories)
+    return len(matches.stories) + len(matches.followups)
 
 
 def poll_once(

@@ -118,3 +118,41 @@ def test_a_failing_source_is_recorded_and_the_others_go_on(farm: Farm, farm_conf
     assert rows["gone"]["status"] == "failing (1x)"
     assert "404" in str(rows["gone"]["last_error"])
     assert rows["wire"]["status"] == "ok"
+
+
+def test_a_batch_with_the_same_article_twice_stores_it_once(store, make_config) -> None:
+    from datetime import UTC, datetime
+
+    from watcher.match import Matcher
+    from watcher.model import Item
+    from watcher.pipeline import ingest
+    from watcher.store.items import list_items
+    from watcher.store.tables import SourceRow
+
+    config = make_config(
+        """
+        people: [{id: leike, name: Jan Leike}]
+        stories: [{id: exits, title: Exits, since: 2024-05-14, match: leike}]
+        """
+    )
+    now = datetime(2024, 5, 18, tzinfo=UTC)
+    copy = {
+        "key": ARTICLE,
+        "url": ARTICLE,
+        "title": "Jan Leike resigns",
+        "source_id": "wire",
+        "published": now,
+    }
+    with store.session() as session:
+        session.add(SourceRow(id="wire", kind="feed", url="https://wire.example/feed"))
+    with store.session() as session:
+        stats = ingest(
+            session,
+            Matcher(config),
+            [Item(text="Short.", **copy), Item(text="A longer text about Jan Leike.", **copy)],
+            now=now,
+        )
+    with store.session() as session:
+        (view,) = list_items(session)
+    assert (stats.new, stats.updated, view.stories) == (1, 1, ["exits"])
+    assert view.row.text == "A longer text about Jan Leike."

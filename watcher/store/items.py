@@ -31,6 +31,44 @@ def existing_items(session: Session, keys: list[str]) -> dict[str, ItemRow]:
     return {row.key: row for row in session.scalars(select(ItemRow).where(ItemRow.key.in_(keys)))}
 
 
+def insert_new_items(
+    session: Session, items: list[tuple[Item, str]], *, now: datetime
+) -> dict[str, int]:
+    """Insert items not stored yet, with their content hashes, in one statement.
+
+    Returns key → id of the rows inserted. A key another worker inserted meanwhile is skipped
+    (``ON CONFLICT DO NOTHING``) and left out: the caller merges it like any known item.
+    """
+    if not items:
+        return {}
+    table = ItemRow.__table__
+    insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id, table.c.key)
+    )
+    rows = [
+        _columns(item, digest) | {"first_seen_at": now, "updated_at": now} for item, digest in items
+    ]
+    ids = {key: item_id for item_id, key in session.execute(statement, rows)}
+    if ids:
+        source_of = {item.key: item.source_id for item, _ in items}
+        links = [
+            {"item_id": ids[key], "source_id": source_of[key], "first_seen_at": now} for key in ids
+        ]
+        session.execute(ItemSourceRow.__table__.insert(), links)
+    return ids
+
+
+def merge_item(
+    session: Session, row: ItemRow, item: Item, *, content_hash: str, now: datetime
+) -> Outcome:
+    """Merge another copy of a stored item into its row: ``updated`` or ``same``."""
+    _link_source(session, row.id, item.source_id, now)
+    return "updated" if _merge(row, item, content_hash, now) else "same"
+
+
 def upsert_item(
     session: Session,
     item: Item,
@@ -39,33 +77,13 @@ def upsert_item(
     now: datetime,
     existing: ItemRow | None = None,
 ) -> tuple[ItemRow, Outcome]:
-    """Insert ``item``, or merge it into the stored copy with the same key.
-
-    Safe when another worker inserts the same key at the same moment: the insert is an
-    ``ON CONFLICT DO NOTHING`` and the loser merges into the winner's row.
-    """
+    """Insert ``item``, or merge it into the stored copy with the same key (one at a time)."""
     if existing is None:
-        inserted = _insert(session, item, content_hash, now)
-        if inserted is not None:
-            _link_source(session, inserted.id, item.source_id, now)
-            return inserted, "new"
+        ids = insert_new_items(session, [(item, content_hash)], now=now)
+        if ids:
+            return session.get_one(ItemRow, ids[item.key]), "new"
         existing = session.scalars(select(ItemRow).where(ItemRow.key == item.key)).one()
-    _link_source(session, existing.id, item.source_id, now)
-    return existing, "updated" if _merge(existing, item, content_hash, now) else "same"
-
-
-def _insert(session: Session, item: Item, content_hash: str, now: datetime) -> ItemRow | None:
-    dialect = session.get_bind().dialect.name
-    insert = postgres_insert if dialect == "postgresql" else sqlite_insert
-    values = _columns(item, content_hash) | {"first_seen_at": now, "updated_at": now}
-    statement = (
-        insert(ItemRow)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(ItemRow.id)
-    )
-    item_id = session.execute(statement).scalar_one_or_none()
-    return None if item_id is None else session.get_one(ItemRow, item_id)
+    return existing, merge_item(session, existing, item, content_hash=content_hash, now=now)
 
 
 def _columns(item: Item, content_hash: str) -> dict[str, object]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from watcher.config import Config
 from watcher.match.followups import Status, followup_status
-from watcher.model import ItemMatches
+from watcher.model import ItemMatches, Mention
 from watcher.store.tables import (
     FollowupMatchRow,
     FulfilmentRow,
@@ -69,6 +69,32 @@ def record_matches(
             refresh_fulfilment(session, story_id, followup_id, now=now)
 
 
+def record_new_matches(session: Session, matched: list[tuple[int, ItemMatches]]) -> None:
+    """What brand-new items matched, in three statements for a whole batch (nothing is stored
+    for them yet, so nothing is replaced); each follow-up they touch is refreshed once."""
+    now = utcnow()
+    mentions = [_mention_row(item_id, m) for item_id, matches in matched for m in matches.mentions]
+    stories = [
+        {"item_id": item_id, "story_id": story_id, "matched_at": now}
+        for item_id, matches in matched
+        for story_id in matches.stories
+    ]
+    followups = [
+        {"item_id": item_id, "story_id": story_id, "followup_id": followup_id, "matched_at": now}
+        for item_id, matches in matched
+        for story_id, followup_id in matches.followups
+    ]
+    for table, rows in (
+        (MentionRow, mentions),
+        (StoryMatchRow, stories),
+        (FollowupMatchRow, followups),
+    ):
+        if rows:
+            session.execute(insert(table.__table__), rows)
+    for story_id, followup_id in {(row["story_id"], row["followup_id"]) for row in followups}:
+        refresh_fulfilment(session, story_id, followup_id, now=now)
+
+
 _ITEM = bindparam("item_id")
 # Built once: composing a statement costs more than running it on a small table.
 _STORED = union_all(
@@ -95,20 +121,20 @@ def _insert_mentions(session: Session, item_id: int, matches: ItemMatches) -> No
     if not matches.mentions:
         return
     session.execute(
-        insert(MentionRow.__table__),
-        [
-            {
-                "item_id": item_id,
-                "entity_id": m.entity_id,
-                "alias": m.alias,
-                "field": m.field,
-                "start": m.start,
-                "end": m.end,
-                "kind": m.kind,
-            }
-            for m in matches.mentions
-        ],
+        insert(MentionRow.__table__), [_mention_row(item_id, m) for m in matches.mentions]
     )
+
+
+def _mention_row(item_id: int, mention: Mention) -> dict[str, object]:
+    return {
+        "item_id": item_id,
+        "entity_id": mention.entity_id,
+        "alias": mention.alias,
+        "field": mention.field,
+        "start": mention.start,
+        "end": mention.end,
+        "kind": mention.kind,
+    }
 
 
 _KEYS: dict[type, Key] = {
