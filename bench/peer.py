@@ -9,6 +9,7 @@ Its feeds come in through ``r2e opmlimport``, as a user migrating a reader would
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +24,13 @@ class Peer:
 
     argv: list[str]
     env: dict[str, str]
+    data: Path
+
+    def seen(self) -> str:
+        """What rss2email's state says it processed: a summary line like watcher's."""
+        feeds = json.loads(self.data.read_text(encoding="utf-8"))["feeds"]
+        entries = sum(len(feed.get("seen", {})) for feed in feeds)
+        return f"{len(feeds)} feeds, {entries} entries seen"
 
 
 def r2e_executable() -> str:
@@ -54,7 +62,7 @@ def prepare(workdir: Path, urls: list[str], timeout: float) -> Peer:
     subprocess.run(
         [*base, "opmlimport", str(opml)], env=env, check=True, capture_output=True, timeout=300
     )
-    return Peer([*base, "run", "--no-send"], env)
+    return Peer([*base, "run", "--no-send"], env, data)
 
 
 def _opml(urls: list[str]) -> str:

@@ -71,13 +71,24 @@ class Bench:
         self.results = results
         self.logs = WORK / "logs"
 
-    def measure(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
-        """Run one contender's pass, with the farm's response counts for just that pass."""
+    def measure(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        summary: Callable[[], str] | None = None,
+    ) -> None:
+        """Run one contender's pass, with the farm's response counts for just that pass.
+
+        ``summary`` describes what the pass did when the command prints nothing itself.
+        """
         self.farm.take_stats()
         print(f"  {name} …", end="", flush=True, file=sys.stderr)
         log = name.replace(" ", "-")
         cost = run_measured(log, argv, self.logs, env=env, cwd=ROOT, check=False)
         record = {**cost.as_dict(), "farm": self.farm.take_stats()}
+        if summary is not None and cost.returncode == 0:
+            record["output"] = summary()
         self.results["passes"][name] = record
         failed = f" FAILED (exit {cost.returncode}, see {self.logs / log}.err)"
         print(
@@ -107,7 +118,7 @@ def poll_passes(bench: Bench) -> None:
     for phase in ("cold", "warm"):
         bench.measure(f"floor {phase}", floor("floor.json"))
         bench.measure(f"watcher {phase}", watcher, watcher_env)
-        bench.measure(f"peer {phase}", peer.argv, peer.env)
+        bench.measure(f"peer {phase}", peer.argv, peer.env, summary=peer.seen)
     bench.measure("floor fastfeedparser cold", floor("floor-fast.json", "fastfeedparser"))
     changed = farm.churn(plan.churn)
     bench.results["farm"]["churned_feeds"] = changed
