@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     WORK.mkdir(parents=True)
     results: dict[str, Any] = {
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": " ".join(["python bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
         "parameters": {**plan.__dict__},
         "machine": report.machine(),
         "versions": report.versions(),
