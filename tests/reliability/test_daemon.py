@@ -12,6 +12,7 @@ import json
 import shutil
 import signal
 import subprocess
+import threading
 import urllib.error
 import urllib.request
 import uuid
@@ -196,6 +197,44 @@ def test_the_daemon_goes_on_among_hostile_feeds(
         "canary_polls": len(canary_hits),
         "errors": {sid: row["last_error"] for sid, row in rows.items() if sid != "canary"},
     }
+
+
+def test_a_failing_source_is_never_frozen_and_comes_back_by_itself(
+    project: Project, feeds: RawServer
+) -> None:
+    """Backoff is capped (``fetch.max_backoff``, 24 h by default; 2 s here), so a source that
+    failed again and again is still retried, and recovers without anyone touching it."""
+    healthy = serve_bytes(rss([("Leike is back", "https://news.example/back", "b")]))
+    attempts: list[int] = []
+    recovered = threading.Event()
+
+    def flaky(handler: Any) -> None:
+        attempts.append(1)
+        if recovered.is_set():
+            healthy(handler)
+        else:
+            handler.send_error(503)
+
+    feeds.routes["/flaky.xml"] = flaky
+    project.write(
+        f"""
+        fetch: {{max_backoff: 2s}}
+        sources:
+          - {{id: flaky, feed: "{feeds.url("/flaky.xml")}", every: 1s}}
+        """
+    )
+    process = _start(project, free_port())
+    try:
+        wait_for(lambda: len(attempts) >= 6, 60, "six failed attempts in a row")
+        failing = project.sources()["flaky"]
+        recovered.set()
+        wait_for(lambda: project.item_count("flaky") == 1, 60, "the source recovering")
+        back = project.sources()["flaky"]
+    finally:
+        code = _stop(process)
+    assert code == 0
+    assert failing["status"].startswith("failing") and failing["failures"] >= 5, failing
+    assert back["status"] == "ok" and back["failures"] == 0, back
 
 
 # --- PostgreSQL restarted mid-run ------------------------------------------------------------
