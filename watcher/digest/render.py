@@ -60,6 +60,7 @@ def render_digest(content: DigestContent, config: Config, digest: Digest) -> Ren
     }
     subject = _one_line(env.get_template("subject.txt.j2").render(context))
     context["subject"] = subject
+    _cap_links(content.sections)
     while True:
         html = css_inline.inline(
             env.get_template("digest.html.j2").render(context), load_remote_stylesheets=False
@@ -97,6 +98,13 @@ def _trim_one(sections: list[Section]) -> bool:
                 _count_last_link(sections)
             return True
     return _count_last_link(sections)
+
+
+def _cap_links(sections: list[Section]) -> None:
+    """At most MAX_MORE_LINKS links in all before the first render; the rest are counted."""
+    excess = sum(len(s.more) for s in sections) - MAX_MORE_LINKS
+    while excess > 0 and _count_last_link(sections):
+        excess -= 1
 
 
 def _count_last_link(sections: list[Section]) -> bool:
