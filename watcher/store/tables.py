@@ -161,6 +161,8 @@ class FollowupMatchRow(Base):
     )
     matched_at: Mapped[datetime]
 
+    __table_args__ = (Index("ix_followup_matches_item", "item_id"),)
+
 
 class FulfilmentRow(Base):
     """The earliest item that fulfils a follow-up; moved when an earlier one turns up."""

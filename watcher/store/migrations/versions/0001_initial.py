@@ -164,6 +164,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["item_id"], ["items.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("story_id", "followup_id", "item_id"),
     )
+    with op.batch_alter_table("followup_matches", schema=None) as batch_op:
+        batch_op.create_index("ix_followup_matches_item", ["item_id"], unique=False)
+
     op.create_table(
         "fulfilments",
         sa.Column("story_id", sa.String(length=200), nullable=False),
@@ -238,6 +241,9 @@ def downgrade() -> None:
     op.drop_table("mentions")
     op.drop_table("item_sources")
     op.drop_table("fulfilments")
+    with op.batch_alter_table("followup_matches", schema=None) as batch_op:
+        batch_op.drop_index("ix_followup_matches_item")
+
     op.drop_table("followup_matches")
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.drop_index("ix_items_source")
