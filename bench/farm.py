@@ -13,8 +13,8 @@ Control (plain GETs, so any client can drive it):
 
 - ``/_control/manifest``: every feed (path, format, language, behaviour) as JSON;
 - ``/_control/churn?share=0.1``: give that share of the ``ok`` feeds new entries;
-- ``/_control/stats[?reset=1]``: responses counted by kind, and connections opened, since the
-  last reset.
+- ``/_control/stats[?reset=1]``: responses counted by kind, and connections that asked for a
+  feed, since the last reset.
 
 ``python bench/farm.py ceiling URL`` measures the requests/s a trivial client gets from it.
 """
@@ -185,11 +185,11 @@ class FarmProtocol(asyncio.Protocol):
         self.farm = farm
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
+        self.counted = False  # counted among the connections that asked for a feed
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.farm.stats["connections"] += 1  # fewer than requests: clients keep them alive
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
@@ -218,6 +218,9 @@ class FarmProtocol(asyncio.Protocol):
             return
         kind, response = self.farm.answer(path.split("?", 1)[0], headers)
         self.farm.stats[kind] += 1
+        if not self.counted:  # fewer connections than requests: the client keeps them alive
+            self.farm.stats["connections"] += 1
+            self.counted = True
         loop = asyncio.get_running_loop()
         if response is None:
             loop.call_later(HANG_SECONDS, self._close)
