@@ -165,20 +165,24 @@ def table(results: dict[str, Any]) -> str:
 
 
 def _stage_lines(stages: dict[str, Any]) -> list[str]:
-    """Where watcher's cold CPU went, by stage (``stages.py``)."""
-    if not stages.get("stages"):
-        return []
-    total = stages["process_cpu"]
-    split = stages["stages"]
-    shown = {k: v for k, v in split.items() if k != "store and match"}
-    startup = total - sum(shown.values())
-    cells = [f"{name} {seconds:.2f} s ({seconds / total:.0%})" for name, seconds in shown.items()]
-    return [
-        "",
-        f"Watcher cold, {stages['feeds']} feeds, CPU by stage ({total:.2f} s in all): "
-        + ", ".join(cells)
-        + f", start-up and the rest {startup:.2f} s ({startup / total:.0%}).",
-    ]
+    """Where watcher's CPU went, cold and warm, by stage (``stages.py``)."""
+    lines = []
+    for phase, profile in stages.items():
+        if not isinstance(profile, dict) or not profile.get("stages"):
+            continue
+        total = profile["process_cpu"]
+        shown = {k: v for k, v in profile["stages"].items() if k != "store and match"}
+        startup = total - sum(shown.values())
+        cells = [
+            f"{name} {seconds:.2f} s ({seconds / total:.0%})" for name, seconds in shown.items()
+        ]
+        lines += [
+            "",
+            f"Watcher {phase}, {profile['feeds']} feeds, CPU by stage ({total:.2f} s in all): "
+            + ", ".join(cells)
+            + f", start-up and the rest {startup:.2f} s ({startup / total:.0%}).",
+        ]
+    return lines
 
 
 def _match_lines(match: dict[str, Any]) -> list[str]:

@@ -128,12 +128,16 @@ def poll_passes(bench: Bench) -> None:
 
 
 def stages(plan: Plan, urls: list[str]) -> dict[str, Any]:
-    """The profile behind the cold figure: a cold poll of ``urls``, CPU summed by stage."""
+    """The profile behind the cold and warm figures: two polls of ``urls`` into a fresh
+    database, CPU summed by stage. (Run after the churn: the farm still answers every feed.)"""
     config, database = WORK / "stages_config.yaml", WORK / "stages.db"
     write_watcher_config(config, load_entities(BUNDLED_CONFIG), urls, plan.workers, plan.timeout)
     env = {**os.environ, "WATCHER_DATABASE_URL": f"sqlite:///{database}"}
     argv = [PY, str(BENCH / "stages.py"), "-c", str(config), "poll", "--once"]
-    return {**figures("stages", argv, env), "feeds": len(urls)}
+    return {
+        phase: {**figures(f"stages-{phase}", argv, env), "feeds": len(urls)}
+        for phase in ("cold", "warm")
+    }
 
 
 def section(results: dict[str, Any], key: str, measure: Callable[[], dict[str, Any]]) -> None:
