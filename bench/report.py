@@ -172,7 +172,7 @@ def _stage_lines(stages: dict[str, Any]) -> list[str]:
             continue
         total = profile["process_cpu"]
         shown = {k: v for k, v in profile["stages"].items() if k != "store and match"}
-        startup = total - sum(shown.values())
+        rest = total - sum(shown.values())
         cells = [
             f"{name} {seconds:.2f} s ({seconds / total:.0%})" for name, seconds in shown.items()
         ]
@@ -180,7 +180,7 @@ def _stage_lines(stages: dict[str, Any]) -> list[str]:
             "",
             f"Watcher {phase}, {profile['feeds']} feeds, CPU by stage ({total:.2f} s in all): "
             + ", ".join(cells)
-            + f", start-up and the rest {startup:.2f} s ({startup / total:.0%}).",
+            + f", the rest {rest:.2f} s ({rest / total:.0%}).",
         ]
     return lines
 
