@@ -138,6 +138,11 @@ BROKEN = [
         id="bad-email",
     ),
     pytest.param(
+        BASE.replace('at: "07:00"', 'cron: "61 7 * * *"'),
+        "watch.yaml:22: digests[0].cron: '61 7 * * *' is not a cron expression",
+        id="bad-cron",
+    ),
+    pytest.param(
         BASE.replace("    name: Sam Altman\n", ""),
         "watch.yaml:3: people[0].name is required",
         id="missing-name",

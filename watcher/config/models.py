@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -76,6 +76,16 @@ def _check_time_of_day(value: str) -> str:
     return str(value)
 
 
+def _check_cron(value: str) -> str:
+    from cronsim import CronSim, CronSimError
+
+    try:
+        CronSim(value, datetime(2000, 1, 1))
+    except CronSimError as error:
+        raise ValueError(f"{value!r} is not a cron expression: {error}") from None
+    return value
+
+
 def _check_http_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+", value):
         raise ValueError(f"{value!r} is not an http(s) URL")
@@ -100,6 +110,7 @@ EnvName = Annotated[str, AfterValidator(_check_env_name)]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 TimeOfDay = Annotated[str, BeforeValidator(str), AfterValidator(_check_time_of_day)]
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+CronExpression = Annotated[str, AfterValidator(_check_cron)]
 Email = Annotated[str, AfterValidator(_check_email)]
 
 
@@ -243,7 +254,7 @@ class Smtp(Model):
 class Digest(Model):
     id: Id
     at: TimeOfDay | None = None
-    cron: str | None = None
+    cron: CronExpression | None = None
     stories: list[Id] | None = None
     send_to: list[Id] = Field(min_length=1)
     language: Literal["en", "ar"] = "en"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,10 +44,16 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     return Store(engine, sessionmaker(engine, expire_on_commit=False))
 
 
+MIGRATION_LOCK = 0x77617463  # "watc": one PostgreSQL advisory lock key for schema upgrades
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to ``revision``; workers starting together on PostgreSQL take turns."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
