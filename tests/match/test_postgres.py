@@ -39,3 +39,48 @@ def test_fulfilment_and_rematch_on_postgresql(
         assert (answer.status, answer.item_url) == ("fulfilled", "https://b.example/early")
     finally:
         store.close()
+
+
+def test_workers_starting_together_rematch_once(postgres_url: str, make_config) -> None:
+    """Two processes noticing the same config edit: one rematches, the other finds it done."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime
+
+    from watcher.match import Matcher
+    from watcher.match.rematch import rematch_if_config_changed
+    from watcher.model import Item
+    from watcher.pipeline import ingest
+    from watcher.store import open_store
+    from watcher.store.tables import SourceRow
+
+    people = "people: [{id: leike, name: Jan Leike}]\n"
+    before = make_config(
+        people + "stories: [{id: exits, title: Exits, since: 2024-05-14, match: leike}]"
+    )
+    after = make_config(
+        people + "stories: [{id: exits, title: Exits, since: 2024-05-14, match: 'leike OR quits'}]"
+    )
+    stores = [open_store(postgres_url) for _ in range(2)]
+    now = datetime(2024, 5, 18, tzinfo=UTC)
+    with stores[0].session() as session:
+        session.add(SourceRow(id="wire", kind="feed", url="https://wire.example/feed"))
+    with stores[0].session() as session:
+        items = [
+            Item(
+                key=f"k{i}",
+                url=f"https://x.example/{i}",
+                title=f"Someone quits {i}",
+                text="",
+                source_id="wire",
+                published=now,
+            )
+            for i in range(20)
+        ]
+        ingest(session, Matcher(before), items, now=now)
+    rematch_if_config_changed(stores[0], before)  # first sight of this config: its fingerprint
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda store: rematch_if_config_changed(store, after), stores))
+    assert sorted(results) == [0, 20]
+    for store in stores:
+        store.close()

@@ -26,6 +26,7 @@ from watcher.errors import WatcherError
 from watcher.match.matcher import Matcher
 from watcher.model import Item
 from watcher.store import Store
+from watcher.store.claims import exclusive
 from watcher.store.items import row_to_item
 from watcher.store.matches import (
     count_items,
@@ -77,7 +78,15 @@ def rematch(store: Store, config: Config, *, story_id: str | None = None) -> int
 
 
 def rematch_if_config_changed(store: Store, config: Config) -> int:
-    """Rematch what a config edit changed since the last match; return the items rematched."""
+    """Rematch what a config edit changed since the last match; return the items rematched.
+
+    Workers starting together take turns: the later ones find the fingerprint already saved.
+    """
+    with exclusive(store, "rematch"):
+        return _rematch_changes(store, config)
+
+
+def _rematch_changes(store: Store, config: Config) -> int:
     new = fingerprint(config)
     with store.session() as session:
         stored = match_fingerprint(session)

@@ -16,14 +16,16 @@ atomic.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from watcher.store.engine import Store
 from watcher.store.tables import FulfilmentRow, SourceRow
 
 
@@ -111,6 +113,26 @@ def polling_health(session: Session) -> PollingHealth:
     ).one()
     fulfilled = session.scalar(select(func.count()).select_from(FulfilmentRow))
     return PollingHealth(int(active), int(failing_count or 0), last_success, int(fulfilled or 0))
+
+
+@contextlib.contextmanager
+def exclusive(store: Store, name: str) -> Iterator[None]:
+    """Hold a database-wide lock named ``name`` across several transactions (PostgreSQL).
+
+    For work that commits in batches yet must not run twice at once, such as a rematch after a
+    config edit that every worker notices on start: the second waits, then finds it done.
+    """
+    if store.dialect != "postgresql":
+        yield
+        return
+    key = zlib.crc32(f"watcher:{name}".encode())
+    with store.engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            connection.commit()
 
 
 def serialise(session: Session, name: str) -> None:
