@@ -1,9 +1,11 @@
 """Run watcher the way a user does, in a child process, and look at what it left behind.
 
 ``Project`` is one user's set-up in a temporary directory: a config, its data directory and
-SQLite database. ``Project.run`` starts ``python -m watcher`` as a child and reaps it with
-``os.wait4``, which hands back *that* child's resource usage: its peak RSS is the figure the
-reliability issue asks for, measured by the kernel rather than sampled.
+SQLite database. ``Project.run`` and ``Project.start`` run ``python -m watcher`` under a tiny
+launcher that reaps it with ``os.wait4`` and writes down *that* child's peak RSS, measured by
+the kernel rather than sampled. The launcher is needed because Linux carries a process's
+high-water RSS across fork and exec: a child spawned straight from pytest (hundreds of MB by
+then) would report pytest's size, not its own.
 """
 
 from __future__ import annotations
@@ -23,6 +25,21 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+_LAUNCHER = r"""
+import os, signal, sys
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+for forwarded in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(forwarded, lambda signum, _frame: os.kill(pid, signum))
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+if code < 0:
+    if -code != signal.SIGKILL:
+        signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+sys.exit(code)
+"""
 _SCRUBBED_ENV = ("WATCHER_CONFIG", "WATCHER_DATABASE_URL", "WATCHER_DATA_DIR", "WATCHER_WORKER_ID")
 
 
@@ -58,19 +75,21 @@ def child_env(extra: Mapping[str, str] | None = None, *, data_dir: Path) -> dict
     return env
 
 
-def _reap(process: subprocess.Popen[bytes], deadline: float) -> tuple[int, float]:
-    """Wait for ``process`` until ``deadline`` (killing it then); its exit code and peak RSS."""
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            process.kill()
-            pid, status, usage = os.wait4(process.pid, 0)
-            break
-        time.sleep(0.05)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_maxrss / 1024
+def _reap(process: subprocess.Popen[bytes], deadline: float) -> int:
+    """Wait for ``process`` until ``deadline`` (killing its group then); its exit code."""
+    try:
+        return process.wait(max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        return process.wait()
+
+
+def _peak_rss_mb(path: Path) -> float:
+    """What the launcher wrote down (KiB), in MB; 0 when it was killed before writing."""
+    try:
+        return int(path.read_text()) / 1024
+    except (OSError, ValueError):
+        return 0.0
 
 
 class Project:
@@ -101,36 +120,40 @@ class Project:
     def start(
         self, *args: str, env: Mapping[str, str] | None = None, log: str = "watcher.log"
     ) -> subprocess.Popen[bytes]:
-        """Start ``watcher -c CONFIG ARGS…`` in the background; output goes to ``log``."""
+        """Start ``watcher -c CONFIG ARGS…`` in the background, in its own process group (so
+        ``os.killpg`` reaches the launcher and watcher alike); output goes to ``log``."""
         with (self.root / log).open("ab") as out:
-            return subprocess.Popen(
-                [sys.executable, "-m", "watcher", "-c", str(self.config_path), *args],
-                cwd=self.root,
-                env=child_env({**self.env, **(env or {})}, data_dir=self.data_dir),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            return self._spawn(args, env, stdout=out, stderr=subprocess.STDOUT, rss=log)
+
+    def _spawn(
+        self, args: tuple[str, ...], env: Mapping[str, str] | None, *, rss: str, **streams: Any
+    ) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "watcher", "-c", str(self.config_path), *args]
+        return subprocess.Popen(
+            [sys.executable, "-S", "-c", _LAUNCHER, str(self.root / f"{rss}.rss"), *command],
+            cwd=self.root,
+            env=child_env({**self.env, **(env or {})}, data_dir=self.data_dir),
+            start_new_session=True,
+            **streams,
+        )
+
+    def peak_rss_mb(self, log: str = "watcher.log") -> float:
+        """Peak RSS of the last finished ``start`` that logged to ``log``."""
+        return _peak_rss_mb(self.root / f"{log}.rss")
 
     def run(self, *args: str, timeout: float = 120, env: Mapping[str, str] | None = None) -> Run:
         """Run ``watcher -c CONFIG ARGS…`` to completion (killed after ``timeout`` seconds)."""
         out, err = self.root / "stdout.txt", self.root / "stderr.txt"
         started = time.monotonic()
         with out.open("wb") as stdout, err.open("wb") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "watcher", "-c", str(self.config_path), *args],
-                cwd=self.root,
-                env=child_env({**self.env, **(env or {})}, data_dir=self.data_dir),
-                stdout=stdout,
-                stderr=stderr,
-            )
-            code, rss = _reap(process, started + timeout)
+            process = self._spawn(args, env, rss="run", stdout=stdout, stderr=stderr)
+            code = _reap(process, started + timeout)
         return Run(
             args=args,
             returncode=code,
             stdout=out.read_text(encoding="utf-8", errors="replace"),
             stderr=err.read_text(encoding="utf-8", errors="replace"),
-            peak_rss_mb=rss,
+            peak_rss_mb=_peak_rss_mb(self.root / "run.rss"),
             seconds=time.monotonic() - started,
         )
 
@@ -172,19 +195,10 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None
         time.sleep(0.05)
 
 
-def stop_measured(process: subprocess.Popen[bytes], timeout: float = 60) -> tuple[int, float]:
-    """SIGTERM a process from ``Project.start``; its exit code and peak RSS in MB (wait4)."""
+def stop_measured(
+    project: Project, process: subprocess.Popen[bytes], log: str, timeout: float = 60
+) -> tuple[int, float]:
+    """SIGTERM a process from ``Project.start``; its exit code and peak RSS in MB."""
     process.send_signal(signal.SIGTERM)
-    return _reap(process, time.monotonic() + timeout)
-
-
-def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 30) -> int:
-    """Signal a process started by ``Project.start`` and wait for it (SIGKILL if it lingers)."""
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    return int(process.returncode)
+    code = _reap(process, time.monotonic() + timeout)
+    return code, project.peak_rss_mb(log)

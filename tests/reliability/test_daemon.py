@@ -187,7 +187,7 @@ def test_the_daemon_goes_on_among_hostile_feeds(
         )
         alive = process.poll() is None
     finally:
-        code, peak = stop_measured(process)
+        code, peak = stop_measured(project, process, "daemon.log")
     assert alive and code == 0, (project.root / "daemon.log").read_text()[-3000:]
     assert peak < 400, peak
     rows = project.sources()
