@@ -1,7 +1,9 @@
 """Parse stage: one fetched body → ``ParsedFeed`` (raw entries, HTML still in place).
 
 The dispatcher sniffs the body (not the Content-Type, which servers get wrong both ways) and
-hands it to one parser: JSON Feed (``jsonfeed``) or RSS/Atom through feedparser (``feed``).
+hands it to one parser: JSON Feed (``jsonfeed``) or RSS/Atom. An RSS/Atom body is read by the
+lxml fast path (``fast``) when it is the common, well-formed kind it reproduces exactly, and by
+feedparser (``feed``) otherwise; both start from the same decoded body (``prepare_xml``).
 It raises ``ParseError`` only when the body is not a feed at all; an ill-formed but readable
 feed yields its entries with ``ParsedFeed.warning``.
 
@@ -16,7 +18,8 @@ import re
 
 from watcher.errors import ParseError
 from watcher.model import ParsedFeed
-from watcher.parse.feed import parse_xml_feed, unicode_codec
+from watcher.parse.fast import NotForFastPathError, parse_fast
+from watcher.parse.feed import parse_prepared, prepare_xml, unicode_codec
 from watcher.parse.jsonfeed import NotJsonFeedError, parse_json_feed
 from watcher.parse.social import adapt_social
 
@@ -45,10 +48,19 @@ def _parse_body(body: bytes, *, source_id: str, url: str, content_type: str | No
             return parse_json_feed(body, url=url)
         except NotJsonFeedError as error:
             raise ParseError(source_id, url, str(error)) from None
-    parsed = parse_xml_feed(body, url=url, content_type=content_type)
+    parsed = _parse_xml(body, url=url, content_type=content_type)
     if parsed is not None:
         return parsed
     raise ParseError(source_id, url, _not_a_feed(head))
+
+
+def _parse_xml(body: bytes, *, url: str, content_type: str | None) -> ParsedFeed | None:
+    """The fast path first; feedparser for whatever it is not sure to read the same way."""
+    prepared = prepare_xml(body, content_type)
+    try:
+        return parse_fast(prepared, url=url)
+    except NotForFastPathError:
+        return parse_prepared(prepared, url=url)
 
 
 def _inherit_language(parsed: ParsedFeed) -> None:

@@ -32,6 +32,7 @@ import codecs
 import re
 import time
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.entities import name2codepoint
 from typing import Any
@@ -77,16 +78,42 @@ _BOMS = (
 
 
 def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed | None:
-    """Parse an RSS/Atom body; None when feedparser found no feed in it at all."""
+    """Parse an RSS/Atom body with feedparser; None when it found no feed in it at all."""
+    return parse_prepared(prepare_xml(body, content_type), url=url)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedXml:
+    """A body made ready for a parser: UTF-8, capped, repaired; ``notes`` say what was wrong.
+
+    ``well_formed`` is expat's verdict on ``data`` before any repair; both parsers (feedparser
+    here, the lxml fast path in ``fast``) start from the same ``PreparedXml``.
+    """
+
+    data: bytes
+    notes: list[str]
+    well_formed: bool
+
+
+def prepare_xml(body: bytes, content_type: str | None = None) -> PreparedXml:
+    """Steps 1-3 of the module docstring: decode, cap the entries, repair or bound."""
     text, notes = decode_xml(body, content_type)
     data, capped = cap_entries(text.encode("utf-8"))
     if capped:
         notes.append(f"only the first {MAX_ENTRIES} entries were read")
+    data = data.lstrip()  # expat refuses blank lines before <?xml
+    if _well_formed(data):
+        return PreparedXml(data, notes, well_formed=True)
     data, repairs = repair_ill_formed(data)
-    notes.extend(repairs)
+    return PreparedXml(data, notes + repairs, well_formed=False)
+
+
+def parse_prepared(prepared: PreparedXml, *, url: str) -> ParsedFeed | None:
+    """feedparser's reading of a prepared body; None when it found no feed in it at all."""
+    notes = list(prepared.notes)
     result = feedparser.parse(
-        data,
-        response_headers=_headers(data, url),
+        prepared.data,
+        response_headers=_headers(prepared.data, url),
         sanitize_html=False,
         resolve_relative_uris=False,
     )
@@ -94,10 +121,15 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None) ->
         return None
     if result.get("bozo"):
         notes.insert(0, f"ill-formed feed: {_describe(result.get('bozo_exception'))}")
-    feed = result.get("feed", {})
+    return to_parsed_feed(result.get("feed", {}), result.get("entries", []), url=url, notes=notes)
+
+
+def to_parsed_feed(feed: Any, entries: list[Any], *, url: str, notes: list[str]) -> ParsedFeed:
+    """feedparser-shaped dictionaries (``FeedParserDict``) → ``ParsedFeed``; the fast path
+    builds the same dictionaries, so link, author and date choices are made here once."""
     links = feed.get("links", [])
     return ParsedFeed(
-        entries=[_entry(e) for e in result.get("entries", [])],
+        entries=[_entry(e) for e in entries],
         title=feed.get("title") or None,
         link=absolute(url, _alternate_link(links) or feed.get("link")),
         language=_language(feed.get("language")),
@@ -226,18 +258,14 @@ def cap_entries(data: bytes, limit: int = MAX_ENTRIES) -> tuple[bytes, bool]:
 
 
 def repair_ill_formed(data: bytes) -> tuple[bytes, list[str]]:
-    """Keep an ill-formed body off feedparser's slow path, or bound what it costs there.
+    """Keep an ill-formed body (one expat refused) off feedparser's slow path, or bound its cost.
 
     feedparser parses a well-formed body with expat (C) and anything else with its pure-Python
     loose parser, about a hundred times slower: a 10 MB ill-formed body takes minutes. So an
     ill-formed body first has the usual faults fixed: a bare ``&``, an HTML entity such as
     ``&nbsp;`` that XML does not define (left alone when the document declares entities of its
-    own). If it is still ill-formed, only its first ``LOOSE_MAX`` bytes are read. Blank lines
-    before ``<?xml``, which expat refuses, are always dropped.
+    own). If it is still ill-formed, only its first ``LOOSE_MAX`` bytes are read.
     """
-    data = data.lstrip()
-    if _well_formed(data):
-        return data, []
     if b"<!ENTITY" not in data:
         repaired = _ENTITY_OR_AMPERSAND.sub(_entity_reference, data)
         if _well_formed(repaired):
