@@ -31,6 +31,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import suppress
+from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -38,12 +39,12 @@ from feedparser.api import StrictFeedParser
 from feedparser.datetimes import _parse_date
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
-from feedparser.urls import _urljoin
+from feedparser.urls import _urljoin, make_safe_absolute_uri
 from feedparser.util import FeedParserDict
 from lxml import etree
 
 from watcher.model import ParsedFeed
-from watcher.parse.feed import PreparedXml, to_parsed_feed
+from watcher.parse.feed import PreparedXml, feedparser_headers, to_parsed_feed
 
 
 class NotForFastPathError(Exception):
@@ -75,6 +76,7 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RSS10 = "http://purl.org/rss/1.0/"
 RSS090 = "http://my.netscape.com/rdf/simple/0.9/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
 # Keys of feedparser's dictionaries that ``to_parsed_feed`` reads: an element stored under one
 # of them by feedparser's generic handler would change the result.
@@ -90,7 +92,9 @@ _READ_KEYS = frozenset(
 _ENTRY_ROLES: dict[str, tuple[str, str | None]] = {
     "title": ("title", "text/plain"),
     "dc_title": ("title", "text/plain"),
+    "media_title": ("title", "text/plain"),
     "description": ("summary", "text/html"),
+    "media_description": ("summary", "text/html"),
     "dc_description": ("summary", "text/html"),
     "summary": ("summary", "text/plain"),
     "itunes_summary": ("summary", "text/plain"),
@@ -118,6 +122,7 @@ _ENTRY_ROLES: dict[str, tuple[str, str | None]] = {
 _FEED_ROLES: dict[str, tuple[str, str | None]] = {
     "title": ("title", "text/plain"),
     "dc_title": ("title", "text/plain"),
+    "media_title": ("title", "text/plain"),
     "link": ("link", None),
     "id": ("id", None),
     "language": ("language", None),
@@ -129,39 +134,48 @@ _PERSON = frozenset({"name", "email", "uri", "url", "homepage"})
 _MEDIA = frozenset(
     {
         "media_content", "media_thumbnail", "media_credit", "media_rating", "media_category",
-        "media_keywords", "media_license", "media_restriction",
+        "media_keywords", "media_license", "media_restriction", "media_player",
+    }
+)  # fmt: skip
+_MEDIA_CONTAINERS = frozenset({"media_group", "media_content"})
+_GEORSS = dict.fromkeys(("georss_point", "georss_line", "georss_polygon", "georss_box"))
+_SOURCE_CHILDREN = frozenset(
+    {
+        "title", "subtitle", "id", "link", "updated", "author", "contributor", "category",
+        "generator", "icon", "logo", "rights",
     }
 )  # fmt: skip
 # Handled elements whose handlers only touch keys ``to_parsed_feed`` never reads, with the
 # children they may have (None: no element children that feedparser handles).
-_ENTRY_INERT: dict[str, frozenset[str] | None] = {
-    "category": None,
-    "dc_subject": None,
-    "keywords": None,
-    "enclosure": None,
-    "dcterms_created": None,
-    "created": None,
-    "expirationdate": None,
-    "rights": None,
-    "copyright": None,
-    "dc_rights": None,
-    "dc_publisher": None,
-    "webmaster": None,
-    "itunes_category": frozenset({"itunes_category"}),
-    "itunes_image": None,
-    "itunes_block": None,
-    "itunes_explicit": None,
-    "itunes_keywords": None,
-    "itunes_subtitle": None,
-    "contributor": _PERSON,
-    "media_group": _MEDIA,
-} | dict.fromkeys(_MEDIA, _MEDIA)
+_ENTRY_INERT: dict[str, frozenset[str] | None] = (
+    {
+        "category": None,
+        "dc_subject": None,
+        "keywords": None,
+        "enclosure": None,
+        "dcterms_created": None,
+        "created": None,
+        "expirationdate": None,
+        "rights": None,
+        "copyright": None,
+        "dc_rights": None,
+        "dc_publisher": None,
+        "webmaster": None,
+        "itunes_category": frozenset({"itunes_category"}),
+        "itunes_image": None,
+        "itunes_block": None,
+        "itunes_explicit": None,
+        "itunes_keywords": None,
+        "itunes_subtitle": None,
+        "contributor": _PERSON,
+        "media_group": _MEDIA,
+    }
+    | dict.fromkeys(_MEDIA, _MEDIA)
+    | _GEORSS
+)
 _FEED_INERT: dict[str, frozenset[str] | None] = _ENTRY_INERT | {
-    "description": None,
-    "dc_description": None,
     "subtitle": None,
     "tagline": None,
-    "itunes_summary": None,
     "generator": None,
     "updated": None,
     "modified": None,
@@ -183,10 +197,13 @@ _FEED_INERT: dict[str, frozenset[str] | None] = _ENTRY_INERT | {
     "creativecommons_license": None,
     "cc_license": None,
 }
+_FEED_SUMMARIES = frozenset(
+    {"description", "dc_description", "media_description", "itunes_summary"}
+)
 _TITLED = frozenset({"image", "textinput"})  # their titles move feedparser's title depth
 
 _DECLARATION = re.compile(rb"""xmlns:([A-Za-z_][\w.-]*)\s*=\s*(["'])(.*?)\2""")
-_BASE_ATTRIBUTE = re.compile(rb"[\s:]base\s*=", re.IGNORECASE)
+_BASE_ATTRIBUTE = re.compile(rb"[\s:]base\s*=")  # searched in the lower-cased body
 _LINK_ENTITY = re.compile("&([A-Za-z0-9_]+);")
 
 _local = threading.local()
@@ -197,14 +214,15 @@ def parse_fast(prepared: PreparedXml, *, url: str) -> ParsedFeed:
     if prepared.notes or not prepared.well_formed:
         raise NotForFastPathError("repaired, capped or mis-encoded body")
     data = prepared.data
-    _check_document(data)
+    base = _document_base(data, url)
+    _check_declarations(data)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as error:
         raise NotForFastPathError(f"lxml refused it: {error}") from None
     if root.getroottree().docinfo.doctype:
         raise NotForFastPathError("a DOCTYPE (entities, or a DTD feedparser reads for the version)")
-    walk = _Walk()
+    walk = _Walk(base)
     walk.document(root)
     return to_parsed_feed(walk.feed, walk.entries, url=url, notes=[])
 
@@ -225,18 +243,38 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
-def _check_document(data: bytes) -> None:
-    """Refuse what changes feedparser's state for the whole document: DOCTYPE, bases, prefixes."""
-    if _BASE_ATTRIBUTE.search(data):
-        raise NotForFastPathError("xml:base or a base attribute")
+def _document_base(data: bytes, url: str) -> str:
+    """feedparser's base URL: the feed URL when the body uses ``xml:base`` (what
+    ``feedparser_headers`` tells it), else none. Without a base, feedparser lets a ``base``
+    attribute leak into the elements after its own: refused."""
+    location = feedparser_headers(data, url).get("content-location")
+    if location is None:
+        lowered = data.lower()
+        if b"base" in lowered and _BASE_ATTRIBUTE.search(lowered):
+            raise NotForFastPathError("a base attribute without xml:base")
+        return ""
+    base = make_safe_absolute_uri("", location) or make_safe_absolute_uri(location)
+    if not base:
+        raise NotForFastPathError("xml:base with no usable feed URL")
+    return base
+
+
+def _check_declarations(data: bytes) -> None:
+    """Refuse prefixes feedparser would map onto another module's handlers (``xmlns:content``
+    bound to Dublin Core), a prefix bound twice, one unknown URI under two prefixes, XLink."""
     bound: dict[bytes, bytes] = {}
+    prefixes: dict[bytes, bytes] = {}
     for match in _DECLARATION.finditer(data):
         prefix, uri = match[1], match[3]
         if bound.setdefault(prefix, uri) != uri:
             raise NotForFastPathError("one namespace prefix bound to two URIs")
         standard = _NAMESPACES.get(_namespace_key(uri.decode("utf-8", "replace")))
         name = prefix.decode("ascii").lower()
-        if name != standard and (name in _STANDARD_PREFIXES or standard == "xlink"):
+        if standard is None and prefixes.setdefault(uri, prefix) != prefix:
+            raise NotForFastPathError("one unknown namespace under two prefixes")
+        if standard == "xlink" or (
+            standard is not None and name != standard and name in _STANDARD_PREFIXES
+        ):
             raise NotForFastPathError(f"namespace prefix {name!r} that feedparser maps elsewhere")
 
 
@@ -245,27 +283,38 @@ def _namespace_key(uri: str) -> str:
     return "http://backend.userland.com/rss" if "backend.userland.com/rss" in lowered else lowered
 
 
+_NAMES: dict[str, str | None] = {}  # tag → feedparser's name; None: it depends on the prefix
+
+
 def _name(element: Any) -> str:
     """feedparser's name for an element: ``title``, ``dc_creator``, ``media_content``…"""
     tag = element.tag
+    name = _NAMES.get(tag) if isinstance(tag, str) else None
+    if name is not None:
+        return name
     if not isinstance(tag, str):
         raise NotForFastPathError("an entity reference or other non-element node")
     if tag[0] != "{":
-        return tag.lower()
-    namespace, local = tag[1:].split("}", 1)
-    prefix = _NAMESPACES.get(_namespace_key(namespace))
-    if prefix is None:
-        prefix = element.prefix
+        name = tag.lower()
+    else:
+        namespace, local = tag[1:].split("}", 1)
+        prefix = _NAMESPACES.get(_namespace_key(namespace))
         if prefix is None:
-            raise NotForFastPathError("an element in an unknown default namespace")
-    return f"{prefix}_{local}".lower() if prefix else local.lower()
+            _NAMES.setdefault(tag, None)
+            if element.prefix is None:
+                raise NotForFastPathError("an element in an unknown default namespace")
+            return f"{element.prefix}_{local}".lower()
+        name = f"{prefix}_{local}".lower() if prefix else local.lower()
+    if len(_NAMES) < 10_000:
+        _NAMES[tag] = name
+    return name
 
 
 def _attributes(element: Any) -> dict[str, str]:
     """Attributes as feedparser's handlers see them: local names lower-cased, ``rel`` and
     ``type`` values lower-cased; two attributes with one local name are refused."""
     found: dict[str, str] = {}
-    for key, value in element.attrib.items():
+    for key, value in element.items():
         local = key.rsplit("}", 1)[-1].lower()
         if local in found:
             raise NotForFastPathError("two attributes with one local name")
@@ -273,24 +322,37 @@ def _attributes(element: Any) -> dict[str, str]:
     return found
 
 
-def _language(element: Any, inherited: str | None) -> str | None:
+def _inherited(element: Any, xml_name: str, local: str, parent: str | None) -> str | None:
+    """``attrs_d.get('xml:NAME', attrs_d.get('NAME'))``: the ``xml:`` attribute, else any
+    attribute of that local name; None when there is neither."""
+    found = element.get(xml_name)
+    if found is None and len(element.attrib):
+        for key, value in element.items():
+            if key.rsplit("}", 1)[-1].lower() == local:
+                found = value
+    return parent if found is None else found
+
+
+def _language(element: Any, parent: str | None) -> str | None:
     """The element's ``xml:lang`` (or any ``lang`` attribute), else its parent's; '' → None."""
-    declared = element.get(XML_LANG)
-    if declared is None:
-        for key, value in element.attrib.items():
-            if key.rsplit("}", 1)[-1].lower() == "lang":
-                declared = value
-    if declared is None:
-        return inherited
-    return declared or None
+    return _inherited(element, XML_LANG, "lang", parent) or None
+
+
+_C1 = re.compile("[" + "".join(re.escape(chr(code)) for code in _cp1252) + "]")
 
 
 def _finish(text: str) -> str:
     """feedparser's last steps for a stored value: strip, un-double UTF-8, map C1 to cp1252."""
     text = text.strip()
+    if text.isascii():
+        return text
     with suppress(UnicodeEncodeError, UnicodeDecodeError):
         text = text.encode("iso-8859-1").decode("utf-8")
-    return text.translate(_cp1252)
+    return text.translate(_cp1252) if _C1.search(text) else text
+
+
+_parse_date_cached = lru_cache(maxsize=1024)(_parse_date)  # Atom repeats published as updated
+_looks_like_html = _FeedParserMixin.looks_like_html
 
 
 def _text(element: Any) -> str:
@@ -332,39 +394,70 @@ def _generic(name: str, element: Any) -> None:
     _inert(element, None)
 
 
+class _EntryState:
+    """One entry being filled, with what feedparser remembers while it reads it."""
+
+    __slots__ = ("data", "depths", "has_content")
+
+    def __init__(self, has_content: bool) -> None:
+        self.data: dict[str, Any] = {}
+        self.depths: dict[str, int] = {}  # feedparser's property_depth_map
+        self.has_content = has_content
+
+
 class _Walk:
     """One document, walked in order, filling feedparser-shaped ``feed`` and ``entries``."""
 
-    def __init__(self) -> None:
-        self.feed = FeedParserDict()
-        self.entries: list[FeedParserDict] = []
+    def __init__(self, base: str) -> None:
+        self.feed: dict[str, Any] = {}
+        self.entries: list[dict[str, Any]] = []
         self.version = ""
         self.title_depth = -1
+        self.has_content = False  # feedparser's hasContent: set by a content, reset per entry
+        self.feed_summary = False  # 'summary' in feedparser's feed dictionary
+        self.base = base
+        self._bases: dict[tuple[str, str], str] = {}
+
+    def _base(self, element: Any, parent: str) -> str:
+        """feedparser's ``baseuri`` inside ``element``; only a document with xml:base has one."""
+        if not parent:
+            return parent
+        declared = _inherited(element, XML_BASE, "base", None) or parent
+        key = (parent, declared)
+        found = self._bases.get(key)
+        if found is None:
+            found = self._bases[key] = make_safe_absolute_uri(parent, declared) or parent
+        return found
 
     # --- document and feed level ---------------------------------------------------------------
 
     def document(self, root: Any) -> None:
         name = _name(root)
         language = _language(root, None)
+        base = self._base(root, self.base)
+        namespaces = set(root.nsmap.values())
         if name == "rss":
             self.version = "rss"
             self._root_language(language)
             channels = list(root.iterchildren())
+            if not channels:
+                return
             if [_name(child) for child in channels] != ["channel"]:
                 raise NotForFastPathError("an RSS root whose only child is not one <channel>")
-            _no_cdf(channels[0])
-            self._container(channels[0], 2, _language(channels[0], language))
+            channel = channels[0]
+            _no_cdf(channel)
+            self._container(channel, 2, _language(channel, language), self._base(channel, base))
         elif name == "feed" and root.tag == f"{{{ATOM}}}feed":
-            if {RSS10, RSS090} & set(root.nsmap.values()):
+            if {RSS10, RSS090} & namespaces:
                 raise NotForFastPathError("an Atom root declaring an RSS 1.0/0.9 namespace")
             self.version = "atom10"
             self._root_language(language)
-            self._container(root, 1, language)
-        elif name == "rdf_rdf" and RSS10 in root.nsmap.values():
-            if {ATOM, RSS090} & set(root.nsmap.values()):
+            self._container(root, 1, language, base)
+        elif name == "rdf_rdf" and RSS10 in namespaces:
+            if {ATOM, RSS090} & namespaces:
                 raise NotForFastPathError("an RDF root declaring the Atom or RSS 0.90 namespace")
             self.version = "rss10"
-            self._container(root, 1, language)
+            self._container(root, 1, language, base)
         else:
             raise NotForFastPathError(f"root <{root.tag}> is not RSS 0.9x/2.0, RSS 1.0 or Atom 1.0")
 
@@ -372,46 +465,62 @@ class _Walk:
         if language:
             self.feed["language"] = language.replace("_", "-")
 
-    def _container(self, element: Any, depth: int, language: str | None) -> None:
+    def _container(self, element: Any, depth: int, language: str | None, base: str) -> None:
         """The children of ``<channel>``, of an Atom ``<feed>`` or of an ``<rdf:RDF>``."""
-        seen: set[str] = set()
         rdf = element.tag == f"{{{RDF}}}RDF"
+        channels = 0
         for child in element.iterchildren():
             name = _name(child)
-            if rdf and name == "channel" and "channel" not in seen:
-                seen.add("channel")
+            if rdf and name == "channel":
+                channels += 1
+                if channels > 1:
+                    raise NotForFastPathError("two RSS 1.0 channels")
                 _no_cdf(child)
-                self._container(child, depth + 1, _language(child, language))
+                self._container(
+                    child, depth + 1, _language(child, language), self._base(child, base)
+                )
                 continue
             role, default_type = _FEED_ROLES.get(name, (None, None))
             if rdf and role not in ("entry", None):
                 raise NotForFastPathError(f"<{child.tag}> outside the RSS 1.0 channel")
-            child_language = _language(child, language)
-            if role in ("title", "language", "id"):
-                if role in seen:
-                    raise NotForFastPathError(f"two feed-level {role} elements")
-                seen.add(role)
             if role == "entry":
-                self.entries.append(self._entry(child, depth + 1, child_language))
+                self.entries.append(
+                    self._entry(
+                        child, depth + 1, _language(child, language), self._base(child, base)
+                    )
+                )
             elif role == "title":
-                self._feed_title(child, depth + 1, default_type, child_language)
+                self._feed_title(child, depth + 1, default_type, _language(child, language), name)
             elif role == "link":
-                self._link(child, self.feed, in_entry=False)
+                self._link(child, self.feed, self._base(child, base), in_entry=False)
             elif role == "id":
-                self._id(child, self.feed)
+                self._id(child, self.feed, self._base(child, base))
             elif role == "language":
                 self.feed["language"] = _finish(_text(child))
+            elif name in _FEED_SUMMARIES:
+                self._feed_summary(child, name)
             elif name in _FEED_INERT:
                 self._inert_feed_child(child, name, depth + 1)
             else:
                 _generic(name, child)
 
-    def _feed_title(self, child: Any, depth: int, default_type: str | None, language: str | None):
-        value, _ = self._construct(child, default_type, language)
+    def _feed_title(
+        self, child: Any, depth: int, default_type: str | None, language: str | None, name: str
+    ) -> None:
+        value, _, _ = self._construct(child, default_type, language)
         if not -1 < self.title_depth <= depth:
             self.feed["title"] = value
-        if value:
+        if value and name != "media_title":  # feedparser restores the depth after media:title
             self.title_depth = depth
+
+    def _feed_summary(self, child: Any, name: str) -> None:
+        """A feed-level summary after another one is feedparser's content: the entries that
+        follow see ``hasContent`` set (a second summary then replaces the first)."""
+        _inert(child, None)
+        if self.feed_summary and not self.has_content:
+            self.has_content = True
+        elif name == "itunes_summary":
+            self.feed_summary = True
 
     def _inert_feed_child(self, child: Any, name: str, depth: int) -> None:
         _inert(child, _FEED_INERT[name])
@@ -423,58 +532,135 @@ class _Walk:
 
     # --- entries ---------------------------------------------------------------------------
 
-    def _entry(self, element: Any, depth: int, language: str | None) -> FeedParserDict:
+    def _entry(self, element: Any, depth: int, language: str | None, base: str) -> dict[str, Any]:
         _no_cdf(element)
-        entry = FeedParserDict()
+        state = _EntryState(self.has_content)
+        entry = state.data
         self.title_depth = -1
         if about := element.get(f"{{{RDF}}}about"):
             entry["id"] = about
-        seen: set[str] = set()
-        authors = _Authors(entry)
         for child in element.iterchildren():
             name = _name(child)
             role, default_type = _ENTRY_ROLES.get(name, (None, None))
-            if role in ("title", "summary", "content", "id", "language"):
-                if role in seen:
-                    raise NotForFastPathError(f"two {role} elements in one entry")
-                seen.add(role)
-            child_language = _language(child, language)
             if role == "title":
-                value, detail = self._construct(child, default_type, child_language)
-                entry["title"], entry["title_detail"] = value, detail
-                if value:
-                    self.title_depth = depth + 1
+                media = name == "media_title"
+                language_here = _language(child, language)
+                self._entry_title(state, child, depth + 1, default_type, language_here, media=media)
             elif role == "summary":
-                value, detail = self._construct(child, default_type, child_language)
-                entry["summary"], entry["summary_detail"] = value, detail
+                self._summary(state, child, depth + 1, default_type, _language(child, language))
             elif role == "content":
-                if child.get("src") is not None:
-                    raise NotForFastPathError("out-of-line Atom content")
-                value, detail = self._construct(child, default_type, child_language)
-                entry["content"] = [FeedParserDict(type=detail["type"], value=value)]
-                entry.setdefault("summary", value)
+                self._content(state, child, default_type, _language(child, language))
             elif role == "link":
-                self._link(child, entry, in_entry=True)
+                self._link(child, entry, self._base(child, base), in_entry=True)
             elif role == "id":
-                self._id(child, entry)
+                self._id(child, entry, self._base(child, base))
             elif role in ("published", "updated"):
-                entry[f"{role}_parsed"] = _parse_date(_finish(_text(child)))
+                entry[f"{role}_parsed"] = _parse_date_cached(_finish(_text(child)))
             elif role == "author":
-                authors.add(child)
+                _add_author(entry, child)
             elif role == "language":
                 entry["language"] = _finish(_text(child))
+            elif name in _MEDIA_CONTAINERS:
+                self._media(state, child, depth + 1, _language(child, language))
+            elif name == "source":
+                self._source(child, depth + 1)
             elif name in _ENTRY_INERT:
                 _inert(child, _ENTRY_INERT[name])
             else:
                 _generic(name, child)
+        self.has_content = False
+        if "updated_parsed" not in entry and "published_parsed" in entry:
+            entry["updated_parsed"] = entry["published_parsed"]  # FeedParserDict's fallback
         return entry
+
+    def _entry_title(
+        self,
+        state: _EntryState,
+        child: Any,
+        depth: int,
+        default_type: str | None,
+        language: str | None,
+        *,
+        media: bool = False,
+    ) -> None:
+        """A title is kept unless one was found at this depth or above; media:title (nested in
+        media:content) fills in only for an entry without a title of its own."""
+        value, detail, _ = self._construct(child, default_type, language)
+        if not -1 < self.title_depth <= depth:
+            old = state.depths.get("title")
+            if old is None or depth <= old:
+                state.depths["title"] = depth
+                state.data["title"] = value
+            state.data["title_detail"] = detail
+        if value and not media:
+            self.title_depth = depth
+
+    def _summary(
+        self,
+        state: _EntryState,
+        child: Any,
+        depth: int,
+        default_type: str | None,
+        language: str | None,
+    ) -> None:
+        """A second summary in an entry without content is feedparser's content."""
+        if "summary" in state.data and not state.has_content:
+            self._content(state, child, "text/plain", language)
+            return
+        value, detail, _ = self._construct(child, default_type, language)
+        old = state.depths.get("summary")
+        if old is None or depth <= old:
+            state.depths["summary"] = depth
+            state.data["summary"] = value
+        state.data["summary_detail"] = detail
+
+    def _content(
+        self, state: _EntryState, child: Any, default_type: str | None, language: str | None
+    ) -> None:
+        """One more content; the first one also stands as summary when there is none."""
+        state.has_content = True
+        value, detail, raw = self._construct(child, default_type, language)
+        content_type = detail["type"]
+        if not self.version.startswith("atom") and content_type == "text/plain":
+            content_type = "text/html" if _looks_like_html(raw) else content_type
+        state.data.setdefault("content", []).append({"type": content_type, "value": value})
+        state.data.setdefault("summary", value)
+
+    def _media(self, state: _EntryState, element: Any, depth: int, language: str | None) -> None:
+        """media:group and media:content: their title and description count for the entry."""
+        for child in element.iterchildren():
+            name = _name(child)
+            if name == "media_title":
+                self._entry_title(
+                    state, child, depth + 1, "text/plain", _language(child, language), media=True
+                )
+            elif name == "media_description":
+                self._summary(state, child, depth + 1, "text/html", _language(child, language))
+            elif name in _MEDIA_CONTAINERS:
+                self._media(state, child, depth + 1, _language(child, language))
+            elif name in _MEDIA:
+                _inert(child, _MEDIA)
+            else:
+                _generic(name, child)
+
+    def _source(self, element: Any, depth: int) -> None:
+        """``<source>`` fills feedparser's separate source dictionary; only its titles matter,
+        through the title depth they leave behind."""
+        self.title_depth = -1
+        for child in element.iterchildren():
+            name = _name(child)
+            if name not in _SOURCE_CHILDREN:
+                raise NotForFastPathError(f"<{child.tag}> inside <source>")
+            _inert(child, _FEED_INERT.get(name))
+            if name == "title" and self._construct(child, "text/plain", None)[0]:
+                self.title_depth = depth + 1
 
     def _construct(
         self, element: Any, default_type: str | None, language: str | None
-    ) -> tuple[str, FeedParserDict]:
-        """A text construct's value and its ``_detail`` as feedparser's ``push_content`` and
-        ``pop`` make them."""
-        attributes = _attributes(element)
+    ) -> tuple[str, dict[str, Any], str]:
+        """A text construct's value, its ``_detail`` and its text before ``_finish``, as
+        feedparser's ``push_content`` and ``pop`` make them."""
+        attributes = _attributes(element) if len(element.attrib) else {}
         if "mode" in attributes:
             raise NotForFastPathError("an Atom 0.3 content mode")
         content_type = _CONTENT_TYPES.get(attributes.get("type", default_type or ""))
@@ -483,13 +669,13 @@ class _Walk:
         if content_type == XHTML:
             if len(element) and self.version != "atom10":
                 raise NotForFastPathError("inline XHTML outside Atom 1.0")
-            value = _finish("".join(_unwrap_div(list(_xhtml_pieces(element)))))
+            raw = "".join(_unwrap_div(list(_xhtml_pieces(element)))).strip()
         else:
-            value = _finish(_text(element))
-        detail = FeedParserDict(type=content_type, language=_detail_language(language))
-        return value, detail
+            raw = _text(element).strip()
+        language = language.replace("_", "-") if language else language
+        return _finish(raw), {"type": content_type, "language": language}, raw
 
-    def _link(self, element: Any, context: FeedParserDict, *, in_entry: bool) -> None:
+    def _link(self, element: Any, context: dict[str, Any], base: str, *, in_entry: bool) -> None:
         """``_start_link``/``pop('link')``: an Atom link by its ``href``, an RSS one by its text."""
         attributes = _attributes(element)
         attributes.setdefault("rel", "alternate")
@@ -501,22 +687,17 @@ class _Walk:
             attributes.pop("url", None)
             attributes.pop("uri", None)
             attributes["href"] = href
-        links = context.setdefault("links", [])
-        link = FeedParserDict(
-            {key: attributes[key] for key in ("rel", "type", "href") if key in attributes}
-        )
-        links.append(link)
+        link = {key: attributes[key] for key in ("rel", "type", "href") if key in attributes}
+        context.setdefault("links", []).append(link)
         if "href" in attributes:
-            link["href"] = _urljoin("", attributes["href"])
+            link["href"] = _urljoin(base, attributes["href"])
             content_type = attributes["type"]
-            if (
-                attributes["rel"] == "alternate"
-                and _CONTENT_TYPES.get(content_type, content_type) in _HTML_TYPES
-            ):
+            html = _CONTENT_TYPES.get(content_type, content_type) in _HTML_TYPES
+            if attributes["rel"] == "alternate" and html:
                 context["link"] = link["href"]
             return
         output = _text(element).strip()
-        output = _finish(_urljoin("", output) if output else output)
+        output = _finish(_urljoin(base, output) if output else output)
         if in_entry:
             output = _LINK_ENTITY.sub(r"&\g<1>", output.replace("&amp;", "&"))
             context["link"] = output
@@ -525,12 +706,12 @@ class _Walk:
         else:
             context["link"] = link["href"] = _LINK_ENTITY.sub(r"&\g<1>", output)
 
-    def _id(self, element: Any, context: FeedParserDict) -> None:
+    def _id(self, element: Any, context: dict[str, Any], base: str) -> None:
         """``_start_guid``/``_end_guid``: a permalink GUID (or any Atom id) also stands as link."""
         is_link = _attributes(element).get("ispermalink", "true") == "true"
         value = _text(element).strip()
         if value and is_link:
-            value = _urljoin("", value)
+            value = _urljoin(base, value)
         value = _finish(value)
         context["id"] = value
         context.setdefault("guidislink", is_link and "link" not in context)
@@ -541,37 +722,25 @@ class _Walk:
 _HTML_TYPES = frozenset({"text/html", XHTML})
 
 
-def _detail_language(language: str | None) -> str | None:
-    return language.replace("_", "-") if language else language
-
-
-class _Authors:
-    """``_start_author``/``_end_author``: plain-text authors split by feedparser's own code,
-    Atom persons by their ``<name>``."""
-
-    def __init__(self, entry: FeedParserDict) -> None:
-        self.entry = entry
-
-    def add(self, element: Any) -> None:
-        authors = self.entry.setdefault("authors", [])
-        if not len(element):
-            text = _finish(_text(element))
-            if not text:
-                raise NotForFastPathError("an empty author")
-            authors.append(FeedParserDict())
-            self.entry["author"] = text
-            _FeedParserMixin._sync_author_detail(_Context(self.entry))
-            return
-        children = [(_name(child), child) for child in element.iterchildren()]
-        names = [child for name, child in children if name == "name"]
-        if (element.text or "").strip() or any(
-            name not in ("name", "email", "uri") or len(child) or (child.tail or "").strip()
-            for name, child in children
-        ):
-            raise NotForFastPathError("an Atom person with more than name, email and uri")
-        if len(names) != 1 or not (names[0].text or "").strip():
-            raise NotForFastPathError("an Atom person without exactly one non-empty <name>")
-        authors.append(FeedParserDict(name=names[0].text.strip()))
+def _add_author(entry: dict[str, Any], element: Any) -> None:
+    """``_start_author``/``_end_author``: a plain-text author is split into name and e-mail by
+    feedparser's own code; an Atom person is its ``<name>``."""
+    authors = entry.setdefault("authors", [])
+    if not len(element):
+        authors.append({})
+        entry["author"] = _finish(_text(element))
+        _FeedParserMixin._sync_author_detail(_Context(entry))
+        return
+    children = [(_name(child), child) for child in element.iterchildren()]
+    names = [child for name, child in children if name == "name"]
+    if (element.text or "").strip() or any(
+        name not in ("name", "email", "uri") or len(child) or (child.tail or "").strip()
+        for name, child in children
+    ):
+        raise NotForFastPathError("an Atom person with more than name, email and uri")
+    if len(names) != 1 or not (names[0].text or "").strip():
+        raise NotForFastPathError("an Atom person without exactly one non-empty <name>")
+    authors.append({"name": names[0].text.strip()})
 
 
 class _Context:
@@ -579,10 +748,10 @@ class _Context:
 
     __slots__ = ("context",)
 
-    def __init__(self, context: FeedParserDict) -> None:
+    def __init__(self, context: dict[str, Any]) -> None:
         self.context = context
 
-    def _get_context(self) -> FeedParserDict:
+    def _get_context(self) -> dict[str, Any]:
         return self.context
 
 
