@@ -203,7 +203,7 @@ _FEED_SUMMARIES = frozenset(
 _TITLED = frozenset({"image", "textinput"})  # their titles move feedparser's title depth
 
 _DECLARATION = re.compile(rb"""xmlns:([A-Za-z_][\w.-]*)\s*=\s*(["'])(.*?)\2""")
-_BASE_ATTRIBUTE = re.compile(rb"[\s:]base\s*=")  # searched in the lower-cased body
+_BASE_ASSIGNMENT = re.compile(rb"base\s*=")  # searched in the lower-cased body
 _LINK_ENTITY = re.compile("&([A-Za-z0-9_]+);")
 
 _local = threading.local()
@@ -250,8 +250,9 @@ def _document_base(data: bytes, url: str) -> str:
     location = feedparser_headers(data, url).get("content-location")
     if location is None:
         lowered = data.lower()
-        if b"base" in lowered and _BASE_ATTRIBUTE.search(lowered):
-            raise NotForFastPathError("a base attribute without xml:base")
+        for match in _BASE_ASSIGNMENT.finditer(lowered):
+            if lowered[match.start() - 1 : match.start()] in (b" ", b"\t", b"\n", b"\r", b":"):
+                raise NotForFastPathError("a base attribute without xml:base")
         return ""
     base = make_safe_absolute_uri("", location) or make_safe_absolute_uri(location)
     if not base:
@@ -376,7 +377,7 @@ def _inert(element: Any, allowed: frozenset[str] | None) -> None:
 
 def _no_cdf(element: Any) -> None:
     """feedparser reads CDF's ``href`` and ``lastmod`` attributes on channels and items."""
-    attributes = _attributes(element)
+    attributes = _attributes(element) if len(element.attrib) else {}
     if "href" in attributes or "lastmod" in attributes:
         raise NotForFastPathError(f"<{element.tag}> with CDF attributes")
 
@@ -690,16 +691,17 @@ class _Walk:
         link = {key: attributes[key] for key in ("rel", "type", "href") if key in attributes}
         context.setdefault("links", []).append(link)
         if "href" in attributes:
-            link["href"] = _urljoin(base, attributes["href"])
+            link["href"] = _resolve(base, attributes["href"])
             content_type = attributes["type"]
             html = _CONTENT_TYPES.get(content_type, content_type) in _HTML_TYPES
             if attributes["rel"] == "alternate" and html:
                 context["link"] = link["href"]
             return
         output = _text(element).strip()
-        output = _finish(_urljoin(base, output) if output else output)
+        output = _finish(_resolve(base, output) if output else output)
         if in_entry:
-            output = _LINK_ENTITY.sub(r"&\g<1>", output.replace("&amp;", "&"))
+            if "&" in output:
+                output = _LINK_ENTITY.sub(r"&\g<1>", output.replace("&amp;", "&"))
             context["link"] = output
             if output:
                 link["href"] = output
@@ -711,7 +713,7 @@ class _Walk:
         is_link = _attributes(element).get("ispermalink", "true") == "true"
         value = _text(element).strip()
         if value and is_link:
-            value = _urljoin(base, value)
+            value = _resolve(base, value)
         value = _finish(value)
         context["id"] = value
         context.setdefault("guidislink", is_link and "link" not in context)
@@ -722,14 +724,22 @@ class _Walk:
 _HTML_TYPES = frozenset({"text/html", XHTML})
 
 
+def _resolve(base: str, uri: str) -> str:
+    """feedparser's ``resolve_uri``; without a base it only collapses ``scheme:///x``."""
+    return uri if not base and ":///" not in uri else _urljoin(base, uri)
+
+
 def _add_author(entry: dict[str, Any], element: Any) -> None:
     """``_start_author``/``_end_author``: a plain-text author is split into name and e-mail by
     feedparser's own code; an Atom person is its ``<name>``."""
     authors = entry.setdefault("authors", [])
     if not len(element):
-        authors.append({})
-        entry["author"] = _finish(_text(element))
-        _FeedParserMixin._sync_author_detail(_Context(entry))
+        entry["author"] = text = _finish(_text(element))
+        if "@" in text:  # feedparser's own e-mail/name split
+            authors.append({})
+            _FeedParserMixin._sync_author_detail(_Context(entry))
+        else:
+            authors.append({"name": text} if text else {})
         return
     children = [(_name(child), child) for child in element.iterchildren()]
     names = [child for name, child in children if name == "name"]
