@@ -77,6 +77,7 @@ RSS10 = "http://purl.org/rss/1.0/"
 RSS090 = "http://my.netscape.com/rdf/simple/0.9/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+XLINK = "http://www.w3.org/1999/xlink"  # feedparser adds its declaration as an attribute
 
 # Keys of feedparser's dictionaries that ``to_parsed_feed`` reads: an element stored under one
 # of them by feedparser's generic handler would change the result.
@@ -202,7 +203,7 @@ _FEED_SUMMARIES = frozenset(
 )
 _TITLED = frozenset({"image", "textinput"})  # their titles move feedparser's title depth
 
-_DECLARATION = re.compile(rb"""xmlns:([A-Za-z_][\w.-]*)\s*=\s*(["'])(.*?)\2""")
+_DECLARATION = re.compile(rb"""xmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*(["'])(.*?)\2""")
 _BASE_ASSIGNMENT = re.compile(rb"base\s*=")  # searched in the lower-cased body
 _LINK_ENTITY = re.compile("&([A-Za-z0-9_]+);")
 
@@ -261,22 +262,29 @@ def _document_base(data: bytes, url: str) -> str:
 
 
 def _check_declarations(data: bytes) -> None:
-    """Refuse prefixes feedparser would map onto another module's handlers (``xmlns:content``
-    bound to Dublin Core), a prefix bound twice, one unknown URI under two prefixes, XLink."""
-    bound: dict[bytes, bytes] = {}
-    prefixes: dict[bytes, bytes] = {}
+    """Refuse a prefix bound twice, one unknown URI under two prefixes, and a prefix that
+    feedparser would map onto another module's handlers: ``xmlns:cc`` bound to the userland
+    Creative Commons module makes feedparser read ``cc`` as ``creativeCommons``, which matters
+    when the document also uses the namespace whose own prefix is ``cc``."""
+    bound: dict[bytes | None, bytes] = {}
+    prefixes: dict[bytes, bytes | None] = {}
+    remapped: set[str] = set()
+    used: set[str] = set()
     for match in _DECLARATION.finditer(data):
         prefix, uri = match[1], match[3]
-        if bound.setdefault(prefix, uri) != uri:
+        if prefix is not None and bound.setdefault(prefix, uri) != uri:
             raise NotForFastPathError("one namespace prefix bound to two URIs")
         standard = _NAMESPACES.get(_namespace_key(uri.decode("utf-8", "replace")))
-        name = prefix.decode("ascii").lower()
-        if standard is None and prefixes.setdefault(uri, prefix) != prefix:
-            raise NotForFastPathError("one unknown namespace under two prefixes")
-        if standard == "xlink" or (
-            standard is not None and name != standard and name in _STANDARD_PREFIXES
-        ):
-            raise NotForFastPathError(f"namespace prefix {name!r} that feedparser maps elsewhere")
+        if standard is None:
+            if prefix is not None and prefixes.setdefault(uri, prefix) != prefix:
+                raise NotForFastPathError("one unknown namespace under two prefixes")
+            continue
+        used.add(standard)
+        name = prefix.decode("ascii").lower() if prefix is not None else standard
+        if name != standard and name in _STANDARD_PREFIXES:
+            remapped.add(name)
+    if remapped & used:
+        raise NotForFastPathError(f"namespace prefixes {sorted(remapped & used)} mapped elsewhere")
 
 
 def _namespace_key(uri: str) -> str:
@@ -722,6 +730,7 @@ class _Walk:
 
 
 _HTML_TYPES = frozenset({"text/html", XHTML})
+_PERSON_PARTS = frozenset({"name", "email", "uri"})
 
 
 def _resolve(base: str, uri: str) -> str:
@@ -744,10 +753,13 @@ def _add_author(entry: dict[str, Any], element: Any) -> None:
     children = [(_name(child), child) for child in element.iterchildren()]
     names = [child for name, child in children if name == "name"]
     if (element.text or "").strip() or any(
-        name not in ("name", "email", "uri") or len(child) or (child.tail or "").strip()
+        (name in _PERSON_PARTS and len(child)) or (child.tail or "").strip()
         for name, child in children
     ):
-        raise NotForFastPathError("an Atom person with more than name, email and uri")
+        raise NotForFastPathError("an Atom person with text or markup around its parts")
+    for name, child in children:
+        if name not in _PERSON_PARTS:
+            _generic(name, child)  # Blogger's gd:image: kept by feedparser under its own name
     if len(names) != 1 or not (names[0].text or "").strip():
         raise NotForFastPathError("an Atom person without exactly one non-empty <name>")
     authors.append({"name": names[0].text.strip()})
@@ -775,8 +787,8 @@ def _xhtml_pieces(element: Any) -> Iterator[str]:
         local = child.tag.rsplit("}", 1)[-1].lower()
         if name in _END_HANDLED or local in ("svg", "math"):
             raise NotForFastPathError(f"<{child.tag}> inside XHTML")
-        if any(key.startswith("{") for key in child.attrib):
-            raise NotForFastPathError("a namespaced attribute inside XHTML")
+        if any(key.startswith("{") for key in child.attrib) or XLINK in child.nsmap.values():
+            raise NotForFastPathError("a namespaced attribute or XLink inside XHTML")
         attributes = "".join(
             f' {key}="{escape(value, {chr(34): "&quot;"})}"'
             for key, value in _attributes(child).items()
