@@ -397,3 +397,6 @@ sources:
     assert all(count == 1 for count in received.values()), received
     log = (project.root / "daemon.log").read_text(errors="replace")
     figures["fault:postgres-restart"]["tracebacks_in_log"] = log.count("Traceback")
+    figures["fault:postgres-restart"]["errors_logged"] = sorted(
+        {line.split(": ", 1)[-1][:160] for line in log.splitlines() if " ERROR " in line}
+    )
