@@ -207,9 +207,6 @@ class Hook:
     def accepted(self) -> list[tuple[dict[str, str], bytes]]:
         return [(h, b) for h, b in self.received if h.get("x-answered") == "2xx"]
 
-    def payloads(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, body in self.accepted()]
-
 
 class _HookHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
