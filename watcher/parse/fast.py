@@ -1,28 +1,35 @@
 """The fast path: lxml reads the common, well-formed feed; feedparser reads everything else.
 
 feedparser spends most of a cold poll's parse time in its pure-Python SAX handlers. Here lxml
-(C) builds the tree and a small walk fills the same feedparser-shaped dictionaries that
-``feed.to_parsed_feed`` maps to a ``ParsedFeed``, so both paths share decoding
-(``feed.prepare_xml``), link, author and date choices. The walk reproduces feedparser's rules
-for the elements it reads (named after feedparser's handlers: ``title``, ``dc_creator``…):
+(C, hardened: no entities, no network, no DTD, libxml2's size limits) builds the tree and a
+small walk fills the same feedparser-shaped dictionaries that ``feed.to_parsed_feed`` maps to a
+``ParsedFeed``, so both paths share decoding (``feed.prepare_xml``) and the link, author,
+language and date choices. The walk reproduces feedparser's rules for the elements it reads,
+named as feedparser names them (``title``, ``dc_creator``, ``media_title``…):
 
 - text is stripped, then feedparser's Latin-1-read-as-UTF-8 repair and windows-1252 mapping of
   C1 controls are applied (``_finish``); an Atom ``xhtml`` construct is serialised the way
   feedparser serialises it (lower-cased tags, ``<br></br>``, one wrapping ``<div>`` removed);
-- ``guid``/``id`` and RSS ``<link>`` text go through feedparser's own ``_urljoin``; dates
-  through its own ``_parse_date``; a plain-text author through its own e-mail/name split;
-- ``xml:lang`` is inherited the way feedparser inherits it (an ``rdf:RDF`` root does not set the
-  feed's language); a feed title after an entry title of the same depth is dropped, as there.
+- ``guid``/``id``, links and ``xml:base`` go through feedparser's own ``_urljoin`` and
+  ``make_safe_absolute_uri``; dates through its ``_parse_date``; a plain-text author with an
+  e-mail address through its ``_sync_author_detail``; ``updated`` falls back to ``published``;
+- its state machine is followed where it shows: a second summary in an entry without content
+  becomes content (``hasContent``, which a feed-level summary pair also sets); a title is kept
+  only while none was found at its depth or above (``title_depth``, reset by ``<image>``,
+  ``<textInput>``, ``<source>``), so ``media:title`` fills in only for an untitled entry;
+  ``xml:lang`` is inherited, and an ``rdf:RDF`` root does not set the feed's language.
 
-Anything else raises ``NotForFastPathError`` and feedparser reads the body: repaired, capped or
-mis-encoded bodies (any ``PreparedXml.notes``), a DOCTYPE, ``xml:base`` or any ``base``
-attribute, an unknown root, Atom 0.3, an element in an undeclared-prefix default namespace, a
-namespace prefix feedparser would map elsewhere, two titles/summaries/contents/ids/languages
-in one entry, markup inside an RSS text element, an Atom construct that is not text/html/xhtml
-(base64 or ``src``), ``<source>``, ``<media:title>``, and any element feedparser has a handler
-for that this walk does not reproduce. tests/parse/test_fast_equality.py proves on the shared
-corpus and the fixtures that wherever this path accepts a body, its ``ParsedFeed`` equals
-feedparser's.
+Anything else raises ``NotForFastPathError`` and feedparser reads the body: a repaired, capped
+or mis-encoded body (any ``PreparedXml.notes``), a DOCTYPE, a ``base`` attribute in a document
+without ``xml:base`` (feedparser lets it leak into later elements), a root other than RSS
+0.9x/2.0 with one channel, RSS 1.0 or Atom 1.0, an element in an unknown default namespace, a
+prefix feedparser would remap onto another module's handlers, markup inside an RSS text
+element or a non-XHTML construct, a content type other than text/HTML/XHTML or a base64 mode,
+SVG, MathML, XLink or namespaced attributes inside XHTML, an Atom person without exactly one
+non-empty ``<name>``, CDF attributes, and every element feedparser has a handler for that this
+walk does not reproduce (``<image>`` in an item, GML, Podlove chapters…). The proof, kept in
+the suite: tests/parse/test_fast_equality.py (the shared corpus, the fixtures and generated
+feeds) and tests/parse/test_fast.py (feedparser's quirks, case by case).
 """
 
 from __future__ import annotations
