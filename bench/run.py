@@ -33,7 +33,9 @@ from workload import FarmProcess, load_entities, watched_names, write_watcher_co
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-WORK = BENCH / "work"
+# Each run has its own folder, so two runs at once (this machine is shared) cannot clobber each
+# other's databases and state; they would still slow each other down, and say so.
+WORK = BENCH / "work" / f"run-{os.getpid()}"
 BUNDLED_CONFIG = ROOT / "config" / "watch.yaml"
 PY = sys.executable
 STAGE_FEEDS = 300  # feeds in the by-stage profile: enough to be steady, cheap to repeat
@@ -197,6 +199,30 @@ def ceiling(farm: FarmProcess) -> dict[str, Any]:
     return json.loads(output)
 
 
+def prepare_work() -> None:
+    """Create this run's folder; remove those of finished runs, warn about running ones."""
+    for folder in WORK.parent.glob("run-*"):
+        pid = int(folder.name.removeprefix("run-")) if folder.name[4:].isdigit() else 0
+        if pid and _alive(pid):
+            print(
+                f"warning: another bench run (pid {pid}) is running: figures will be noisy",
+                file=sys.stderr,
+            )
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    WORK.mkdir(parents=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    return True
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feeds", type=int, help="feeds in the farm (default 2000; quick 300)")
@@ -218,8 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     args = parse_args(argv)
     plan = Plan.from_args(args)
-    shutil.rmtree(WORK, ignore_errors=True)
-    WORK.mkdir(parents=True)
+    prepare_work()
     results: dict[str, Any] = {
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join(["python bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
@@ -238,6 +263,7 @@ def main(argv: list[str] | None = None) -> None:
     section(results, "match", lambda: matching(plan))
     section(results, "digest", lambda: digest(plan, entities, names))
     section(results, "store", lambda: store_at_scale(plan, WORK / "bench_config.yaml"))
+    (WORK / "scale.db").unlink(missing_ok=True)  # up to 1.6 GB of scratch; the logs stay
     results["elapsed_s"] = round(time.perf_counter() - started)
     # The README shows full runs only: a quick run is a check that everything works.
     output = args.output or BENCH / "results" / ("quick.json" if plan.quick else "latest.json")
