@@ -42,177 +42,48 @@ from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
-from feedparser.api import StrictFeedParser
 from feedparser.datetimes import _parse_date
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
-from feedparser.util import FeedParserDict
 from lxml import etree
 
 from watcher.model import ParsedFeed
 from watcher.parse.feed import PreparedXml, feedparser_headers, to_parsed_feed
+from watcher.parse.feedparser_rules import (
+    ATOM,
+    BASE_ASSIGNMENT,
+    CONTENT_TYPES,
+    DECLARATION,
+    END_HANDLED,
+    ENTRY_INERT,
+    ENTRY_ROLES,
+    FEED_INERT,
+    FEED_ROLES,
+    FEED_SUMMARIES,
+    HANDLED,
+    KEYMAP,
+    LINK_ENTITY,
+    MEDIA,
+    MEDIA_CONTAINERS,
+    NAMESPACES,
+    RDF,
+    READ_KEYS,
+    RSS090,
+    RSS10,
+    SOURCE_CHILDREN,
+    STANDARD_PREFIXES,
+    TITLED,
+    XHTML,
+    XLINK,
+    XML_BASE,
+    XML_LANG,
+)
 
 
 class NotForFastPathError(Exception):
     """The body is outside what the fast path reproduces exactly; feedparser must read it."""
 
-
-# --- feedparser's tables, read from feedparser itself -----------------------------------------
-
-_NAMESPACES: dict[str, str] = {
-    uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()
-}
-_STANDARD_PREFIXES = frozenset(_NAMESPACES.values()) - {""}
-_START_HANDLED = frozenset(n[7:].lower() for n in dir(StrictFeedParser) if n.startswith("_start_"))
-_END_HANDLED = frozenset(n[5:].lower() for n in dir(StrictFeedParser) if n.startswith("_end_"))
-_HANDLED = _START_HANDLED | _END_HANDLED
-_KEYMAP = FeedParserDict.keymap
-_CONTENT_TYPES = {
-    "text": "text/plain",
-    "plain": "text/plain",
-    "text/plain": "text/plain",
-    "html": "text/html",
-    "text/html": "text/html",
-    "xhtml": "application/xhtml+xml",
-    "application/xhtml+xml": "application/xhtml+xml",
-}
-XHTML = "application/xhtml+xml"
-ATOM = "http://www.w3.org/2005/Atom"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RSS10 = "http://purl.org/rss/1.0/"
-RSS090 = "http://my.netscape.com/rdf/simple/0.9/"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
-XLINK = "http://www.w3.org/1999/xlink"  # feedparser adds its declaration as an attribute
-
-# Keys of feedparser's dictionaries that ``to_parsed_feed`` reads: an element stored under one
-# of them by feedparser's generic handler would change the result.
-_READ_KEYS = frozenset(
-    {
-        "id", "guidislink", "links", "link", "title", "title_detail", "summary",
-        "summary_detail", "content", "authors", "author", "author_detail", "published_parsed",
-        "updated_parsed", "language",
-    }
-)  # fmt: skip
-
-# What an element means, by feedparser's name for it; (role, default content type).
-_ENTRY_ROLES: dict[str, tuple[str, str | None]] = {
-    "title": ("title", "text/plain"),
-    "dc_title": ("title", "text/plain"),
-    "media_title": ("title", "text/plain"),
-    "description": ("summary", "text/html"),
-    "media_description": ("summary", "text/html"),
-    "dc_description": ("summary", "text/html"),
-    "summary": ("summary", "text/plain"),
-    "itunes_summary": ("summary", "text/plain"),
-    "content_encoded": ("content", "text/html"),
-    "content": ("content", "text/plain"),
-    "link": ("link", None),
-    "guid": ("id", None),
-    "id": ("id", None),
-    "pubdate": ("published", None),
-    "published": ("published", None),
-    "issued": ("published", None),
-    "dcterms_issued": ("published", None),
-    "updated": ("updated", None),
-    "modified": ("updated", None),
-    "dc_date": ("updated", None),
-    "dcterms_modified": ("updated", None),
-    "lastbuilddate": ("updated", None),
-    "author": ("author", None),
-    "dc_creator": ("author", None),
-    "dc_author": ("author", None),
-    "itunes_author": ("author", None),
-    "language": ("language", None),
-    "dc_language": ("language", None),
-}
-_FEED_ROLES: dict[str, tuple[str, str | None]] = {
-    "title": ("title", "text/plain"),
-    "dc_title": ("title", "text/plain"),
-    "media_title": ("title", "text/plain"),
-    "link": ("link", None),
-    "id": ("id", None),
-    "language": ("language", None),
-    "dc_language": ("language", None),
-    "item": ("entry", None),
-    "entry": ("entry", None),
-}
-_PERSON = frozenset({"name", "email", "uri", "url", "homepage"})
-_MEDIA = frozenset(
-    {
-        "media_content", "media_thumbnail", "media_credit", "media_rating", "media_category",
-        "media_keywords", "media_license", "media_restriction", "media_player",
-    }
-)  # fmt: skip
-_MEDIA_CONTAINERS = frozenset({"media_group", "media_content"})
-_GEORSS = dict.fromkeys(("georss_point", "georss_line", "georss_polygon", "georss_box"))
-_SOURCE_CHILDREN = frozenset(
-    {
-        "title", "subtitle", "id", "link", "updated", "author", "contributor", "category",
-        "generator", "icon", "logo", "rights",
-    }
-)  # fmt: skip
-# Handled elements whose handlers only touch keys ``to_parsed_feed`` never reads, with the
-# children they may have (None: no element children that feedparser handles).
-_ENTRY_INERT: dict[str, frozenset[str] | None] = (
-    {
-        "category": None,
-        "dc_subject": None,
-        "keywords": None,
-        "enclosure": None,
-        "dcterms_created": None,
-        "created": None,
-        "expirationdate": None,
-        "rights": None,
-        "copyright": None,
-        "dc_rights": None,
-        "dc_publisher": None,
-        "webmaster": None,
-        "itunes_category": frozenset({"itunes_category"}),
-        "itunes_image": None,
-        "itunes_block": None,
-        "itunes_explicit": None,
-        "itunes_keywords": None,
-        "itunes_subtitle": None,
-        "contributor": _PERSON,
-        "media_group": _MEDIA,
-    }
-    | dict.fromkeys(_MEDIA, _MEDIA)
-    | _GEORSS
-)
-_FEED_INERT: dict[str, frozenset[str] | None] = _ENTRY_INERT | {
-    "subtitle": None,
-    "tagline": None,
-    "generator": None,
-    "updated": None,
-    "modified": None,
-    "lastbuilddate": None,
-    "pubdate": None,
-    "published": None,
-    "dc_date": None,
-    "cloud": None,
-    "managingeditor": _PERSON,
-    "author": _PERSON,
-    "dc_creator": None,
-    "itunes_author": None,
-    "itunes_owner": frozenset({"itunes_name", "itunes_email"}),
-    "image": frozenset({"title", "link", "url", "width", "height", "description"}),
-    "textinput": frozenset({"title", "link", "description", "name"}),
-    "admin_generatoragent": None,
-    "admin_errorreportsto": None,
-    "feedburner_browserfriendly": None,
-    "creativecommons_license": None,
-    "cc_license": None,
-}
-_FEED_SUMMARIES = frozenset(
-    {"description", "dc_description", "media_description", "itunes_summary"}
-)
-_TITLED = frozenset({"image", "textinput"})  # their titles move feedparser's title depth
-
-_DECLARATION = re.compile(rb"""xmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*(["'])(.*?)\2""")
-_BASE_ASSIGNMENT = re.compile(rb"base\s*=")  # searched in the lower-cased body
-_LINK_ENTITY = re.compile("&([A-Za-z0-9_]+);")
 
 _local = threading.local()
 
@@ -258,7 +129,7 @@ def _document_base(data: bytes, url: str) -> str:
     location = feedparser_headers(data, url).get("content-location")
     if location is None:
         lowered = data.lower()
-        for match in _BASE_ASSIGNMENT.finditer(lowered):
+        for match in BASE_ASSIGNMENT.finditer(lowered):
             if lowered[match.start() - 1 : match.start()] in (b" ", b"\t", b"\n", b"\r", b":"):
                 raise NotForFastPathError("a base attribute without xml:base")
         return ""
@@ -277,18 +148,18 @@ def _check_declarations(data: bytes) -> None:
     prefixes: dict[bytes, bytes | None] = {}
     remapped: set[str] = set()
     used: set[str] = set()
-    for match in _DECLARATION.finditer(data):
+    for match in DECLARATION.finditer(data):
         prefix, uri = match[1], match[3]
         if prefix is not None and bound.setdefault(prefix, uri) != uri:
             raise NotForFastPathError("one namespace prefix bound to two URIs")
-        standard = _NAMESPACES.get(_namespace_key(uri.decode("utf-8", "replace")))
+        standard = NAMESPACES.get(_namespace_key(uri.decode("utf-8", "replace")))
         if standard is None:
             if prefix is not None and prefixes.setdefault(uri, prefix) != prefix:
                 raise NotForFastPathError("one unknown namespace under two prefixes")
             continue
         used.add(standard)
         name = prefix.decode("ascii").lower() if prefix is not None else standard
-        if name != standard and name in _STANDARD_PREFIXES:
+        if name != standard and name in STANDARD_PREFIXES:
             remapped.add(name)
     if remapped & used:
         raise NotForFastPathError(f"namespace prefixes {sorted(remapped & used)} mapped elsewhere")
@@ -314,7 +185,7 @@ def _name(element: Any) -> str:
         name = tag.lower()
     else:
         namespace, local = tag[1:].split("}", 1)
-        prefix = _NAMESPACES.get(_namespace_key(namespace))
+        prefix = NAMESPACES.get(_namespace_key(namespace))
         if prefix is None:
             _NAMES.setdefault(tag, None)
             if element.prefix is None:
@@ -383,8 +254,8 @@ def _inert(element: Any, allowed: frozenset[str] | None) -> None:
     for child in element.iterchildren():
         name = _name(child)
         if allowed is not None and name in allowed:
-            _inert(child, _FEED_INERT.get(name))
-        elif name in _HANDLED or _stored_as(name) in _READ_KEYS:
+            _inert(child, FEED_INERT.get(name))
+        elif name in HANDLED or _stored_as(name) in READ_KEYS:
             raise NotForFastPathError(f"<{child.tag}> inside <{element.tag}>")
         else:
             _inert(child, None)
@@ -398,14 +269,14 @@ def _no_cdf(element: Any) -> None:
 
 
 def _stored_as(name: str) -> str:
-    key = _KEYMAP.get(name, name)
+    key = KEYMAP.get(name, name)
     return key[0] if isinstance(key, list) else key
 
 
 def _generic(name: str, element: Any) -> None:
     """An element feedparser has no handler for is stored under its name: harmless unless the
     name is one of the keys read, or feedparser handles something inside it."""
-    if name in _HANDLED or _stored_as(name) in _READ_KEYS:
+    if name in HANDLED or _stored_as(name) in READ_KEYS:
         raise NotForFastPathError(f"<{element.tag}> is read by feedparser in a way not reproduced")
     _inert(element, None)
 
@@ -496,7 +367,7 @@ class _Walk:
                     child, depth + 1, _language(child, language), self._base(child, base)
                 )
                 continue
-            role, default_type = _FEED_ROLES.get(name, (None, None))
+            role, default_type = FEED_ROLES.get(name, (None, None))
             if rdf and role not in ("entry", None):
                 raise NotForFastPathError(f"<{child.tag}> outside the RSS 1.0 channel")
             if role == "entry":
@@ -513,9 +384,9 @@ class _Walk:
                 self._id(child, self.feed, self._base(child, base))
             elif role == "language":
                 self.feed["language"] = _finish(_text(child))
-            elif name in _FEED_SUMMARIES:
+            elif name in FEED_SUMMARIES:
                 self._feed_summary(child, name)
-            elif name in _FEED_INERT:
+            elif name in FEED_INERT:
                 self._inert_feed_child(child, name, depth + 1)
             else:
                 _generic(name, child)
@@ -539,8 +410,8 @@ class _Walk:
             self.feed_summary = True
 
     def _inert_feed_child(self, child: Any, name: str, depth: int) -> None:
-        _inert(child, _FEED_INERT[name])
-        if name in _TITLED:
+        _inert(child, FEED_INERT[name])
+        if name in TITLED:
             self.title_depth = -1
             for title in child.iterchildren():
                 if _name(title) == "title" and _text(title).strip():
@@ -557,7 +428,7 @@ class _Walk:
             entry["id"] = about
         for child in element.iterchildren():
             name = _name(child)
-            role, default_type = _ENTRY_ROLES.get(name, (None, None))
+            role, default_type = ENTRY_ROLES.get(name, (None, None))
             if role == "title":
                 media = name == "media_title"
                 language_here = _language(child, language)
@@ -576,12 +447,12 @@ class _Walk:
                 _add_author(entry, child)
             elif role == "language":
                 entry["language"] = _finish(_text(child))
-            elif name in _MEDIA_CONTAINERS:
+            elif name in MEDIA_CONTAINERS:
                 self._media(state, child, depth + 1, _language(child, language))
             elif name == "source":
                 self._source(child, depth + 1)
-            elif name in _ENTRY_INERT:
-                _inert(child, _ENTRY_INERT[name])
+            elif name in ENTRY_INERT:
+                _inert(child, ENTRY_INERT[name])
             else:
                 _generic(name, child)
         self.has_content = False
@@ -652,10 +523,10 @@ class _Walk:
                 )
             elif name == "media_description":
                 self._summary(state, child, depth + 1, "text/html", _language(child, language))
-            elif name in _MEDIA_CONTAINERS:
+            elif name in MEDIA_CONTAINERS:
                 self._media(state, child, depth + 1, _language(child, language))
-            elif name in _MEDIA:
-                _inert(child, _MEDIA)
+            elif name in MEDIA:
+                _inert(child, MEDIA)
             else:
                 _generic(name, child)
 
@@ -665,9 +536,9 @@ class _Walk:
         self.title_depth = -1
         for child in element.iterchildren():
             name = _name(child)
-            if name not in _SOURCE_CHILDREN:
+            if name not in SOURCE_CHILDREN:
                 raise NotForFastPathError(f"<{child.tag}> inside <source>")
-            _inert(child, _FEED_INERT.get(name))
+            _inert(child, FEED_INERT.get(name))
             if name == "title" and self._construct(child, "text/plain", None)[0]:
                 self.title_depth = depth + 1
 
@@ -679,7 +550,7 @@ class _Walk:
         attributes = _attributes(element) if len(element.attrib) else {}
         if "mode" in attributes:
             raise NotForFastPathError("an Atom 0.3 content mode")
-        content_type = _CONTENT_TYPES.get(attributes.get("type", default_type or ""))
+        content_type = CONTENT_TYPES.get(attributes.get("type", default_type or ""))
         if content_type is None:
             raise NotForFastPathError(f"content type {attributes.get('type')!r}")
         if content_type == XHTML:
@@ -708,7 +579,7 @@ class _Walk:
         if "href" in attributes:
             link["href"] = _resolve(base, attributes["href"])
             content_type = attributes["type"]
-            html = _CONTENT_TYPES.get(content_type, content_type) in _HTML_TYPES
+            html = CONTENT_TYPES.get(content_type, content_type) in _HTML_TYPES
             if attributes["rel"] == "alternate" and html:
                 context["link"] = link["href"]
             return
@@ -716,12 +587,12 @@ class _Walk:
         output = _finish(_resolve(base, output) if output else output)
         if in_entry:
             if "&" in output:
-                output = _LINK_ENTITY.sub(r"&\g<1>", output.replace("&amp;", "&"))
+                output = LINK_ENTITY.sub(r"&\g<1>", output.replace("&amp;", "&"))
             context["link"] = output
             if output:
                 link["href"] = output
         else:
-            context["link"] = link["href"] = _LINK_ENTITY.sub(r"&\g<1>", output)
+            context["link"] = link["href"] = LINK_ENTITY.sub(r"&\g<1>", output)
 
     def _id(self, element: Any, context: dict[str, Any], base: str) -> None:
         """``_start_guid``/``_end_guid``: a permalink GUID (or any Atom id) also stands as link."""
@@ -792,7 +663,7 @@ def _xhtml_pieces(element: Any) -> Iterator[str]:
     for child in element.iterchildren():
         name = _name(child)
         local = child.tag.rsplit("}", 1)[-1].lower()
-        if name in _END_HANDLED or local in ("svg", "math"):
+        if name in END_HANDLED or local in ("svg", "math"):
             raise NotForFastPathError(f"<{child.tag}> inside XHTML")
         if any(key.startswith("{") for key in child.attrib) or XLINK in child.nsmap.values():
             raise NotForFastPathError("a namespaced attribute or XLink inside XHTML")
