@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from watcher.config import Config, Digest
+from watcher.config import Digest, parse_config
 from watcher.errors import ConfigError
-from watcher.schedule import SlotTrigger, digest_expression, digest_trigger, latest_slot
+from watcher.schedule import SlotTrigger, digest_expression, latest_slot
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -97,7 +98,11 @@ def test_digest_expressions(digest: Digest, expression: str) -> None:
     assert digest_expression(digest) == expression
 
 
-def test_a_bad_cron_is_a_config_error_naming_the_digest() -> None:
-    config = Config(path=Path("watch.yaml"))
-    with pytest.raises(ConfigError, match="digest 'weekly': cron '0 7 \\* \\* funday'"):
-        digest_trigger(config, Digest(id="weekly", cron="0 7 * * funday", send_to=["me"]))
+def test_a_bad_cron_is_refused_when_the_config_loads() -> None:
+    text = "channels: [{id: me, webhook: 'https://h.example/w'}]\n" + (
+        "digests: [{id: weekly, cron: '0 7 * * funday', send_to: [me]}]\n"
+    )
+    with pytest.raises(
+        ConfigError, match=re.escape("watch.yaml:2: digests[0].cron: '0 7 * * funday'")
+    ):
+        parse_config(text, Path("watch.yaml"))
