@@ -240,14 +240,6 @@ def test_two_periods_in_one_minute_have_distinct_ids(make_config) -> None:
     assert len(keys) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="watcher/deliver/outbox.py build_run: period_start is the end of the latest run "
-    "before this slot, so a run for an older slot built after a newer one (catch-up racing "
-    "the slot's job at start-up, or two workers) covers the newer run's period again: items "
-    "go out twice. Skip a slot a later run already covers, and take a per-digest lock "
-    "(serialise) before reading the previous run, SQLite included (found by the SIGKILL test)",
-)
 def test_a_late_run_for_an_older_slot_does_not_cover_its_period_twice(make_config) -> None:
     """Catch-up at start and the slot's own job can race: the newer slot's run is stored
     first, then the older one arrives. The older period is already covered: no second run

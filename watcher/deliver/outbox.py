@@ -32,6 +32,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from watcher.digest.period import previous_slot
 from watcher.digest.render import render_digest
 from watcher.store import Store
 from watcher.store import digests as queries
+from watcher.store.claims import serialise
 from watcher.store.tables import DeliveryRow, DigestRunRow
 
 log = logging.getLogger(__name__)
@@ -133,12 +135,24 @@ def period_start(
     return previous or previous_slot(digest, config.tz, period_end)
 
 
+_DIGEST_LOCKS: dict[str, threading.Lock] = {}
+
+
 def build_run(
     store: Store, config: Config, digest: Digest, period_end: datetime, now: datetime
 ) -> tuple[DigestRunRow, bool]:
-    """The stored run of (digest, period end), building and storing it when absent."""
-    with store.session() as session:
-        existing = queries.find_run(session, digest.id, period_end)
+    """The stored run of (digest, period end), building and storing it when absent.
+
+    Runs of one digest are built one at a time (a lock per digest in this process, and an
+    advisory lock on PostgreSQL across workers), so each reads the previous run's end as it
+    stands. A slot that a later run already covers (catch-up at start racing the slot's own job)
+    gets that run rather than a second period over the same items.
+    """
+    with _DIGEST_LOCKS.setdefault(digest.id, threading.Lock()), store.session() as session:
+        serialise(session, f"digest:{digest.id}")
+        existing = queries.find_run(session, digest.id, period_end) or queries.run_covering(
+            session, digest.id, period_end
+        )
         if existing is not None:
             return existing, False
         start = period_start(session, config, digest, period_end)

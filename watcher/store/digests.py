@@ -154,6 +154,20 @@ def find_run(session: Session, digest_id: str, period_end: datetime) -> DigestRu
     ).one_or_none()
 
 
+def run_covering(session: Session, digest_id: str, moment: datetime) -> DigestRunRow | None:
+    """A run of ``digest_id`` whose period contains ``moment`` strictly inside or at its end
+    and reaches past it: a later run already sent what a period ending at ``moment`` would."""
+    return session.scalars(
+        select(DigestRunRow)
+        .where(
+            DigestRunRow.digest_id == digest_id,
+            DigestRunRow.period_start < moment,
+            DigestRunRow.period_end > moment,
+        )
+        .limit(1)
+    ).first()
+
+
 def previous_period_end(session: Session, digest_id: str, before: datetime) -> datetime | None:
     """The end of the latest run of ``digest_id`` that ended before ``before``."""
     return session.scalar(
