@@ -134,12 +134,6 @@ def test_smtp_refusing_one_recipient_of_two_still_reaches_the_other_once(
     assert len(smtp.mailbox.messages) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="watcher/deliver/email.py EmailBackend._deliver logs recipients refused while others "
-    "were accepted but SendResult carries no error, so `watcher deliveries` shows a clean "
-    "'sent': return the refusals in SendResult.error (kept on a sent row as last_error)",
-)
 def test_a_refused_recipient_shows_in_watcher_deliveries(
     mail_world: Project, smtp: SmtpServer
 ) -> None:

@@ -79,7 +79,7 @@ class EmailBackend:
                 retryable=False,
             )
         try:
-            self._deliver(message, recipients, password)
+            refused = self._deliver(message, recipients, password)
         except smtplib.SMTPRecipientsRefused as error:
             refused = ", ".join(f"{a}: {c} {m!r}" for a, (c, m) in error.recipients.items())
             return self._failed(f"recipients refused: {refused}", retryable=False)
@@ -92,9 +92,13 @@ class EmailBackend:
         except (OSError, smtplib.SMTPException) as error:
             return self._failed(f"cannot reach {self.smtp.host}:{self.smtp.port}: {error}")
         log.info("sent digest by email", extra={"channel": self.channel.id, "event": "sent"})
-        return SendResult(ok=True, message_id=str(message["Message-ID"]))
+        return SendResult(ok=True, message_id=str(message["Message-ID"]), error=refused)
 
-    def _deliver(self, message: EmailMessage, recipients: list[str], password: str | None) -> None:
+    def _deliver(
+        self, message: EmailMessage, recipients: list[str], password: str | None
+    ) -> str | None:
+        """Send; return what the server said of recipients it refused while taking the others
+        (still a delivery: sending again would duplicate it for those who got it)."""
         timeout = self.smtp.timeout.total_seconds()
         client: smtplib.SMTP
         if self.smtp.tls:
@@ -114,15 +118,19 @@ class EmailBackend:
             refused = client.send_message(
                 message, from_addr=envelope_from, to_addrs=[parseaddr(r)[1] for r in recipients]
             )
-        for address, (code, reply) in refused.items():  # the others got it: still a delivery
-            log.warning(
-                "channel %s: %s refused by the server (%s %s)",
-                self.channel.id,
-                address,
-                code,
-                reply.decode(errors="replace"),
-                extra={"channel": self.channel.id},
-            )
+        if not refused:
+            return None
+        described = ", ".join(
+            f"{address}: {code} {reply.decode(errors='replace')}"
+            for address, (code, reply) in refused.items()
+        )
+        log.warning(
+            "channel %s: recipients refused by the server: %s",
+            self.channel.id,
+            described,
+            extra={"channel": self.channel.id},
+        )
+        return f"sent, but recipients refused: {described}"
 
     def _failed(self, reason: str, *, retryable: bool = True) -> SendResult:
         secret = os.environ.get(self.smtp.password_env) if self.smtp.password_env else None

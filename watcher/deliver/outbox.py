@@ -258,7 +258,7 @@ def _record(
             "state": "sent",
             "sent_at": now,
             "message_id": result.message_id,
-            "last_error": None,
+            "last_error": result.error,  # a success can carry a warning: refused recipients
         }
     elif _give_up(delivery, result, channel, now):
         values = {"state": "given_up", "given_up_at": now, "last_error": result.error}
