@@ -334,3 +334,21 @@ def test_redirect_to_a_malformed_url(
     assert fail(make_fetcher(), raw_server.url("/a")).reason == (
         f"redirects to an invalid URL: {location}"
     )
+
+
+def test_a_304_keeps_its_connection_for_the_next_fetch(
+    raw_server: RawServer, make_fetcher: MakeFetcher
+) -> None:
+    peers: set[tuple[str, int]] = set()
+
+    @raw_server.route("/feed")
+    def not_modified(handler: BaseHTTPRequestHandler) -> None:
+        peers.add(handler.client_address)
+        handler.send_response(304)
+        handler.send_header("ETag", '"v1"')
+        handler.end_headers()
+
+    fetcher = make_fetcher()
+    for _ in range(3):
+        assert not fetcher.get(raw_server.url("/feed"), source_id="s", etag='"v1"').changed
+    assert len(peers) == 1

@@ -183,6 +183,7 @@ class Fetcher:
         """The body of a success, None for a 304; anything else is a failure."""
         status = response.status_code
         if status == 304:
+            response.raw.drain_conn()  # a 304 has no body: the connection goes back to the pool
             return None
         if 200 <= status < 300:
             body = _read_capped(response, self._settings.max_bytes)
