@@ -60,16 +60,24 @@ def parse_config(text: str, path: Path) -> Config:
     return config
 
 
+# libyaml when PyYAML was built with it: a config of thousands of sources loads 10x faster.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_yaml(text: str, path: Path) -> tuple[Any, dict[Loc, int]]:
+    """The data, and the line of every key path: one parse, the nodes kept for their marks."""
+    loader = _SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
         raise ConfigError([f"{path}:{line}: invalid YAML: {error.problem or error}"]) from None
     except yaml.YAMLError as error:
         raise ConfigError([f"{path}:1: invalid YAML: {error}"]) from None
+    finally:
+        loader.dispose()
     lines: dict[Loc, int] = {(): 1}
     duplicates: list[str] = []
     if node is not None:
