@@ -32,3 +32,15 @@ def test_migrations_match_the_models_on_postgresql(postgres_url: str) -> None:
     store = open_store(postgres_url)
     assert _differences(store) == []
     store.close()
+
+
+def test_the_schema_head_constant_is_the_newest_migration(store: Store) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from watcher.store.engine import MIGRATIONS, SCHEMA_HEAD, schema_version
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+    assert schema_version(store.engine) == SCHEMA_HEAD

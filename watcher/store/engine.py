@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SCHEMA_HEAD = "0001"  # the newest migration (tests/store/test_migrations.py keeps this true)
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Store:
 def open_store(url: str, *, migrate: bool = True) -> Store:
     """Connect to ``url`` (SQLite file created 0600 in a 0700 directory) and migrate it."""
     engine = _create_engine(url)
-    if migrate:
+    if migrate and schema_version(engine) != SCHEMA_HEAD:
         upgrade(engine)
     return Store(engine, sessionmaker(engine, expire_on_commit=False))
 
@@ -47,8 +47,24 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
 MIGRATION_LOCK = 0x77617463  # "watc": one PostgreSQL advisory lock key for schema upgrades
 
 
+def schema_version(engine: Engine) -> str | None:
+    """The database's migration revision, None when it has none (a new database).
+
+    Checked before Alembic is even imported: every command opens the store, and a database
+    that is up to date (nearly always) should cost one small query.
+    """
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:
+        return None
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate to ``revision``; workers starting together on PostgreSQL take turns."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
