@@ -107,11 +107,36 @@ def poll_sources(
     with store.session() as session:
         states = source_store.states(session, [source.id for source in sources])
     summary = PollSummary()
+    quiet: list[Collected] = []
     for collected in _collect_all(sources, states, fetcher, config):
-        summary.add(collected, store_collected(store, config, matcher, collected))
+        if collected.unchanged and collected.error is None and collected.on_store is None:
+            quiet.append(collected)
+            stats = IngestStats()
+            if len(quiet) >= QUIET_BATCH:
+                _store_quiet(store, config, matcher, quiet)
+        else:
+            stats = store_collected(store, config, matcher, collected)
+        summary.add(collected, stats)
         if progress is not None:
             progress(collected)
+    _store_quiet(store, config, matcher, quiet)
     return summary
+
+
+QUIET_BATCH = 100
+
+
+def _store_quiet(store: Store, config: Config, matcher: Matcher, batch: list[Collected]) -> None:
+    """Record unchanged sources together: only their polling state moves, and losing it in a
+    crash costs no more than asking those servers again."""
+    if not batch:
+        return
+    with store.session() as session:
+        rows = source_store.rows(session, [collected.source.id for collected in batch])
+        for collected in batch:
+            record_outcome(session, config, matcher, collected)
+        del rows  # held until here so each record finds its row in the session
+    batch.clear()
 
 
 def _collect_all(
@@ -234,36 +259,43 @@ def store_collected(
     store: Store, config: Config, matcher: Matcher, collected: Collected
 ) -> IngestStats:
     """Commit one source's outcome: its items and matches, and its new polling state."""
+    with store.session() as session:
+        return record_outcome(session, config, matcher, collected)
+
+
+def record_outcome(
+    session: Session, config: Config, matcher: Matcher, collected: Collected
+) -> IngestStats:
+    """One source's outcome, in the caller's transaction."""
     source, now = collected.source, utcnow()
     interval = config.source_interval(source)
-    with store.session() as session:
-        if collected.error is not None:
-            reason = getattr(collected.error, "reason", str(collected.error))
-            log.warning("poll failed: %s", reason, extra={"source": source.id, "url": source.url})
-            source_store.record_failure(
-                session,
-                source.id,
-                now=now,
-                interval=interval,
-                max_backoff=config.fetch.max_backoff,
-                reason=reason,
-                retry_after=collected.retry_after,
-            )
-            return IngestStats()
-        stats = ingest(session, matcher, collected.items, now=now)
-        if collected.on_store is not None:
-            collected.on_store(session)
-        source_store.record_success(
+    if collected.error is not None:
+        reason = getattr(collected.error, "reason", str(collected.error))
+        log.warning("poll failed: %s", reason, extra={"source": source.id, "url": source.url})
+        source_store.record_failure(
             session,
             source.id,
             now=now,
             interval=interval,
-            result=collected.result,
-            body_hash=collected.body_hash,
-            cursor=collected.cursor,
-            warning=collected.warning,
-            new_items=stats.new,
+            max_backoff=config.fetch.max_backoff,
+            reason=reason,
+            retry_after=collected.retry_after,
         )
+        return IngestStats()
+    stats = ingest(session, matcher, collected.items, now=now)
+    if collected.on_store is not None:
+        collected.on_store(session)
+    source_store.record_success(
+        session,
+        source.id,
+        now=now,
+        interval=interval,
+        result=collected.result,
+        body_hash=collected.body_hash,
+        cursor=collected.cursor,
+        warning=collected.warning,
+        new_items=stats.new,
+    )
     return stats
 
 

@@ -86,6 +86,11 @@ def states(session: Session, source_ids: list[str]) -> dict[str, SourceState]:
     }
 
 
+def rows(session: Session, source_ids: list[str]) -> list[SourceRow]:
+    """These sources' rows in one query; while held, lookups by id cost nothing."""
+    return list(session.scalars(select(SourceRow).where(SourceRow.id.in_(source_ids))))
+
+
 def active_source_ids(session: Session) -> list[str]:
     """Every source still in the config and enabled, in a stable order."""
     query = select(SourceRow.id).where(SourceRow.removed_at.is_(None)).order_by(SourceRow.id)
