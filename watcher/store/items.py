@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -184,9 +184,8 @@ def list_items(
     if since is not None:
         query = query.where(ItemRow.published_at >= since)
     if story is not None:
-        # EXISTS, not a join: the newest-first index is walked and the walk stops at the limit.
-        query = query.where(
-            exists().where(StoryMatchRow.item_id == ItemRow.id, StoryMatchRow.story_id == story)
+        query = query.join(StoryMatchRow, StoryMatchRow.item_id == ItemRow.id).where(
+            StoryMatchRow.story_id == story
         )
     if limit is not None:
         query = query.limit(limit)
