@@ -184,6 +184,8 @@ def list_items(
     if since is not None:
         query = query.where(ItemRow.published_at >= since)
     if story is not None:
+        # A join, bounded by the story's own matches (usually few of all items); an EXISTS
+        # would walk every item newest-first looking for them.
         query = query.join(StoryMatchRow, StoryMatchRow.item_id == ItemRow.id).where(
             StoryMatchRow.story_id == story
         )
