@@ -240,14 +240,14 @@ def _timings(timings: dict[str, float]) -> str:
     return ", ".join(f"{name} {seconds * 1000:,.0f} ms" for name, seconds in timings.items())
 
 
-def write(results: dict[str, Any], path: Path, readme: Path | None) -> str:
-    """Write the JSON (with ratios and targets added) and the README's table; return the table."""
+def write(results: dict[str, Any], path: Path, readmes: list[Path]) -> str:
+    """Write the JSON (with ratios and targets added) and the READMEs' table; return the table."""
     results["ratios"] = ratios(results)
     results["targets"] = [t.as_dict() for t in targets(results)]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     text = table(results)
-    if readme is not None:
+    for readme in readmes:
         _update_readme(readme, text, results)
     return text
 

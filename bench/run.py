@@ -267,7 +267,8 @@ def main(argv: list[str] | None = None) -> None:
     results["elapsed_s"] = round(time.perf_counter() - started)
     # The README shows full runs only: a quick run is a check that everything works.
     output = args.output or BENCH / "results" / ("quick.json" if plan.quick else "latest.json")
-    print(report.write(results, output, None if plan.quick else BENCH / "README.md"))
+    readmes = [] if plan.quick else [BENCH / "README.md", BENCH.parent / "README.md"]
+    print(report.write(results, output, readmes))
 
 
 if __name__ == "__main__":
