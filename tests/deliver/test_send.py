@@ -79,7 +79,9 @@ def test_the_mail_has_both_parts_its_headers_and_sanitised_html(world: Any) -> N
     assert mail["Subject"].startswith("Morning digest · Wednesday, May 29, 2024: 2 new items")
     assert mail["From"] == "Watcher <watcher@example.net>"
     assert mail["Date"] and mail["Auto-Submitted"] == "auto-generated"
-    assert re.fullmatch(r"<watcher\.daily\.20240529T040000Z\.inbox@example\.net>", mail["Message-ID"])
+    assert re.fullmatch(
+        r"<watcher\.daily\.20240529T040000Z\.inbox@example\.net>", mail["Message-ID"]
+    )
     assert mail["List-Id"] == '"Morning digest" <daily.watcher.example.net>'
     assert mail["List-Unsubscribe"] == "<https://example.net/unsubscribe?d=daily>"
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
