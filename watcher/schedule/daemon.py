@@ -19,6 +19,7 @@ back, and the process exits.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -29,11 +30,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from watcher import metrics
 from watcher.config import Channel, Config, load_config
@@ -392,10 +395,15 @@ class Daemon:
         if listen := self.metrics_listen():
             self._health_server = HealthServer(listen, self.health).start()
         add = self.scheduler.add_job
-        add(self.poll_tick, _every(self.options.tick), id="poll", next_run_time=now)
-        add(self.catch_up_digests, id="catch-up", next_run_time=now)
-        add(self.deliveries_tick, _every(DELIVERY_RETRY_EVERY), id="deliveries")
-        add(self.housekeeping_tick, _every(HOUSEKEEPING_EVERY), id="housekeeping")
+        add(
+            _outage_tolerant(self.poll_tick),
+            _every(self.options.tick),
+            id="poll",
+            next_run_time=now,
+        )
+        add(_outage_tolerant(self.catch_up_digests), id="catch-up", next_run_time=now)
+        add(_outage_tolerant(self.deliveries_tick), _every(DELIVERY_RETRY_EVERY), id="deliveries")
+        add(_outage_tolerant(self.housekeeping_tick), _every(HOUSEKEEPING_EVERY), id="housekeeping")
         self._schedule_digests()
         self.scheduler.start()
         metrics.SCHEDULER_RUNNING.set(1)
@@ -412,7 +420,7 @@ class Daemon:
                 job.remove()
         for digest in self.config.digests:
             self.scheduler.add_job(
-                self.digest_tick,
+                _outage_tolerant(self.digest_tick),
                 digest_trigger(self.config, digest),
                 args=[digest.id],
                 id=f"digest:{digest.id}",
@@ -510,3 +518,23 @@ def _accumulate(total: PollSummary, summary: PollSummary) -> None:
     for name in ("polled", "unchanged", "failed", "new", "updated", "matches"):
         setattr(total, name, getattr(total, name) + getattr(summary, name))
     total.errors.extend(summary.errors)
+
+
+def _outage_tolerant(job: Callable[..., Any]) -> Callable[..., Any]:
+    """A scheduled job that meets an unreachable database logs one line and waits for its next
+    run, instead of a traceback per job for as long as the database is away."""
+
+    @functools.wraps(job)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return job(*args, **kwargs)
+        except (OperationalError, InterfaceError) as error:
+            log.warning(
+                "%s: the database is unavailable (%s); trying again at the next run",
+                job.__name__,
+                str(error.orig or error).splitlines()[0][:200],
+                extra={"event": "database.unavailable"},
+            )
+            return None
+
+    return run
