@@ -136,12 +136,15 @@ def exclusive(store: Store, name: str) -> Iterator[None]:
 
 
 def serialise(session: Session, name: str) -> None:
-    """Hold a database-wide lock named ``name`` until the transaction ends (PostgreSQL).
+    """Hold a database-wide lock named ``name`` until the transaction ends.
 
-    Used around work every worker does on start, such as reconciling the config into the sources
-    table, so that two workers starting together do not insert the same rows. SQLite needs
-    nothing: one writer at a time is all it allows.
+    Used around work that reads, then writes what it read, such as reconciling the config into
+    the sources table or finding where a digest's period starts, so that two workers do not
+    act on the same stale read. PostgreSQL: an advisory lock per name. SQLite: its one write
+    lock, taken at once by a statement that writes nothing (two processes on one file).
     """
     if session.get_bind().dialect.name == "postgresql":
         key = zlib.crc32(f"watcher:{name}".encode())
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        session.execute(text("UPDATE state SET key = key WHERE 0"))
