@@ -53,3 +53,11 @@ def test_preview_names_an_unknown_digest(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "unknown digest 'nope' (known: daily, daily-ar)" in result.output
+
+
+def test_preview_refuses_a_lookback_beyond_the_calendar() -> None:
+    result = CliRunner().invoke(
+        cli, ["-c", str(REPO / "config" / "watch.yaml"), "digest", "preview", "--since", "3650000d"]
+    )
+    assert result.exit_code == 2
+    assert "at most 100 years back" in result.output

@@ -80,9 +80,15 @@ def preview(ctx: Context, digest_id: str | None, out: Path, since: str | None) -
 
 def _duration(text: str) -> timedelta:
     try:
-        return parse_duration(text)
+        duration = parse_duration(text)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--since") from None
+    if duration > MAX_LOOKBACK:
+        raise click.BadParameter("at most 100 years back (36500d)", param_hint="--since")
+    return duration
+
+
+MAX_LOOKBACK = timedelta(days=36500)
 
 
 @digest.command()
