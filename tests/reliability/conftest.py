@@ -15,7 +15,7 @@ import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.fetch.conftest import RawServer
+from tests.fetch.conftest import RawServer, running
 from tests.reliability.harness import Project
 
 SMTP_PASSWORD = "Smtp-Pa55word-7f3a9c"
@@ -50,18 +50,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     return Project(tmp_path, env=SECRETS_ENV)
 
 
-@contextmanager
-def serving(host: str = "127.0.0.1") -> Iterator[RawServer]:
+def serving(host: str = "127.0.0.1") -> AbstractContextManager[RawServer]:
     """A ``RawServer`` on ``host`` for the duration of the block."""
-    server = RawServer(host)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.stopping.set()
-        server.shutdown()
-        server.server_close()
+    return running(RawServer(host))
 
 
 @pytest.fixture
