@@ -39,6 +39,8 @@ class Health:
     last_success_at: datetime | None
     stale_after: timedelta
     worker: str
+    failing_deliveries: int = 0  # shown, not part of ``ok``: a mail server's outage is not ours
+    given_up_deliveries: int = 0
 
     @property
     def scheduler(self) -> str:
@@ -73,6 +75,8 @@ class Health:
             "stale_after_seconds": self.stale_after.total_seconds(),
             "active_sources": self.active_sources,
             "failing_sources": self.failing_sources,
+            "failing_deliveries": self.failing_deliveries,
+            "given_up_deliveries": self.given_up_deliveries,
             "started_at": self.started_at.isoformat(),
         }
 

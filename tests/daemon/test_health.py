@@ -199,3 +199,30 @@ def test_polling_health_reads_the_fleet_state(any_store: Store, add_sources) -> 
 def test_timestamps_in_health_json_are_iso_utc() -> None:
     body = HEALTHY.as_dict()
     assert datetime.fromisoformat(body["last_success_at"]) == NOW - timedelta(minutes=30)
+
+
+def test_failing_and_given_up_deliveries_are_shown_without_failing_health(any_store: Store) -> None:
+    from watcher.store.tables import DeliveryRow, DigestRunRow
+
+    with any_store.session() as session:
+        run = DigestRunRow(
+            digest_id="daily", period_start=NOW - timedelta(days=1), period_end=NOW, built_at=NOW
+        )
+        session.add(run)
+        session.flush()
+        for channel, state in (("mail", "failed"), ("hook", "given_up"), ("chat", "sent")):
+            session.add(
+                DeliveryRow(
+                    run_id=run.id, channel_id=channel, state=state, attempts=3, created_at=NOW
+                )
+            )
+    with any_store.session() as session:
+        state = polling_health(session)
+    assert (state.failing_deliveries, state.given_up_deliveries) == (1, 1)
+
+    health = replace(HEALTHY, failing_deliveries=1, given_up_deliveries=1)
+    assert health.ok
+    assert (health.as_dict()["failing_deliveries"], health.as_dict()["given_up_deliveries"]) == (
+        1,
+        1,
+    )

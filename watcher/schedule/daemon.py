@@ -51,7 +51,13 @@ from watcher.match.rematch import rematch_if_config_changed
 from watcher.pipeline import PollSummary, poll_sources
 from watcher.schedule.slots import digest_trigger, latest_slot
 from watcher.store import Store
-from watcher.store.claims import claim_due_sources, polling_health, release_claims, serialise
+from watcher.store.claims import (
+    PollingHealth,
+    claim_due_sources,
+    polling_health,
+    release_claims,
+    serialise,
+)
 from watcher.store.housekeeping import prune_items
 from watcher.store.sources import sync_sources
 
@@ -328,12 +334,11 @@ class Daemon:
     def health(self, now: datetime | None = None) -> Health:
         """Scheduler running and the poll loop moving; database up; a recent success."""
         now = now or self.clock()
-        database_error, active, failing, last_success = None, 0, 0, None
+        database_error, state = None, PollingHealth(0, 0, None)
         try:
             with self.store.session() as session:
                 session.execute(text("SELECT 1"))
                 state = polling_health(session)
-            active, failing, last_success = state.active, state.failing, state.last_success_at
         except Exception as error:  # the probe reports it; the daemon goes on
             database_error = f"{error.__class__.__name__}: {str(error).splitlines()[0]}"
         return Health(
@@ -343,9 +348,11 @@ class Daemon:
             last_tick_at=self.last_progress_at,
             stall_after=self.options.lease + self.options.tick,
             database_error=database_error,
-            active_sources=active,
-            failing_sources=failing,
-            last_success_at=last_success,
+            active_sources=state.active,
+            failing_sources=state.failing,
+            last_success_at=state.last_success_at,
+            failing_deliveries=state.failing_deliveries,
+            given_up_deliveries=state.given_up_deliveries,
             stale_after=self.stale_after(),
             worker=self.options.worker_id,
         )

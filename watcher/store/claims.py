@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from watcher.store.engine import Store
-from watcher.store.tables import FulfilmentRow, SourceRow
+from watcher.store.tables import DeliveryRow, FulfilmentRow, SourceRow
 
 
 def claim_due_sources(
@@ -101,10 +101,13 @@ class PollingHealth:
     failing: int
     last_success_at: datetime | None
     fulfilled: int = 0
+    failing_deliveries: int = 0  # waiting for another attempt
+    given_up_deliveries: int = 0
 
 
 def polling_health(session: Session) -> PollingHealth:
-    """Active sources, how many of them fail, the latest success of any, follow-ups fulfilled."""
+    """Active sources, how many of them fail, the latest success of any, follow-ups fulfilled,
+    and deliveries failing or given up."""
     failing = case((SourceRow.consecutive_failures > 0, 1), else_=0)
     active, failing_count, last_success = session.execute(
         select(func.count(), func.sum(failing), func.max(SourceRow.last_success_at)).where(
@@ -112,7 +115,21 @@ def polling_health(session: Session) -> PollingHealth:
         )
     ).one()
     fulfilled = session.scalar(select(func.count()).select_from(FulfilmentRow))
-    return PollingHealth(int(active), int(failing_count or 0), last_success, int(fulfilled or 0))
+    deliveries = dict(
+        session.execute(
+            select(DeliveryRow.state, func.count())
+            .where(DeliveryRow.state.in_(("failed", "given_up")))
+            .group_by(DeliveryRow.state)
+        ).all()
+    )
+    return PollingHealth(
+        int(active),
+        int(failing_count or 0),
+        last_success,
+        int(fulfilled or 0),
+        deliveries.get("failed", 0),
+        deliveries.get("given_up", 0),
+    )
 
 
 @contextlib.contextmanager
