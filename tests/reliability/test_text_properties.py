@@ -105,11 +105,6 @@ def test_compatibility_characters_normalise_to_a_fixpoint(text: str) -> None:
     assert normalise_words(_words_of(once)) == once
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="watcher/match/text.py normalise_token: NFKC turns 'ŉ' into 'ʼn' after the "
-    "apostrophes were unified, so the modifier apostrophe survives and re-tokenises away",
-)
 def test_the_deprecated_n_apostrophe_normalises_to_a_fixpoint() -> None:
     once = normalise_words(LEFT_OUT)
     assert normalise_words(_words_of(once)) == once

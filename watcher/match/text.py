@@ -82,8 +82,10 @@ def normalise_token(raw: str) -> str:
     several ("ﷺ", "¼") or deleting marks leaves an apostrophe at an edge, only the word
     characters are kept, so matching's one-space-between-words search string stays exact.
     """
-    text = raw.translate(_APOSTROPHE_TABLE)
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_FULL_TABLE)
+    # Apostrophes unified on both sides of NFKC: before, or it turns "´" into a space and an
+    # accent; after, for the apostrophes it makes itself ("ŉ" → "ʼn").
+    text = unicodedata.normalize("NFKC", raw.translate(_APOSTROPHE_TABLE))
+    text = text.translate(_APOSTROPHE_TABLE).casefold().translate(_FULL_TABLE)
     if not TOKEN.fullmatch(text):
         text = "".join(TOKEN.findall(text))
     while text.endswith("'s"):
