@@ -73,7 +73,7 @@ def test_last_modified_then_304(httpserver: HTTPServer, make_fetcher: MakeFetche
 
 def test_unconditional_get_sends_no_validators(httpserver: HTTPServer, make_fetcher: MakeFetcher):
     httpserver.expect_request("/snapshot").respond_with_data(FEED)
-    result = make_fetcher().get_bytes(httpserver.url_for("/snapshot"), source_id="archive")
+    result = make_fetcher().get(httpserver.url_for("/snapshot"), source_id="archive")
     request, _ = httpserver.log[0]
     assert "If-None-Match" not in request.headers
     assert "If-Modified-Since" not in request.headers

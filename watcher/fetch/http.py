@@ -70,7 +70,7 @@ class Fetcher:
     """Fetches URLs over one pooled, thread-safe requests Session.
 
     ``get`` is the whole interface. An unconditional fetch (the archive client's snapshots and
-    CDX queries) is ``get`` without validators, also spelled ``get_bytes``.
+    CDX queries) is ``get`` without validators.
     """
 
     def __init__(self, settings: FetchSettings, *, allow_private_networks: bool = False) -> None:
@@ -140,10 +140,6 @@ class Fetcher:
             last_modified=response.headers.get("Last-Modified") or last_modified,
             elapsed=time.monotonic() - started,
         )
-
-    def get_bytes(self, url: str, *, source_id: str) -> FetchResult:
-        """An unconditional GET: the body whatever its validators (archive snapshots, CDX)."""
-        return self.get(url, source_id=source_id)
 
     def _follow(
         self, url: str, headers: dict[str, str], call: Call

@@ -82,11 +82,6 @@ _BOMS = (
 )
 
 
-def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed | None:
-    """Parse an RSS/Atom body with feedparser; None when it found no feed in it at all."""
-    return parse_prepared(prepare_xml(body, content_type), url=url)
-
-
 @dataclass(frozen=True, slots=True)
 class PreparedXml:
     """A body made ready for a parser: UTF-8, capped, repaired; ``notes`` say what was wrong.
