@@ -21,6 +21,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from watcher.clock import utcnow
 from watcher.config import Config, Source
 from watcher.errors import WatcherError
 from watcher.fetch.archive import (
@@ -35,7 +36,7 @@ from watcher.fetch.archive import (
 from watcher.fetch.http import Fetcher
 from watcher.match import Matcher
 from watcher.parse import parse_feed
-from watcher.pipeline import IngestStats, ingest, normalise_entries, utcnow
+from watcher.pipeline import IngestStats, ingest, normalise_entries
 from watcher.store import Store
 from watcher.store import archive as archive_store
 from watcher.store.sources import sync_sources

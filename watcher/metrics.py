@@ -1,4 +1,4 @@
-"""Prometheus metrics: what the daemon did, served at ``/metrics`` by ``watcher.health``.
+"""Prometheus metrics: what the daemon did, served at ``/metrics`` by ``watcher.schedule.health``.
 
 Everything lives in one module-level ``REGISTRY`` (not prometheus-client's global default), so
 tests build fresh servers on it and no third-party collector leaks in. Counters are per process:
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CollectorRegistry,
@@ -25,9 +24,6 @@ from prometheus_client import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from watcher import __version__
-
-if TYPE_CHECKING:
-    from watcher.pipeline import Collected
 
 disable_created_metrics()  # the *_created series only double the output for a daemon
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -92,18 +88,11 @@ def set_info(worker_id: str) -> None:
     INFO.info({"version": __version__, "worker": worker_id})
 
 
-def observe_poll(polled: Collected) -> None:
-    """Count one source's poll by outcome and time its fetch; the pipeline's progress hook."""
-    kind = polled.source.kind
-    if polled.error is not None:
-        outcome = "failed"
-    elif polled.unchanged:
-        outcome = "unchanged"
-    else:
-        outcome = "ok"
+def observe_poll(kind: str, outcome: str, fetch_seconds: float | None) -> None:
+    """Count one source's poll by outcome (ok, unchanged, failed) and time its fetch."""
     POLLS.labels(kind=kind, outcome=outcome).inc()
-    if polled.result is not None:
-        FETCH_SECONDS.labels(kind=kind).observe(polled.result.elapsed)
+    if fetch_seconds is not None:
+        FETCH_SECONDS.labels(kind=kind).observe(fetch_seconds)
 
 
 def count_story_matches(story_ids: Iterable[str]) -> None:

@@ -19,7 +19,6 @@ replaced by the first-seen time, flagged estimated, and kept in ``extra["future_
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 from w3lib.url import canonicalize_url, url_query_cleaner
 
 from watcher.model import Entry, Item
+from watcher.text import clean_text, shorten
 
 KEY_MAX = 1_000  # the store's items.key holds 2,000
 SUMMARY_HTML_MAX = 20_000
@@ -97,51 +97,6 @@ def _canonical(url: str, base: str | None) -> str | None:
 def _is_tracking(name: str) -> bool:
     lowered = name.lower()
     return lowered in TRACKING_PARAMETERS or lowered.startswith(TRACKING_PREFIXES)
-
-
-# --- clean text -------------------------------------------------------------------------------
-
-_DROPPED = re.compile(
-    r"<(script|style|noscript|template|svg|math|head)\b.*?(?:</\1\s*>|\Z)",
-    re.IGNORECASE | re.DOTALL,
-)
-_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
-_BLOCK_TAGS = (
-    "address|article|aside|blockquote|br|caption|dd|details|dialog|div|dl|dt|fieldset|"
-    "figcaption|figure|footer|form|h[1-6]|header|hr|img|li|main|nav|ol|p|pre|section|summary|"
-    "table|tbody|td|tfoot|th|thead|tr|ul|video|audio|iframe|option|select|textarea|button"
-)
-_BLOCK = re.compile(rf"</?(?:{_BLOCK_TAGS})\b[^<>]*>", re.IGNORECASE)
-_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>")
-_SPACE = re.compile(r"\s+")
-
-
-def clean_text(markup: str | None) -> str:
-    """HTML → one line of plain text: tags stripped, entities decoded, whitespace folded.
-
-    Block tags (``<p>``, ``<br>``, ``<li>``…) become spaces, inline tags vanish, so tags never
-    split or glue words: ``Jan <b>Leike</b>`` → ``Jan Leike``, ``<p>a</p><p>b</p>`` → ``a b``.
-    Script, style and comment contents are dropped. Tags are removed before entities are
-    decoded, so an escaped ``&lt;b&gt;`` survives as the text ``<b>``.
-    """
-    if not markup:
-        return ""
-    if "<" in markup:
-        markup = _COMMENT.sub("", markup)
-        markup = _DROPPED.sub(" ", markup)
-        markup = _BLOCK.sub(" ", markup)
-        markup = _TAG.sub("", markup)
-    if "&" in markup:
-        markup = html.unescape(markup)
-    return _SPACE.sub(" ", markup).strip()
-
-
-def shorten(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters at a word boundary, with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut).rstrip() + "…"
 
 
 # --- language ---------------------------------------------------------------------------------

@@ -13,12 +13,13 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from watcher import metrics
+from watcher.clock import utcnow
 from watcher.config import Config, Source
 from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch.http import Fetcher
@@ -32,10 +33,6 @@ from watcher.store.items import existing_items, insert_new_items, merge_item, ro
 from watcher.store.matches import record_matches, record_new_matches
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -117,6 +114,7 @@ def poll_sources(
         else:
             stats = store_collected(store, config, matcher, collected)
         summary.add(collected, stats)
+        _observe(collected)
         if progress is not None:
             progress(collected)
     _store_quiet(store, config, matcher, quiet)
@@ -124,6 +122,13 @@ def poll_sources(
 
 
 QUIET_BATCH = 100
+
+
+def _observe(collected: Collected) -> None:
+    """Count the poll in the metrics by outcome, and time its fetch."""
+    outcome = "failed" if collected.error else "unchanged" if collected.unchanged else "ok"
+    elapsed = collected.result.elapsed if collected.result is not None else None
+    metrics.observe_poll(collected.source.kind, outcome, elapsed)
 
 
 def _store_quiet(store: Store, config: Config, matcher: Matcher, batch: list[Collected]) -> None:

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from watcher import metrics
 from watcher.errors import WatcherError
-from watcher.health import Health, HealthServer, parse_listen
+from watcher.schedule.health import Health, HealthServer, parse_listen
 from watcher.store import Store
 from watcher.store.claims import polling_health
 
@@ -108,15 +108,9 @@ def test_healthz_answers_503_when_failing_or_when_the_check_itself_breaks(serve)
 
 def test_metrics_are_prometheus_text_with_the_documented_names(serve) -> None:
     url = serve(lambda: HEALTHY)
-    polled = SimpleNamespace(
-        source=SimpleNamespace(kind="feed"),
-        error=None,
-        unchanged=False,
-        result=SimpleNamespace(elapsed=0.3),
-    )
     before = metrics.POLLS.labels(kind="feed", outcome="ok")._value.get()
-    metrics.observe_poll(polled)  # type: ignore[arg-type]
-    metrics.observe_poll(replace_ns(polled, error="boom", result=None))  # type: ignore[arg-type]
+    metrics.observe_poll("feed", "ok", 0.3)
+    metrics.observe_poll("feed", "failed", None)
     metrics.set_fleet_state(3, NOW, 2)
 
     status, content_type, body = get(f"{url}/metrics")

@@ -15,7 +15,7 @@ import feedparser
 import pytest
 
 from watcher.digest.fold import near_duplicate_groups
-from watcher.digest.sanitise import html_to_text
+from watcher.digest.sanitise import sanitised_text
 
 
 def _entries(corpus: Path) -> tuple[list[str], list[str]]:
@@ -25,7 +25,7 @@ def _entries(corpus: Path) -> tuple[list[str], list[str]]:
             if row["kind"] != "real-publisher":
                 continue
             for entry in feedparser.parse((corpus / row["path"]).read_bytes()).entries:
-                summary = html_to_text(entry.get("summary", ""))[:600]
+                summary = sanitised_text(entry.get("summary", ""))[:600]
                 texts.append(f"{entry.get('title', '')} {summary}")
                 outlets.append(row["path"])
     return texts, outlets

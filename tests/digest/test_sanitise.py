@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.digest.sanitise import canonical_link, clean_html, html_to_text, snippet
+from watcher.digest.sanitise import canonical_link, clean_html, sanitised_text, snippet
 
 HOSTILE = [
     '<script>alert(1)</script>',
@@ -29,8 +29,8 @@ NEVER = ("<script", "onclick", "onerror", "style=", "javascript:", "data:", "vbs
 def test_hostile_html_never_survives(fragment: str) -> None:
     for cleaned in (
         clean_html(fragment),
-        html_to_text(fragment),
-        str(snippet(html_to_text(fragment), [])),
+        sanitised_text(fragment),
+        str(snippet(sanitised_text(fragment), [])),
     ):
         lowered = cleaned.lower()
         assert not any(bad in lowered for bad in NEVER), cleaned
@@ -48,8 +48,8 @@ def test_links_are_canonical_and_remote_images_are_off_unless_asked() -> None:
     assert canonical_link("javascript:alert(1)") is None
 
 
-def test_html_to_text_keeps_words_apart_and_decodes_entities() -> None:
-    assert html_to_text("<p>Jan</p><p>Leike &amp; <b>co</b></p>") == "Jan Leike & co"
+def test_sanitised_text_keeps_words_apart_and_decodes_entities() -> None:
+    assert sanitised_text("<p>Jan</p><p>Leike &amp; <b>co</b></p>") == "Jan Leike & co"
 
 
 def test_a_snippet_is_a_window_around_the_first_name_escaped_and_marked() -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tests.match.conftest import make_item
 from watcher.config import Config
 from watcher.match import Matcher
-from watcher.match.text import normalise_words
+from watcher.text import normalise_words
 
 ALIASES = {
     "Sam Altman": "altman",

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import pytest
 
 from watcher.config import Config
-from watcher.errors import ConfigError
-from watcher.match.query import (
+from watcher.config.query import (
     And,
     EntityRef,
     Near,
     Not,
     Or,
     Phrase,
-    Position,
     QuerySyntaxError,
     parse_query,
 )
+from watcher.errors import ConfigError
+from watcher.match.query import Evidence, satisfies
 
 IDS = {"altman", "openai", "leike", "sam-altman"}
 
@@ -104,21 +103,6 @@ def test_a_bad_story_query_is_a_config_error_with_file_line_and_column(
     assert problem.endswith(":8: stories[0].match: this '(' is never closed: add a ')' (column 12)")
 
 
-@dataclass
-class FakeEvidence:
-    phrases: dict[str, list[Position]] = field(default_factory=dict)
-    entities: dict[str, list[Position]] = field(default_factory=dict)
-
-    def phrase_positions(self, text: str) -> list[Position]:
-        return self.phrases.get(text, [])
-
-    def entity_positions(self, entity_id: str) -> list[Position]:
-        return self.entities.get(entity_id, [])
-
-    def has_entity(self, entity_id: str) -> bool:
-        return entity_id in self.entities
-
-
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -135,8 +119,6 @@ class FakeEvidence:
     ],
 )
 def test_evaluation(query: str, expected: bool) -> None:
-    evidence = FakeEvidence(
-        phrases={"resign": [("content", 10, 11)]},
-        entities={"altman": [("content", 5, 7)], "openai": [("title", 0, 1)]},
-    )
-    assert parse_query(query, IDS).matches(evidence) is expected
+    entities = {"altman": [("content", 5, 7)], "openai": [("title", 0, 1)]}
+    evidence = Evidence({"resign": [("content", 10, 11)]}, entities, set(entities))
+    assert satisfies(evidence, parse_query(query, IDS)) is expected

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from watcher.config import Config, parse_config
+from watcher.config.query import QuerySyntaxError, parse_query
 from watcher.errors import ConfigError
 from watcher.match import Matcher
-from watcher.match.query import QuerySyntaxError, parse_query
 from watcher.model import Item
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from watcher.match.text import Tokens, normalise_token, normalise_words
+from watcher.text import Tokens, normalise_token, normalise_words
 
 SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -99,7 +99,7 @@ def _shorten(text: str, width: int) -> str:
 @pass_context
 def sources(ctx: Context, as_json: bool) -> None:
     """Each source's status: last success, last error and when, next poll."""
-    from watcher.pipeline import utcnow
+    from watcher.clock import utcnow
 
     with ctx.store.session() as session:
         source_store.sync_sources(session, ctx.config, utcnow())

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from watcher.config.models import ENTITY_SECTIONS, Loc, dotted
+from watcher.config.query import QuerySyntaxError, parse_query
 
 
 def cross_check(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
@@ -83,8 +84,6 @@ def _unknown(kind: str, value: str, known: Iterable[str]) -> str:
 
 
 def _check_stories(data: dict[str, Any], entity_ids: set[str]) -> Iterator[tuple[Loc, str]]:
-    from watcher.match.query import QuerySyntaxError, parse_query
-
     for s, story in _records(data, "stories"):
         queries: list[tuple[Loc, Any]] = [(("stories", s, "match"), story.get("match"))]
         for f, followup in _records(story, "followups"):

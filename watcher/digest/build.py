@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from watcher.config import Config, Digest, Story
 from watcher.digest.fold import near_duplicate_groups
-from watcher.digest.sanitise import canonical_link, html_to_text, snippet
+from watcher.digest.sanitise import canonical_link, sanitised_text, snippet
 from watcher.store import digests as queries
 from watcher.store.matches import FollowupStatus, followup_statuses
 from watcher.store.tables import ItemRow
@@ -146,7 +146,9 @@ def build_digest(
             section.entries.append(_entry(members, found, config, names))
         else:
             source = _source_label(lead, names, config)
-            section.more.append(Outlet(source, canonical_link(lead.url), html_to_text(lead.title)))
+            section.more.append(
+                Outlet(source, canonical_link(lead.url), sanitised_text(lead.title))
+            )
     statuses = followup_statuses(session, config, end)
     recorded = queries.fulfilments_recorded(session)
     for story in stories:
@@ -224,8 +226,8 @@ def _fold_text(item: ItemRow) -> str:
 
 
 def _plain_summary(item: ItemRow) -> str:
-    text = html_to_text(item.summary or item.summary_html or item.text or "")
-    title = html_to_text(item.title)
+    text = sanitised_text(item.summary or item.summary_html or item.text or "")
+    title = sanitised_text(item.title)
     return text[len(title) :].lstrip(" .:—-") if title and text.startswith(title) else text
 
 
@@ -246,7 +248,7 @@ def _entry(
     answers = sorted(found.followups.get(lead.id, set()))
     return Entry(
         item_id=lead.id,
-        title_html=str(escape(html_to_text(lead.title) or lead.url or "")),
+        title_html=str(escape(sanitised_text(lead.title) or lead.url or "")),
         url=canonical_link(lead.url),
         source=_source_label(lead, names, config),
         published=lead.published_at.isoformat(),

@@ -1,7 +1,7 @@
 """Near-duplicates: the same news from several outlets folds into one digest entry.
 
 Each text becomes a set of shingles: character 5-grams of its normalised words (case, Arabic
-letter variants and diacritics unified by ``watcher.match.text``), which survive reworded
+letter variants and diacritics unified by ``watcher.text``), which survive reworded
 headlines and Arabic clitics better than word n-grams. MinHash signatures (datasketch) and an
 LSH index find candidate pairs in linear time; a pair folds when its estimated Jaccard
 similarity reaches ``THRESHOLD`` and its similarity to that copy's group leader (the group's
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from datasketch import MinHash, MinHashLSH
 
-from watcher.match.text import normalise_words
+from watcher.text import normalise_words
 
 THRESHOLD = 0.35
 NUM_PERM = 128

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 import nh3
 from markupsafe import Markup, escape
 
-from watcher.normalise import canonical_url, clean_text
+from watcher.normalise import canonical_url
+from watcher.text import clean_text
 
 _DROP_WITH_CONTENT = {
     "script", "style", "iframe", "frame", "frameset", "object", "embed", "form", "select",
@@ -59,7 +60,7 @@ def _image_source(value: str) -> str | None:
     return value if re.match(r"^https://", value.strip(), re.IGNORECASE) else None
 
 
-def html_to_text(fragment: str) -> str:
+def sanitised_text(fragment: str) -> str:
     """Feed HTML → one line of plain text: sanitised first, then block tags become spaces."""
     cleaned = nh3.clean(
         fragment, tags=_RICH_TAGS, clean_content_tags=_DROP_WITH_CONTENT, attributes={}

@@ -25,7 +25,7 @@ from typing import Literal
 import ahocorasick
 
 from watcher.config import Entity
-from watcher.match.text import CLITIC_PREFIXES, Tokens, light_form, normalise_words
+from watcher.text import CLITIC_PREFIXES, Tokens, light_form, normalise_words
 
 TargetKind = Literal["alias", "weak", "exclude", "phrase"]
 _LAM_PREFIXES = frozenset({"ل", "ول", "فل"})

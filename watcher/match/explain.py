@@ -10,12 +10,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from watcher.config.query import And, EntityRef, Near, Node, Not, Or, Phrase
 from watcher.match.followups import CompiledFollowup, CompiledStory, as_utc
-from watcher.match.query import And, EntityRef, Near, Node, Not, Or, Phrase, evaluate
+from watcher.match.query import Evidence, evaluate, satisfies
 from watcher.match.resolve import Found
 
 if TYPE_CHECKING:
-    from watcher.match.matcher import Analysis, Evidence, Matcher
+    from watcher.match.matcher import Analysis, Matcher
 
 HitStatus = Literal["kept", "excluded", "discarded"]
 SNIPPET_CONTEXT = 40
@@ -163,7 +164,7 @@ def _followup(followup: CompiledFollowup, analysis: Analysis, published: datetim
         query_ok = True
         reasons.append("✓ no match query: anything by them counts")
     else:
-        query_ok = followup.query.matches(analysis.evidence)
+        query_ok = satisfies(analysis.evidence, followup.query)
         shown = annotate(followup.query.root, analysis.evidence)
         reasons.append(f"{_mark(query_ok)} match: {shown}")
     matched = bool(by) and since_ok and query_ok

@@ -24,7 +24,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from watcher.config import Config, Followup, Story
-from watcher.match.query import Query, parse_query
+from watcher.config.query import Query, parse_query
 
 Status = Literal["fulfilled", "awaiting", "overdue"]
 

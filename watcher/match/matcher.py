@@ -7,39 +7,20 @@ field → who wrote it → which hits count → which stories and follow-ups it 
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from watcher.config import Config, archive_handle
 from watcher.match.entities import Automaton, Hit, entity_targets, phrase_target
 from watcher.match.followups import as_utc, compile_stories, story_partners
 from watcher.match.handles import HandleIndex
-from watcher.match.query import Position
+from watcher.match.query import Evidence, satisfies
 from watcher.match.resolve import Found, Resolution, screen, weigh
-from watcher.match.text import Tokens, html_to_text
 from watcher.model import Field, Item, ItemMatches, Mention
+from watcher.text import Tokens, as_plain_text
 
 if TYPE_CHECKING:
     from watcher.match.explain import Explanation
-
-
-@dataclass(slots=True)
-class Evidence:
-    """One item's phrase hits and entities, what story queries are evaluated against."""
-
-    phrases: dict[str, list[Position]] = field(default_factory=lambda: defaultdict(list))
-    entities: dict[str, list[Position]] = field(default_factory=lambda: defaultdict(list))
-    present: set[str] = field(default_factory=set)
-
-    def phrase_positions(self, text: str) -> list[Position]:
-        return self.phrases.get(text, [])
-
-    def entity_positions(self, entity_id: str) -> list[Position]:
-        return self.entities.get(entity_id, [])
-
-    def has_entity(self, entity_id: str) -> bool:
-        return entity_id in self.present
 
 
 @dataclass(slots=True)
@@ -98,7 +79,7 @@ class Matcher:
         stories = [
             s.id
             for s in self.stories
-            if published >= s.since and s.query.matches(analysis.evidence)
+            if published >= s.since and satisfies(analysis.evidence, s.query)
         ]
         followups = [
             (s.id, f.id)
@@ -107,7 +88,7 @@ class Matcher:
             if f.candidate(
                 analysis.authors,
                 published,
-                f.query is None or f.query.matches(analysis.evidence),
+                f.query is None or satisfies(analysis.evidence, f.query),
             )
         ]
         by = next(iter(analysis.authors), None)
@@ -193,7 +174,7 @@ def _found(hit: Hit, name: Field) -> Found:
 def _fields(item: Item) -> dict[Field, Tokens]:
     """The fields to search, as plain text; a summary that only repeats the start of the
     text, or a title made from it, is skipped (its hits are the text's)."""
-    summary = item.summary or html_to_text(item.summary_html or "")
+    summary = item.summary or as_plain_text(item.summary_html or "")
     if summary and item.text.startswith(summary.rstrip(".… ")):
         summary = ""
     texts: dict[Field, str] = {
@@ -202,4 +183,4 @@ def _fields(item: Item) -> dict[Field, Tokens]:
         "content": item.text,
         "author": item.author or "",
     }
-    return {name: Tokens(html_to_text(text)) for name, text in texts.items() if text}
+    return {name: Tokens(as_plain_text(text)) for name, text in texts.items() if text}

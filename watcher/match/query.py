@@ -1,122 +1,41 @@
-"""Story and follow-up queries: parse once at config load, evaluate per item.
+"""Evaluating a parsed query (``watcher.config.query``) against one item's evidence.
 
-Syntax (operators are upper case; anything else is a word)::
-
-    query   := or
-    or      := and ("OR" and)*
-    and     := not (["AND"] not)*           adjacent terms are ANDed
-    not     := "NOT" not | near
-    near    := atom ("NEAR/" n atom)*       at most n words between them, either order
-    atom    := "(" or ")" | '"phrase"' | entity-id | word
-
-A word or phrase ending in ``*`` matches any word starting so ("resign*": resigned,
-resignation; "استقال*": استقالة). A bare token equal to an entity id means "the entity is
-mentioned or is the author"; any other token is a word. Words and phrases go through the same
-normaliser as aliases and item text, so "super-alignment" is the phrase "super alignment", and
-Arabic words accept clitic prefixes.
-A query must be able to match something by itself: ``NOT x`` alone is refused.
+A phrase is found when the matcher's automaton hit it; an entity when a kept mention or the
+item's author names it; ``NEAR/n`` compares token positions within one field.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Protocol
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from watcher.match.text import normalise_words
+from watcher.config.query import And, EntityRef, Near, Node, Not, Or, Phrase, Query
 
-
-class QuerySyntaxError(ValueError):
-    """A query that cannot be parsed; ``column`` (1-based) points at the problem."""
-
-    def __init__(self, message: str, column: int) -> None:
-        super().__init__(message)
-        self.column = column
-
-
-# --- the tree ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Phrase:
-    """Words to find in order; ``prefix``: the last one may go on ("resign*" → "resigned")."""
-
-    words: tuple[str, ...]
-    text: str
-    column: int
-    prefix: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class EntityRef:
-    entity_id: str
-    column: int
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    operand: Node
-    column: int
-
-
-@dataclass(frozen=True, slots=True)
-class And:
-    operands: tuple[Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Or:
-    operands: tuple[Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Near:
-    left: Node
-    right: Node
-    distance: int
-    column: int
-
-
-Node = Phrase | EntityRef | Not | And | Or | Near
 Position = tuple[str, int, int]  # (field, first token, token after the last)
 
 
-class Evidence(Protocol):
-    """What a query is evaluated against: one item's phrase hits and entities."""
+@dataclass(slots=True)
+class Evidence:
+    """One item's phrase hits and entities, what story queries are evaluated against."""
 
-    def phrase_positions(self, text: str) -> list[Position]: ...
+    phrases: dict[str, list[Position]] = field(default_factory=lambda: defaultdict(list))
+    entities: dict[str, list[Position]] = field(default_factory=lambda: defaultdict(list))
+    present: set[str] = field(default_factory=set)
 
-    def entity_positions(self, entity_id: str) -> list[Position]: ...
+    def phrase_positions(self, text: str) -> list[Position]:
+        return self.phrases.get(text, [])
 
-    def has_entity(self, entity_id: str) -> bool: ...
+    def entity_positions(self, entity_id: str) -> list[Position]:
+        return self.entities.get(entity_id, [])
 
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    text: str
-    root: Node
-
-    def matches(self, evidence: Evidence) -> bool:
-        return evaluate(self.root, evidence)
-
-    def phrases(self) -> Iterator[Phrase]:
-        return (node for node in walk(self.root) if isinstance(node, Phrase))
-
-    def entity_ids(self) -> set[str]:
-        return {node.entity_id for node in walk(self.root) if isinstance(node, EntityRef)}
+    def has_entity(self, entity_id: str) -> bool:
+        return entity_id in self.present
 
 
-def walk(node: Node) -> Iterator[Node]:
-    yield node
-    if isinstance(node, Not):
-        yield from walk(node.operand)
-    elif isinstance(node, And | Or):
-        for operand in node.operands:
-            yield from walk(operand)
-    elif isinstance(node, Near):
-        yield from walk(node.left)
-        yield from walk(node.right)
+def satisfies(evidence: Evidence, query: Query) -> bool:
+    """Whether the item behind ``evidence`` satisfies ``query``."""
+    return evaluate(query.root, evidence)
 
 
 def evaluate(node: Node, evidence: Evidence) -> bool:
@@ -151,183 +70,11 @@ def positions(node: Node, evidence: Evidence) -> list[Position]:
 
 def near(left: Iterable[Position], right: list[Position], distance: int) -> bool:
     """At most ``distance`` words between a hit on the left and one on the right."""
-    for field, start, end in left:
-        for other_field, other_start, other_end in right:
-            if field != other_field:
+    for where, start, end in left:
+        for other_where, other_start, other_end in right:
+            if where != other_where:
                 continue
             gap = other_start - end if other_start >= end else start - other_end
             if gap <= distance:
                 return True
     return False
-
-
-# --- the parser --------------------------------------------------------------------------------
-
-_LEXEME = re.compile(r'\s*(?:(?P<paren>[()])|"(?P<phrase>[^"]*)"|(?P<open>")|(?P<word>[^\s()"]+))')
-_NEAR = re.compile(r"NEAR(?:/(\d+))?")
-
-
-@dataclass(frozen=True, slots=True)
-class _Lexeme:
-    kind: str  # "(", ")", "phrase", "word", "AND", "OR", "NOT", "NEAR"
-    text: str
-    column: int
-    distance: int = 0
-
-
-def _lex(text: str) -> list[_Lexeme]:
-    lexemes: list[_Lexeme] = []
-    position = 0
-    while found := _LEXEME.match(text, position):
-        position = found.end()
-        column = found.end() - len(found.group().lstrip()) + 1
-        if found["paren"]:
-            lexemes.append(_Lexeme(found["paren"], found["paren"], column))
-        elif found["phrase"] is not None:
-            lexemes.append(_Lexeme("phrase", found["phrase"], column))
-        elif found["open"]:
-            raise QuerySyntaxError('this quote is never closed: add the closing "', column)
-        else:
-            lexemes.append(_word_or_operator(found["word"], column))
-    return lexemes
-
-
-def _word_or_operator(word: str, column: int) -> _Lexeme:
-    if word in {"AND", "OR", "NOT"}:
-        return _Lexeme(word, word, column)
-    if near_match := _NEAR.fullmatch(word):
-        if not near_match[1] or int(near_match[1]) < 1:
-            raise QuerySyntaxError(
-                f"'{word}' needs a distance in words, like NEAR/5", column + len("NEAR")
-            )
-        return _Lexeme("NEAR", word, column, int(near_match[1]))
-    return _Lexeme("word", word, column)
-
-
-class _Parser:
-    def __init__(self, text: str, entity_ids: set[str]) -> None:
-        self.text = text
-        self.entity_ids = entity_ids
-        self.lexemes = _lex(text)
-        self.index = 0
-
-    @property
-    def end_column(self) -> int:
-        return len(self.text.rstrip()) + 1
-
-    def peek(self) -> _Lexeme | None:
-        return self.lexemes[self.index] if self.index < len(self.lexemes) else None
-
-    def take(self) -> _Lexeme:
-        lexeme = self.lexemes[self.index]
-        self.index += 1
-        return lexeme
-
-    def parse(self) -> Node:
-        if not self.lexemes:
-            raise QuerySyntaxError("the query is empty", 1)
-        node = self.parse_or()
-        if (extra := self.peek()) is not None:
-            raise QuerySyntaxError(f"unexpected '{extra.text}': no '(' to close", extra.column)
-        _require_positive(node)
-        return node
-
-    def parse_or(self) -> Node:
-        operands = [self.parse_and()]
-        while (lexeme := self.peek()) and lexeme.kind == "OR":
-            self.take()
-            operands.append(self.parse_and())
-        return operands[0] if len(operands) == 1 else Or(tuple(operands))
-
-    def parse_and(self) -> Node:
-        operands = [self.parse_not()]
-        while (lexeme := self.peek()) and lexeme.kind not in {"OR", ")"}:
-            if lexeme.kind == "AND":
-                self.take()
-            operands.append(self.parse_not())
-        return operands[0] if len(operands) == 1 else And(tuple(operands))
-
-    def parse_not(self) -> Node:
-        lexeme = self.peek()
-        if lexeme and lexeme.kind == "NOT":
-            self.take()
-            return Not(self.parse_not(), lexeme.column)
-        return self.parse_near()
-
-    def parse_near(self) -> Node:
-        node = self.parse_atom()
-        while (lexeme := self.peek()) and lexeme.kind == "NEAR":
-            self.take()
-            right = self.parse_atom()
-            for operand in (node, right):
-                _require_near_operand(operand, lexeme)
-            node = Near(node, right, lexeme.distance, lexeme.column)
-        return node
-
-    def parse_atom(self) -> Node:
-        lexeme = self.peek()
-        if lexeme is None:
-            previous = self.lexemes[self.index - 1]
-            raise QuerySyntaxError(
-                f"the query ends after '{previous.text}': something must follow it",
-                self.end_column,
-            )
-        if lexeme.kind in {"AND", "OR", "NEAR", ")"}:
-            raise QuerySyntaxError(
-                f"'{lexeme.text}' cannot come here: a word, phrase or '(' is missing before it",
-                lexeme.column,
-            )
-        self.take()
-        if lexeme.kind == "(":
-            node = self.parse_or()
-            closing = self.peek()
-            if closing is None or closing.kind != ")":
-                raise QuerySyntaxError("this '(' is never closed: add a ')'", lexeme.column)
-            self.take()
-            return node
-        if lexeme.kind == "word" and lexeme.text in self.entity_ids:
-            return EntityRef(lexeme.text, lexeme.column)
-        return self.phrase(lexeme)
-
-    def phrase(self, lexeme: _Lexeme) -> Phrase:
-        words = normalise_words(lexeme.text)
-        if not words:
-            what = "this phrase" if lexeme.kind == "phrase" else f"'{lexeme.text}'"
-            raise QuerySyntaxError(f"{what} has no letters or digits to match", lexeme.column)
-        return Phrase(words, lexeme.text, lexeme.column, lexeme.text.rstrip().endswith("*"))
-
-
-def _require_near_operand(node: Node, operator: _Lexeme) -> None:
-    for part in walk(node):
-        if isinstance(part, Not | And):
-            raise QuerySyntaxError(
-                f"{operator.text} joins words, phrases, entity ids or (a OR b) groups; "
-                "AND and NOT cannot be inside it",
-                operator.column,
-            )
-
-
-def _positive(node: Node) -> bool:
-    """Whether the node can match by itself (not only by something being absent)."""
-    if isinstance(node, Not):
-        return False
-    if isinstance(node, And):
-        return any(_positive(operand) for operand in node.operands)
-    if isinstance(node, Or):
-        return all(_positive(operand) for operand in node.operands)
-    return True
-
-
-def _require_positive(node: Node) -> None:
-    if not _positive(node):
-        column = next(part.column for part in walk(node) if isinstance(part, Not))
-        raise QuerySyntaxError(
-            "a query cannot match only by what is absent: combine NOT with something to "
-            "look for, like 'openai AND NOT sora'",
-            column,
-        )
-
-
-def parse_query(text: str, entity_ids: set[str]) -> Query:
-    """Parse ``text``; raise ``QuerySyntaxError`` (with a 1-based ``column``) when it is wrong."""
-    return Query(text, _Parser(text, entity_ids).parse())

@@ -39,16 +39,17 @@ from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from watcher import metrics
+from watcher.clock import utcnow
 from watcher.config import Channel, Config, load_config
 from watcher.deliver import Backend, Outgoing, SendResult, backend_for
 from watcher.deliver.outbox import RunResult, retry_pending_deliveries, run_digest
 from watcher.errors import ConfigError
 from watcher.fetch.http import Fetcher
-from watcher.health import Health, HealthServer
 from watcher.logs import register_config_secrets
 from watcher.match import Matcher
 from watcher.match.rematch import rematch_if_config_changed
 from watcher.pipeline import PollSummary, poll_sources
+from watcher.schedule.health import Health, HealthServer
 from watcher.schedule.slots import digest_trigger, latest_slot
 from watcher.store import Store
 from watcher.store.claims import (
@@ -65,10 +66,6 @@ log = logging.getLogger(__name__)
 
 DELIVERY_RETRY_EVERY = timedelta(minutes=1)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- the daemon -------------------------------------------------------------------------------
@@ -215,7 +212,6 @@ class Daemon:
                 source_ids,
                 fetcher=runtime.fetcher,
                 matcher=runtime.matcher,
-                progress=metrics.observe_poll,
             )
         finally:
             with self.store.session() as session:

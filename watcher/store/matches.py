@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, exists, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from watcher.clock import utcnow
 from watcher.config import Config
 from watcher.match.followups import Status, followup_status
 from watcher.model import ItemMatches, Mention
@@ -30,10 +31,6 @@ from watcher.store.tables import (
 )
 
 Key = tuple[str, ...]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def record_matches(

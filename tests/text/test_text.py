@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.match.text import CLITIC_PREFIXES, Tokens, html_to_text, normalise_words
+from watcher.text import CLITIC_PREFIXES, Tokens, as_plain_text, normalise_words
 
 
 @pytest.mark.parametrize(
@@ -66,8 +66,8 @@ def test_tokens_joined_has_a_space_at_every_boundary() -> None:
 
 
 def test_plain_text_is_left_as_is_so_spans_stay_valid() -> None:
-    assert html_to_text("a < b and c > d") == "a < b and c > d"
-    assert html_to_text("x <b>y</b>") == "x y"
+    assert as_plain_text("a < b and c > d") == "a < b and c > d"
+    assert as_plain_text("x <b>y</b>") == "x y"
 
 
 def test_clitic_prefixes_are_the_combinations_and_nothing_else() -> None:

@@ -17,6 +17,7 @@ that starts inside a token only when what precedes it in that token is one of th
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import unicodedata
@@ -99,21 +100,60 @@ def light_form(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw).translate(_LIGHT_TABLE)
 
 
-# --- HTML --------------------------------------------------------------------------------------
+# --- HTML ---------------------------------------------------------------------------------------
 
 _LOOKS_LIKE_HTML = re.compile(r"<[A-Za-z/!]|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z]+);")
 
+_DROPPED = re.compile(
+    r"<(script|style|noscript|template|svg|math|head)\b.*?(?:</\1\s*>|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_BLOCK_TAGS = (
+    "address|article|aside|blockquote|br|caption|dd|details|dialog|div|dl|dt|fieldset|"
+    "figcaption|figure|footer|form|h[1-6]|header|hr|img|li|main|nav|ol|p|pre|section|summary|"
+    "table|tbody|td|tfoot|th|thead|tr|ul|video|audio|iframe|option|select|textarea|button"
+)
+_BLOCK = re.compile(rf"</?(?:{_BLOCK_TAGS})\b[^<>]*>", re.IGNORECASE)
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>")
+_SPACE = re.compile(r"\s+")
 
-def html_to_text(text: str) -> str:
-    """Plain text of a field that still holds HTML (``Jan <b>Leike</b>`` → ``Jan Leike``).
 
-    Plain text is returned as it is, so spans stay offsets into the field as stored; the
-    stripping itself is the normalise stage's (tags never glue or split words).
+def clean_text(markup: str | None) -> str:
+    """HTML → one line of plain text: tags stripped, entities decoded, whitespace folded.
+
+    Block tags (``<p>``, ``<br>``, ``<li>``…) become spaces, inline tags vanish, so tags never
+    split or glue words: ``Jan <b>Leike</b>`` → ``Jan Leike``, ``<p>a</p><p>b</p>`` → ``a b``.
+    Script, style and comment contents are dropped. Tags are removed before entities are
+    decoded, so an escaped ``&lt;b&gt;`` survives as the text ``<b>``.
+    """
+    if not markup:
+        return ""
+    if "<" in markup:
+        markup = _COMMENT.sub("", markup)
+        markup = _DROPPED.sub(" ", markup)
+        markup = _BLOCK.sub(" ", markup)
+        markup = _TAG.sub("", markup)
+    if "&" in markup:
+        markup = html.unescape(markup)
+    return _SPACE.sub(" ", markup).strip()
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut).rstrip() + "…"
+
+
+def as_plain_text(text: str) -> str:
+    """Plain text of a field that may still hold HTML (``Jan <b>Leike</b>`` → ``Jan Leike``).
+
+    Plain text is returned as it is, so spans stay offsets into the field as stored.
     """
     if ("<" not in text and "&" not in text) or not _LOOKS_LIKE_HTML.search(text):
         return text
-    from watcher.normalise import clean_text  # loads the language detector: only when needed
-
     return clean_text(text)
 
 
@@ -191,4 +231,4 @@ class Tokens:
 def normalise_words(text: str) -> tuple[str, ...]:
     """An alias or query phrase as a tuple of normalised words: ``"Super-Alignment"`` →
     ``("super", "alignment")``."""
-    return tuple(word for word in Tokens(html_to_text(text)).norm if word)
+    return tuple(word for word in Tokens(as_plain_text(text)).norm if word)

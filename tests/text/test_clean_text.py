@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.normalise import clean_text, shorten
+from watcher.text import clean_text, shorten
 
 
 @pytest.mark.parametrize(
