@@ -103,6 +103,20 @@ class Mention:
     kind: Literal["alias", "weak", "handle", "author"] = "alias"
 
 
+@dataclass(frozen=True, slots=True)
+class Fulfilment:
+    """The item that fulfilled a follow-up: its earliest candidate by publication time."""
+
+    story_id: str
+    followup_id: str
+    fulfilled_at: datetime  # the item's publication time
+    recorded_at: datetime  # when watcher found it: a digest reports it in that period
+    item_id: int
+    item_url: str | None
+    item_title: str
+    by: str | None
+
+
 @dataclass(slots=True)
 class ItemMatches:
     """Everything matching decided about one item."""

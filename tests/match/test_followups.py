@@ -9,9 +9,10 @@ import pytest
 from tests.match.conftest import make_item, store_item
 from watcher.config import Config
 from watcher.match import Matcher
+from watcher.match.followups import FollowupStatus, followup_statuses
 from watcher.store import Store
 from watcher.store.items import row_to_item
-from watcher.store.matches import FollowupStatus, followup_statuses, record_matches
+from watcher.store.matches import fulfilments, record_matches
 from watcher.store.tables import FulfilmentRow
 
 ANSWER = ("board", "altman-answers")
@@ -81,7 +82,7 @@ def test_followup_candidates(
 
 def statuses(store: Store, config: Config, now: datetime) -> dict[str, FollowupStatus]:
     with store.session() as session:
-        return {s.id: s for s in followup_statuses(session, config, now)}
+        return {s.id: s for s in followup_statuses(config, fulfilments(session), now)}
 
 
 def test_statuses_awaiting_then_overdue(store: Store, config: Config) -> None:

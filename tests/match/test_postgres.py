@@ -9,9 +9,10 @@ import pytest
 from tests.match.conftest import make_item, store_item
 from watcher.config import Config
 from watcher.match import Matcher
+from watcher.match.followups import followup_statuses
 from watcher.match.rematch import rematch, rematch_if_config_changed
 from watcher.store import open_store
-from watcher.store.matches import followup_statuses
+from watcher.store.matches import fulfilments
 
 pytestmark = pytest.mark.postgres
 
@@ -34,7 +35,9 @@ def test_fulfilment_and_rematch_on_postgresql(
         assert rematch_if_config_changed(store, config) == 2
         assert rematch(store, config, story_id="board") == 2
         with store.session() as session:
-            statuses = {s.id: s for s in followup_statuses(session, config, datetime.now(UTC))}
+            statuses = {
+                s.id: s for s in followup_statuses(config, fulfilments(session), datetime.now(UTC))
+            }
         answer = statuses["altman-answers"]
         assert (answer.status, answer.item_url) == ("fulfilled", "https://b.example/early")
     finally:

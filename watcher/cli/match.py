@@ -8,7 +8,8 @@ import click
 
 from watcher.cli.app import Context, cli, handle_errors, json_option, pass_context, print_json_lines
 from watcher.match.explain import Explanation, HitView, Verdict
-from watcher.store.matches import FollowupStatus, followup_statuses
+from watcher.match.followups import FollowupStatus, followup_statuses
+from watcher.store.matches import fulfilments
 
 
 @cli.command()
@@ -18,7 +19,7 @@ from watcher.store.matches import FollowupStatus, followup_statuses
 def followups(ctx: Context, as_json: bool) -> None:
     """Each follow-up's status: fulfilled (by which item, when), awaiting or overdue."""
     with ctx.store.session() as session:
-        statuses = followup_statuses(session, ctx.config, datetime.now(UTC))
+        statuses = followup_statuses(ctx.config, fulfilments(session), datetime.now(UTC))
     if as_json:
         print_json_lines(status.as_json() for status in statuses)
         return
@@ -58,7 +59,8 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
         item_id = row.id
         explanation = Matcher(config).explain(stored_item(row, config))
         statuses = {
-            (s.story, s.id): s for s in followup_statuses(session, config, datetime.now(UTC))
+            (s.story, s.id): s
+            for s in followup_statuses(config, fulfilments(session), datetime.now(UTC))
         }
     if as_json:
         data = explanation.as_json() | {"id": item_id}

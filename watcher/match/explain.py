@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from watcher.clock import as_utc, iso_utc
 from watcher.config.query import And, EntityRef, Near, Node, Not, Or, Phrase
-from watcher.match.followups import CompiledFollowup, CompiledStory, as_utc
+from watcher.match.followups import CompiledFollowup, CompiledStory
 from watcher.match.query import Evidence, evaluate, satisfies
 from watcher.match.resolve import Found
 
@@ -59,7 +60,7 @@ class Explanation:
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["published"] = as_utc(self.published).isoformat().replace("+00:00", "Z")
+        data["published"] = iso_utc(self.published)
         data["authors"] = [{"entity": e, "how": how} for e, how in self.authors]
         return data
 

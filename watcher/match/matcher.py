@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from watcher.clock import as_utc
 from watcher.config import Config, archive_handle
 from watcher.match.entities import Automaton, Hit, entity_targets, phrase_target
-from watcher.match.followups import as_utc, compile_stories, story_partners
+from watcher.match.followups import compile_stories, story_partners
 from watcher.match.handles import HandleIndex
 from watcher.match.query import Evidence, satisfies
 from watcher.match.resolve import Found, Resolution, screen, weigh

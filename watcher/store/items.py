@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from watcher.clock import iso_utc
 from watcher.model import Item
 from watcher.store.tables import (
     FollowupMatchRow,
@@ -162,7 +163,7 @@ class ItemView:
             "source": row.source_id,
             "author": row.author,
             "by": row.by,
-            "published": row.published_at.isoformat().replace("+00:00", "Z"),
+            "published": iso_utc(row.published_at),
             "language": row.language,
             "entities": self.entities,
             "stories": self.stories,

@@ -10,17 +10,13 @@ takes it over, and a fulfilment whose item stops qualifying (after a config edit
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import bindparam, delete, exists, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from watcher.clock import utcnow
-from watcher.config import Config
-from watcher.match.followups import Status, followup_status
-from watcher.model import ItemMatches, Mention
+from watcher.model import Fulfilment, ItemMatches, Mention
 from watcher.store.tables import (
     FollowupMatchRow,
     FulfilmentRow,
@@ -204,68 +200,27 @@ def forget_stories(session: Session, story_ids: Collection[str]) -> None:
         session.execute(delete(table).where(table.story_id.in_(story_ids)))
 
 
-# --- follow-up statuses -----------------------------------------------------------------------
+# --- fulfilments -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FollowupStatus:
-    story: str
-    id: str
-    title: str
-    status: Status
-    due: date | None
-    item_id: int | None = None
-    item_url: str | None = None
-    item_title: str | None = None
-    fulfilled_at: datetime | None = None
-    by: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "story": self.story,
-            "id": self.id,
-            "title": self.title,
-            "status": self.status,
-            "item_url": self.item_url,
-            "fulfilled_at": _iso(self.fulfilled_at),
-            "due": self.due.isoformat() if self.due else None,
-        }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def followup_statuses(session: Session, config: Config, now: datetime) -> list[FollowupStatus]:
-    """Every follow-up in the config, in config order, with what fulfilled it if anything."""
-    fulfilled = {
-        (row.story_id, row.followup_id): (row, item)
-        for row, item in session.execute(
-            select(FulfilmentRow, ItemRow).join(ItemRow, ItemRow.id == FulfilmentRow.item_id)
-        ).all()
+def fulfilments(session: Session) -> dict[tuple[str, str], Fulfilment]:
+    """Every recorded fulfilment, keyed by (story id, follow-up id), with its item."""
+    rows = session.execute(
+        select(FulfilmentRow, ItemRow).join(ItemRow, ItemRow.id == FulfilmentRow.item_id)
+    ).all()
+    return {
+        (row.story_id, row.followup_id): Fulfilment(
+            story_id=row.story_id,
+            followup_id=row.followup_id,
+            fulfilled_at=row.fulfilled_at,
+            recorded_at=row.recorded_at,
+            item_id=item.id,
+            item_url=item.url,
+            item_title=item.title,
+            by=item.by,
+        )
+        for row, item in rows
     }
-    statuses = []
-    for story in config.stories:
-        for followup in story.followups:
-            row, item = fulfilled.get((story.id, followup.id), (None, None))
-            at = row.fulfilled_at if row is not None else None
-            statuses.append(
-                FollowupStatus(
-                    story=story.id,
-                    id=followup.id,
-                    title=followup.title,
-                    status=followup_status(at, followup.due, now, config.tz),
-                    due=followup.due,
-                    item_id=item.id if item is not None else None,
-                    item_url=item.url if item is not None else None,
-                    item_title=item.title if item is not None else None,
-                    fulfilled_at=at,
-                    by=item.by if item is not None else None,
-                )
-            )
-    return statuses
 
 
 # --- rematch support --------------------------------------------------------------------------
