@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 from w3lib.url import canonicalize_url, url_query_cleaner
 
+from watcher.config import Source
 from watcher.model import Entry, Item
 from watcher.text import clean_text, shorten
 
@@ -175,6 +176,30 @@ def normalise_entry(
         language=detect_language(f"{title} {text}", languages) or entry.language,
         extra=extra,
     )
+
+
+def normalise_entries(
+    entries: Iterable[Entry],
+    source: Source,
+    *,
+    feed_url: str,
+    seen_at: datetime,
+    languages: Sequence[str],
+) -> list[Item]:
+    """A source's entries as items, keeping the first of any that share an identity."""
+    items: dict[str, Item] = {}
+    for entry in entries:
+        item = normalise_entry(
+            entry,
+            source_id=source.id,
+            feed_url=feed_url,
+            seen_at=seen_at,
+            owner=source.owner,
+            languages=languages,
+        )
+        if item is not None:
+            items.setdefault(item.key, item)
+    return list(items.values())
 
 
 _URI_SCHEME = re.compile(r"(?:tag|urn|uuid|at|did):\S", re.IGNORECASE)

@@ -21,7 +21,7 @@ from email.utils import format_datetime, parseaddr
 from typing import ClassVar
 
 from watcher.config import Channel, Smtp
-from watcher.deliver import Outgoing, SendResult, mask
+from watcher.deliver.backend import Outgoing, SendResult, mask
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ field → who wrote it → which hits count → which stories and follow-ups it 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from watcher.clock import as_utc
 from watcher.config import Config, archive_handle
@@ -19,9 +18,6 @@ from watcher.match.query import Evidence, satisfies
 from watcher.match.resolve import Found, Resolution, screen, weigh
 from watcher.model import Field, Item, ItemMatches, Mention
 from watcher.text import Tokens, as_plain_text
-
-if TYPE_CHECKING:
-    from watcher.match.explain import Explanation
 
 
 @dataclass(slots=True)
@@ -43,7 +39,6 @@ class Analysis:
 
 class Matcher:
     def __init__(self, config: Config) -> None:
-        self.config = config
         self.stories = compile_stories(config)
         self.partners = story_partners(self.stories)
         self.entity_ids = {e.id for e in config.entities}
@@ -94,11 +89,6 @@ class Matcher:
         ]
         by = next(iter(analysis.authors), None)
         return ItemMatches(analysis.mentions, by, stories, followups)
-
-    def explain(self, item: Item) -> Explanation:
-        from watcher.match.explain import explain
-
-        return explain(self, self.analyse(item))
 
     def analyse(self, item: Item) -> Analysis:
         fields = _fields(item)

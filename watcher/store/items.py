@@ -70,23 +70,6 @@ def merge_item(
     return "updated" if _merge(row, item, content_hash, now) else "same"
 
 
-def upsert_item(
-    session: Session,
-    item: Item,
-    *,
-    content_hash: str,
-    now: datetime,
-    existing: ItemRow | None = None,
-) -> tuple[ItemRow, Outcome]:
-    """Insert ``item``, or merge it into the stored copy with the same key (one at a time)."""
-    if existing is None:
-        ids = insert_new_items(session, [(item, content_hash)], now=now)
-        if ids:
-            return session.get_one(ItemRow, ids[item.key]), "new"
-        existing = session.scalars(select(ItemRow).where(ItemRow.key == item.key)).one()
-    return existing, merge_item(session, existing, item, content_hash=content_hash, now=now)
-
-
 def _columns(item: Item, content_hash: str) -> dict[str, object]:
     return {
         "key": item.key,

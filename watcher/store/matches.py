@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, exists, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from watcher.clock import utcnow
 from watcher.model import Fulfilment, ItemMatches, Mention
 from watcher.store.tables import (
     FollowupMatchRow,
@@ -34,6 +33,7 @@ def record_matches(
     item_row: ItemRow,
     matches: ItemMatches,
     *,
+    now: datetime,
     stories: Collection[str] | None = None,
 ) -> None:
     """Replace what ``item_row`` matched. With ``stories``, only those stories' rows change
@@ -42,7 +42,6 @@ def record_matches(
     Plain SQL statements rather than ORM objects, and one query to learn what is stored: this
     runs for every new item of a poll, and a new item that matched nothing costs that query.
     """
-    now = utcnow()
     has_mentions, story_rows, followup_rows = _stored(session, item_row.id)
     if stories is None:
         item_row.by = matches.by
@@ -62,10 +61,11 @@ def record_matches(
             refresh_fulfilment(session, story_id, followup_id, now=now)
 
 
-def record_new_matches(session: Session, matched: list[tuple[int, ItemMatches]]) -> None:
+def record_new_matches(
+    session: Session, matched: list[tuple[int, ItemMatches]], *, now: datetime
+) -> None:
     """What brand-new items matched, in three statements for a whole batch (nothing is stored
     for them yet, so nothing is replaced); each follow-up they touch is refreshed once."""
-    now = utcnow()
     mentions = [_mention_row(item_id, m) for item_id, matches in matched for m in matches.mentions]
     stories = [
         {"item_id": item_id, "story_id": story_id, "matched_at": now}
@@ -168,7 +168,7 @@ def _sync_rows(
 
 
 def refresh_fulfilment(
-    session: Session, story_id: str, followup_id: str, *, now: datetime | None = None
+    session: Session, story_id: str, followup_id: str, *, now: datetime
 ) -> FulfilmentRow | None:
     """Point the follow-up's fulfilment at its earliest candidate (or remove it: none left)."""
     earliest = session.execute(
@@ -188,7 +188,7 @@ def refresh_fulfilment(
         row = FulfilmentRow(story_id=story_id, followup_id=followup_id)
         session.add(row)
     if row.item_id != item_id or row.fulfilled_at != published:
-        row.item_id, row.fulfilled_at, row.recorded_at = item_id, published, now or utcnow()
+        row.item_id, row.fulfilled_at, row.recorded_at = item_id, published, now
     return row
 
 
@@ -250,9 +250,9 @@ def match_fingerprint(session: Session) -> str | None:
     return row.value if row is not None else None
 
 
-def save_match_fingerprint(session: Session, value: str) -> None:
+def save_match_fingerprint(session: Session, value: str, *, now: datetime) -> None:
     row = session.get(StateRow, _FINGERPRINT_KEY)
     if row is None:
-        session.add(StateRow(key=_FINGERPRINT_KEY, value=value, updated_at=utcnow()))
+        session.add(StateRow(key=_FINGERPRINT_KEY, value=value, updated_at=now))
     else:
-        row.value, row.updated_at = value, utcnow()
+        row.value, row.updated_at = value, now
