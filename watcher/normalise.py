@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
@@ -154,8 +155,8 @@ def normalise_entry(
     if not (url or guid or title or text):
         return None
     seen_at = _utc(seen_at)
-    published, estimated, extra = _published(entry, seen_at)
-    extra = {k: v for k, v in entry.extra.items() if k not in ("key", "by")} | extra
+    published, estimated, flags = _published(entry, seen_at)
+    extra: dict[str, Any] = {k: v for k, v in entry.extra.items() if k not in ("key", "by")} | flags
     if not title and text:
         # Posts (X, Bluesky, Mastodon) have no title: their first words make the headline.
         title, extra["title_from_text"] = shorten(text, TITLE_FROM_TEXT_MAX), True

@@ -187,10 +187,10 @@ def test_webhook_timing_out_is_retried_once_it_answers(
     """Through the outbox in-process, with the backend's timeout shortened (its default read
     timeout is 30 s, times four attempts)."""
     from watcher.config import load_config
-    from watcher.jobs.digest_run import DigestLocks, run_digest
     from watcher.deliver.registry import backend_for
     from watcher.deliver.webhook import WebhookBackend
     from watcher.digest.period import latest_slot
+    from watcher.jobs.digest_run import DigestLocks, run_digest
     from watcher.store import open_store
 
     def impatient(channel, config):  # type: ignore[no-untyped-def]

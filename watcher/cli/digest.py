@@ -154,7 +154,7 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
         return
     headers = ["digest", "period end", "channel", "state", "attempts", "next try", "error"]
     columns = ("digest", "period_end", "channel", "state", "attempts", "next_attempt_at")
-    table = [[*(r[c] for c in columns), (r["error"] or "")[:80]] for r in records]
+    table = [[*(r[c] for c in columns), str(r["error"] or "")[:80]] for r in records]
     print_table(headers, table, title="Deliveries")
     for channel_id, state in disabled.items():
         since = _when(state.disabled_at)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
-from watcher.cli.app import Context, cli, handle_errors, json_option, pass_context, print_json_lines
+from watcher.cli.app import Context, cli, json_option, pass_context, print_json_lines
 from watcher.match.explain import Explanation, HitView, Verdict
 from watcher.match.followups import FollowupStatus, followup_statuses
 from watcher.store.matches import fulfilments
@@ -15,7 +15,6 @@ from watcher.store.matches import fulfilments
 @cli.command()
 @json_option
 @pass_context
-@handle_errors
 def followups(ctx: Context, as_json: bool) -> None:
     """Each follow-up's status: fulfilled (by which item, when), awaiting or overdue."""
     with ctx.store.session() as session:
@@ -43,7 +42,6 @@ def _status_line(status: FollowupStatus) -> str:
 @click.argument("ref", metavar="URL|ID")
 @json_option
 @pass_context
-@handle_errors
 def explain(ctx: Context, ref: str, as_json: bool) -> None:
     """Why a stored item matched what it matched, under the current config."""
     from watcher.jobs.rematch import stored_item
@@ -121,7 +119,6 @@ def _fulfilment(status: FollowupStatus, item_id: int) -> str:
 @cli.command("rematch")
 @click.option("--story", "story_id", metavar="ID", help="Only this story's matches.")
 @pass_context
-@handle_errors
 def rematch_command(ctx: Context, story_id: str | None) -> None:
     """Recompute matches for every stored item from the current config (nothing is fetched)."""
     from watcher.clock import utcnow

@@ -370,8 +370,8 @@ def _origin_of(url: str) -> tuple[str, int]:
     return origin(parts.hostname, port)
 
 
-def _host_in(error: requests.RequestException) -> str:
-    request = error.request
+def _host_in(error: Exception) -> str:
+    request = getattr(error, "request", None)
     return (urlsplit(request.url or "").netloc if request is not None else "") or "the server"
 
 

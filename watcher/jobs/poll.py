@@ -60,7 +60,7 @@ class Collected:
     error: WatcherError | None = None
     retry_after: float | None = None
     # Called inside the source's transaction before commit (archives record their captures).
-    on_store: Callable[[Session, datetime], None] | None = None
+    on_store: Callable[[Session, datetime], object] | None = None
 
     @property
     def outcome(self) -> str:

@@ -298,7 +298,7 @@ def _from_v1(tweet: dict[str, Any], ref: StatusRef) -> Post | None:
     text = tweet.get("full_text") or tweet.get("text")
     if not isinstance(text, str) or not text.strip():
         return None
-    user = tweet.get("user") if isinstance(tweet.get("user"), dict) else {}
+    user: dict[str, Any] = tweet["user"] if isinstance(tweet.get("user"), dict) else {}
     text = html.unescape(text).strip()
     return Post(
         status_id=str(tweet.get("id_str") or ref.status_id),
@@ -320,7 +320,9 @@ def _from_v2(document: dict[str, Any], ref: StatusRef) -> Post | None:
     if not isinstance(text, str) or not text.strip():
         return None
     users = (document.get("includes") or {}).get("users") or []
-    author = next((u for u in users if u.get("id") == data.get("author_id")), {})
+    author: dict[str, Any] = next(
+        (u for u in users if isinstance(u, dict) and u.get("id") == data.get("author_id")), {}
+    )
     kinds = {r.get("type") for r in data.get("referenced_tweets") or [] if isinstance(r, dict)}
     text = html.unescape(text).strip()
     return Post(

@@ -162,7 +162,7 @@ def list_items(
     limit: int | None = 50,
 ) -> list[ItemView]:
     """Newest first, with their entities, stories and follow-ups loaded in three queries."""
-    query: Select[tuple[ItemRow]] = select(ItemRow).order_by(
+    query: Select[ItemRow] = select(ItemRow).order_by(
         ItemRow.published_at.desc(), ItemRow.id.desc()
     )
     if since is not None:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, exists, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from watcher.model import Fulfilment, ItemMatches, Mention
 from watcher.store.tables import (
@@ -48,9 +49,9 @@ def record_matches(
         if has_mentions:
             session.execute(_DELETE_MENTIONS, {"item_id": item_row.id})
         _insert_mentions(session, item_row.id, matches)
-    wanted_stories = {(story_id,) for story_id in matches.stories}
+    wanted_stories: set[Key] = {(story_id,) for story_id in matches.stories}
     _sync_rows(session, StoryMatchRow, item_row.id, story_rows, wanted_stories, now, stories)
-    wanted = set(matches.followups)
+    wanted: set[Key] = set(matches.followups)
     removed = _sync_rows(
         session, FollowupMatchRow, item_row.id, followup_rows, wanted, now, stories
     )
@@ -84,11 +85,12 @@ def record_new_matches(
     ):
         if rows:
             session.execute(insert(table.__table__), rows)
-    for story_id, followup_id in {(row["story_id"], row["followup_id"]) for row in followups}:
+    touched = {key for _, matches in matched for key in matches.followups}
+    for story_id, followup_id in touched:
         refresh_fulfilment(session, story_id, followup_id, now=now)
 
 
-_ITEM = bindparam("item_id")
+_ITEM: BindParameter[int] = bindparam("item_id")
 # Built once: composing a statement costs more than running it on a small table.
 _STORED = union_all(
     select(literal("s"), StoryMatchRow.story_id, literal("")).where(StoryMatchRow.item_id == _ITEM),
@@ -105,8 +107,8 @@ _DELETE_MENTIONS = delete(MentionRow.__table__).where(MentionRow.__table__.c.ite
 def _stored(session: Session, item_id: int) -> tuple[bool, set[Key], set[Key]]:
     """Whether the item has mentions, and its story and follow-up keys, in one query."""
     rows = session.execute(_STORED, {"item_id": item_id}).all()
-    stories = {(story,) for kind, story, _ in rows if kind == "s"}
-    followups = {(story, followup) for kind, story, followup in rows if kind == "f"}
+    stories: set[Key] = {(story,) for kind, story, _ in rows if kind == "s"}
+    followups: set[Key] = {(story, followup) for kind, story, followup in rows if kind == "f"}
     return any(kind == "m" for kind, _, _ in rows), stories, followups
 
 
