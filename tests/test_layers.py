@@ -1,6 +1,6 @@
 """The layout is the architecture: imports inside watcher/ only run down the pipeline.
 
-    base (errors, clock, text, model, resources, config, logs, metrics)
+    base (clock, text, resources < redact < errors, model < config < logs, metrics)
     < fetch < parse < normalise < match < store < digest < deliver
     < jobs (the orchestrators) < schedule < web < cli (the front ends; ``watcher web`` and
     ``watcher run`` start the web view)
@@ -23,7 +23,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
 # Each entry is a rank; a module may import its own rank's package or lower ranks only.
 ORDER: list[set[str]] = [
     {"__init__"},  # the version
-    {"errors", "clock", "text", "model", "resources"},
+    {"clock", "text", "resources"},
+    {"redact"},
+    {"errors", "model"},
     {"config"},
     {"logs", "metrics"},
     {"fetch"},

@@ -13,8 +13,9 @@ from sqlalchemy.exc import DBAPIError
 from watcher import __version__
 from watcher.config import Config, load_config
 from watcher.errors import WatcherError
+from watcher.redact import error_text, redact
 from watcher.store import Store, open_store
-from watcher.text import one_line
+from watcher.text import one_line, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,10 +85,10 @@ def main() -> None:
         error.show()
         sys.exit(error.exit_code)
     except WatcherError as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(printable(redact(f"error: {error}")), err=True)
         sys.exit(error.exit_code)
     except DBAPIError as error:  # locked, disk full, server gone: the user's to fix, not a bug
-        reason = str(error.orig or error).strip().splitlines()[0]
+        reason = error_text(str(error.orig or error).strip().splitlines()[0])
         click.echo(f"error: the database refused: {reason}; fix that and run it again", err=True)
         sys.exit(3)
     except KeyboardInterrupt:
@@ -99,9 +100,18 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")(func)
 
 
+_C1_ESCAPES = str.maketrans({c: f"\\u{c:04x}" for c in range(0x80, 0xA0)})
+
+
+def json_line(row: dict[str, Any]) -> str:
+    """One JSON object on one line; no raw control character reaches the terminal (json escapes
+    C0 itself; C1 characters are escaped too)."""
+    return json.dumps(row, ensure_ascii=False, default=str).translate(_C1_ESCAPES)
+
+
 def print_json_lines(rows: Iterable[dict[str, Any]]) -> None:
     for row in rows:
-        click.echo(json.dumps(row, ensure_ascii=False, default=str))
+        click.echo(json_line(row))
 
 
 def print_table(
@@ -111,12 +121,13 @@ def print_table(
     cells = [["" if value is None else str(value) for value in row] for row in rows]
     if not sys.stdout.isatty():
         for line in [list(headers), *cells]:
-            click.echo("\t".join(one_line(cell) for cell in line))
+            click.echo("\t".join(printable(one_line(cell)) for cell in line))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(*headers, title=title, box=None, header_style="bold", pad_edge=False)
     for row in cells:
-        table.add_row(*row)
+        table.add_row(*(escape(printable(cell)) for cell in row))
     Console(soft_wrap=False).print(table)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from watcher.cli.app import Context, cli, pass_context
+from watcher.redact import error_text
 
 if TYPE_CHECKING:  # the pipeline and rich load only when the command runs
     from rich.progress import Progress as RichProgress
@@ -66,7 +67,7 @@ def backfill_command(ctx: Context, since: datetime, source_ids: tuple[str, ...])
 
 def _report(results: list[BackfillResult], since: date) -> None:
     for result in results:
-        click.echo(result.line(), err=result.error is not None)
+        click.echo(error_text(result.line(), limit=2000), err=result.error is not None)
     failed = [r.source_id for r in results if r.error]
     click.echo(
         f"backfilled {len(results)} sources back to {since}"

@@ -9,6 +9,7 @@ import click
 
 from watcher.cli.app import Context, cli, json_option, pass_context, print_json_lines, print_table
 from watcher.config import Config, Digest, parse_duration
+from watcher.redact import error_text
 
 
 def _digests(config: Config, digest_id: str | None) -> list[Digest]:
@@ -145,7 +146,7 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
             "attempts": d.attempts,
             "sent_at": d.sent_at.isoformat(timespec="seconds") if d.sent_at else None,
             "next_attempt_at": _when(d.next_attempt_at) if d.state == "failed" else None,
-            "error": d.last_error,
+            "error": error_text(d.last_error) if d.last_error else None,
         }
         for d, run in rows
     ]

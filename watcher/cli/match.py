@@ -10,6 +10,7 @@ from watcher.cli.app import Context, cli, json_option, pass_context, print_json_
 from watcher.match.explain import Explanation, HitView, Verdict
 from watcher.match.followups import FollowupStatus, followup_statuses
 from watcher.store.matches import fulfilments
+from watcher.text import printable
 
 
 @cli.command()
@@ -25,7 +26,7 @@ def followups(ctx: Context, as_json: bool) -> None:
     if not statuses:
         click.echo("no follow-ups in the config")
     for status in statuses:
-        click.echo(_status_line(status))
+        click.echo(printable(_status_line(status)))
 
 
 def _status_line(status: FollowupStatus) -> str:
@@ -68,7 +69,7 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
             verdict["status"] = status.as_json() | {"item_id": status.item_id}
         print_json_lines([data])
         return
-    click.echo(_render(explanation, item_id, statuses))
+    click.echo(printable(_render(explanation, item_id, statuses)))
 
 
 def _render(

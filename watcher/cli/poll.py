@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from watcher.cli.app import Context, cli, json_option, pass_context, print_json_lines, print_table
+from watcher.redact import error_text, redact
 from watcher.resources import bundled
 from watcher.store import items as item_store
 from watcher.store import sources as source_store
@@ -35,7 +36,7 @@ def poll(ctx: Context, once: bool, source_ids: tuple[str, ...]) -> None:
     with _progress(count) as advance:
         summary = poll_once(store, config, source_ids=source_ids or None, progress=advance)
     for error in summary.errors:
-        click.echo(f"failed: {error}", err=True)
+        click.echo(f"failed: {error_text(error, limit=2000)}", err=True)
     click.echo(summary.line())
 
 
@@ -129,15 +130,15 @@ def _source_record(row: source_store.SourceRow) -> dict[str, object]:
     return {
         "id": row.id,
         "kind": row.kind,
-        "url": row.url,
+        "url": redact(row.url),
         "status": source_store.status(row),
         "failures": row.consecutive_failures,
         "last_success": row.last_success_at,
-        "last_error": row.last_error,
+        "last_error": error_text(row.last_error) if row.last_error else None,
         "last_error_at": row.last_error_at,
         "failing_since": row.failing_since,
         "next_poll": row.next_poll_at,
-        "warning": row.warning,
+        "warning": error_text(row.warning) if row.warning else None,
         "items": row.items_total,
     }
 

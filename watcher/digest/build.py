@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from markupsafe import escape
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from watcher.config import Config, Digest, Story
 from watcher.digest.fold import near_duplicate_groups
 from watcher.digest.sanitise import canonical_link, sanitised_text, snippet
 from watcher.match.followups import FollowupStatus, followup_statuses
+from watcher.redact import error_text, redact
 from watcher.store import digests as queries
 from watcher.store.matches import fulfilments
 from watcher.store.tables import ItemRow
@@ -192,11 +194,15 @@ def _source_names(session: Session, config: Config) -> dict[str, str]:
 
 
 def _site(url: str | None) -> str:
-    """``https://feeds.bbci.co.uk/arabic/rss.xml`` → ``bbci.co.uk``."""
-    match = re.match(r"^[a-z]+://([^/:?#]+)", url or "", re.IGNORECASE)
-    if not match:
-        return url or ""
-    return re.sub(r"^(?:www|feeds?|rss|m|mobile)\.", "", match[1].lower())
+    """``https://feeds.bbci.co.uk/arabic/rss.xml`` → ``bbci.co.uk``: the host, never the user
+    name of a private feed's ``user:password@``."""
+    try:
+        host = urlsplit(url or "").hostname
+    except ValueError:
+        host = None
+    if not host:
+        return redact(url or "")
+    return re.sub(r"^(?:www|feeds?|rss|m|mobile)\.", "", host)
 
 
 def _source_label(item: ItemRow, names: dict[str, str], config: Config) -> str:
@@ -361,7 +367,7 @@ def _failing_sources(
             "id": row.id,
             "name": names.get(row.id, row.id),
             "since": row.failing_since.isoformat() if row.failing_since else None,
-            "error": (row.last_error or "")[:200],
+            "error": error_text(row.last_error or "", 200),
         }
         for row in rows
         if row.id in configured
@@ -375,7 +381,7 @@ def _failed_deliveries(session: Session, start: datetime, end: datetime) -> list
             "digest": run.digest_id,
             "period_end": run.period_end.isoformat(),
             "attempts": delivery.attempts,
-            "error": (delivery.last_error or "")[:200],
+            "error": error_text(delivery.last_error or "", 200),
         }
         for delivery, run in queries.given_up_deliveries(session, start, end)
     ]

@@ -142,7 +142,8 @@ class ArchiveClient:
     def _get_once(self, url: str, source_id: str) -> FetchResult:
         self._check_cooldown(source_id, url)
         self._limiter.acquire()
-        return self._fetcher.get(url, source_id=source_id)
+        # Snapshot URLs carry what the archive recorded: untrusted, but on the configured host.
+        return self._fetcher.get(url, source_id=source_id, untrusted=True, configured=self.base_url)
 
     def _pause(self, error: FetchError, attempt: int) -> None:
         """Sleep as the server asked (else 1, 2, 4 s); a longer wish fails the source instead."""

@@ -97,13 +97,20 @@ class Fetcher:
         source_id: str,
         etag: str | None = None,
         last_modified: str | None = None,
+        untrusted: bool = False,
+        configured: str | None = None,
     ) -> FetchResult:
         """GET ``url``, conditionally when validators are given; one attempt, no retries.
 
         Returns the body of a 2xx (``changed`` True) or, for a 304, ``changed`` False and no
         body; either way the validators to send next time. Anything else raises ``FetchError``
-        (``retry_after`` set from a 429/503's Retry-After). ``url`` is the configured URL: its
-        host may be private (see ``guard``); hosts reached by redirect may not.
+        (``retry_after`` set from a 429/503's Retry-After).
+
+        By default ``url`` is a URL the user configured: its host may be private (see
+        ``guard``); hosts reached by redirect may not. ``untrusted`` marks a URL that a feed, a
+        page or an archive chose (paging links, article pages): its host may not be private
+        either, unless it is the host and port of ``configured``, the URL the user gave for
+        that source (a self-hosted feed paging on its own server).
         """
         headers = {}
         if etag:
@@ -114,7 +121,9 @@ class Fetcher:
         call = Call(seconds=seconds, allow_private=self._allow_private)
         started = time.monotonic()
         try:
-            call.trusted = _origin_of(url)  # the host the user configured (see guard)
+            # The host the user configured may be private (see guard); a link's may not.
+            trusted = configured if untrusted else url
+            call.trusted = _origin_of(trusted) if trusted else None
             with call:
                 response, body = self._follow(url, headers, call)
         except _Failed as failure:
@@ -150,7 +159,12 @@ class Fetcher:
         while True:
             with self._hosts.slot(_origin_of(url)[0]):
                 call.start()
-                response = self._send(url, headers, cookies, call)
+                try:
+                    response = self._send(url, headers, cookies, call)
+                except BlockedAddress as blocked:
+                    if len(visited) > 1:
+                        raise
+                    raise _Failed(_private_link(blocked)) from None
                 with response:
                     if response.status_code not in _REDIRECTS:
                         return response, self._outcome(response, call)
@@ -344,6 +358,15 @@ def _describe_status(status: int, reason: str | None, retry_after: float | None)
     if retry_after is not None:
         text += f" (retry after {retry_after:.0f} s)"
     return text
+
+
+def _private_link(blocked: BlockedAddress) -> str:
+    """Why a link (not a redirect) chosen by a feed or page was refused."""
+    named = "" if blocked.host.strip("[]") == blocked.address else f" ({blocked.host})"
+    return (
+        f"refused: a link to a private address {blocked.address}{named} "
+        "(set allow_private_networks: true to allow)"
+    )
 
 
 def _timed_out(limit: timedelta) -> str:

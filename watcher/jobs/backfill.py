@@ -185,7 +185,10 @@ class _Walk:
         visited: set[str] = set()
         while url and url not in visited and len(visited) < MAX_PAGES:
             visited.add(url)
-            fetched = self.clients.http.get(url, source_id=source.id)
+            # Pages after the first are links the feed chose: fetched as untrusted.
+            fetched = self.clients.http.get(
+                url, source_id=source.id, untrusted=url != source.url, configured=source.url
+            )
             parsed = parse_feed(
                 fetched.body or b"",
                 source_id=source.id,

@@ -131,6 +131,7 @@ class Daemon:
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._reload_requested = False
+        self._reconcile_pending = False
         self._health_server: HealthServer | None = None
         self._retired: list[Clients] = []  # replaced by a reload, perhaps still polling
         self.digest_locks = DigestLocks()  # outlives reloads: a run in flight keeps its lock
@@ -154,6 +155,7 @@ class Daemon:
         A source is polled at most once per tick: one that is due again at once (a clock ahead
         of the others, a test's future ``now``) is given back for the next tick, not spun on.
         """
+        self._reconcile_if_pending()
         total = PollSummary()
         batch = self.options.batch or 2 * self.config.fetch.workers
         polled: set[str] = set()
@@ -371,19 +373,32 @@ class Daemon:
     # --- reload --------------------------------------------------------------------------------
 
     def reload(self) -> bool:
-        """Re-read the config; on any problem keep the running one and log where the problem is."""
+        """Re-read the config and swap the runtime; on any problem keep the running one.
+
+        The whole new runtime (config, clients, matcher, digest triggers) is built and checked
+        before the swap, so a config that loads but cannot run changes nothing. Problems are
+        logged as ``FILE:LINE: message`` where there is a line. The database is brought in line
+        after the swap; if it is away, that is retried at the next poll tick, never fatal.
+        """
         try:
-            config = load_config(self.config_file)
+            runtime = self._build_runtime()
         except ConfigError as error:
             for problem in error.problems:
                 log.error("config not reloaded: %s", problem, extra={"event": "config.invalid"})
             return False
-        old = self.runtime
+        except Exception as error:  # whatever it is, the daemon keeps running the old config
+            log.exception(
+                "config not reloaded: %s: %s",
+                error.__class__.__name__,
+                error,
+                extra={"event": "config.invalid"},
+            )
+            return False
+        old, self.runtime = self.runtime, runtime
+        config = runtime.config
         if config.metrics != old.config.metrics and not self.options.metrics_listen:
             log.warning("metrics.listen changed: restart watcher to move the endpoint")
         register_config_secrets(config)
-        self.runtime = _Runtime.build(config)
-        self.reconcile()
         self._schedule_digests()
         self._retired.append(old.clients)
         log.info(
@@ -391,7 +406,33 @@ class Daemon:
             config.path,
             extra={"event": "config.reloaded", "count": len(config.sources)},
         )
+        self._reconcile_pending = True
+        self._reconcile_if_pending()
         return True
+
+    def _build_runtime(self) -> _Runtime:
+        config = load_config(self.config_file)
+        for digest in config.digests:
+            digest_trigger(config, digest)  # a trigger that cannot be built refuses the config
+        return _Runtime.build(config)
+
+    def _reconcile_if_pending(self) -> None:
+        """Bring the database in line with a reloaded config; a database error leaves it pending
+        for the next poll tick (the daemon goes on meanwhile)."""
+        if not self._reconcile_pending:
+            return
+        try:
+            self.reconcile()
+        except Exception as error:
+            log.warning(
+                "the reloaded config is not in the database yet (%s: %s); trying again at the "
+                "next poll",
+                error.__class__.__name__,
+                str(error).splitlines()[0][:200] if str(error) else "",
+                extra={"event": "config.reconcile_pending"},
+            )
+            return
+        self._reconcile_pending = False
 
     # --- running -------------------------------------------------------------------------------
 
