@@ -27,6 +27,7 @@ from watcher.match import Matcher
 from watcher.model import Entry, FetchResult, Item, ItemMatches
 from watcher.normalise import content_hash, normalise_entry
 from watcher.parse import parse_feed
+from watcher.search import SearchTally, search_source
 from watcher.store import Store
 from watcher.store import sources as source_store
 from watcher.store.items import existing_items, insert_new_items, merge_item, row_to_item
@@ -50,6 +51,7 @@ class Collected:
     retry_after: float | None = None
     # Called inside the source's transaction before commit (archives record their captures).
     on_store: Callable[[Session], None] | None = None
+    results: SearchTally | None = None  # news searches: results seen, kept and dropped
 
 
 @dataclass(slots=True)
@@ -68,8 +70,11 @@ class PollSummary:
     updated: int = 0
     matches: int = 0
     errors: list[str] = field(default_factory=list)
+    results: SearchTally | None = None
 
     def add(self, collected: Collected, stats: IngestStats) -> None:
+        if collected.results is not None:
+            self.results = (self.results or SearchTally()) + collected.results
         self.polled += 1
         self.unchanged += collected.unchanged
         self.failed += collected.error is not None
@@ -83,7 +88,7 @@ class PollSummary:
         return (
             f"polled {self.polled} sources: {self.unchanged} unchanged, {self.failed} failed; "
             f"items: {self.new} new, {self.updated} updated; matches: {self.matches}"
-        )
+        ) + (f"; {self.results.line()}" if self.results is not None else "")
 
 
 Collector = Callable[[Source, source_store.SourceState | None, Fetcher, Config], Collected]
@@ -237,7 +242,26 @@ def collect_archive(
     )
 
 
-COLLECTORS: dict[str, Collector] = {"feed": collect_feed, "archive": collect_archive}
+def collect_search(
+    source: Source, state: source_store.SourceState | None, fetcher: Fetcher, config: Config
+) -> Collected:
+    """A news search past its cursor, only the results that match a story (``watcher.search``)."""
+    batch = search_source(source, fetcher, config, cursor=state.cursor if state else None)
+    return Collected(
+        source,
+        batch.items,
+        unchanged=not batch.items,
+        cursor=batch.cursor,
+        warning=batch.warning,
+        results=batch.tally,
+    )
+
+
+COLLECTORS: dict[str, Collector] = {
+    "feed": collect_feed,
+    "archive": collect_archive,
+    "search": collect_search,
+}
 
 
 def normalise_entries(
