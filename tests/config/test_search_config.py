@@ -121,3 +121,24 @@ def test_broken_search_sources_name_the_line_and_the_problem(source: str, expect
 def test_a_bad_search_setting_names_its_line() -> None:
     problems = _problems(BASE.replace("rate: 0.5", "rate: 0"))
     assert problems[0].startswith("watch.yaml:6: search.gdelt.rate:"), problems
+
+
+def test_the_bundled_config_searches_for_its_story_in_english_and_arabic() -> None:
+    from watcher.config import load_config
+
+    repo = Path(__file__).resolve().parents[2]
+    config = load_config(repo / "config" / "watch.yaml")
+    searches = {
+        (s.search.engine, s.search.language)
+        for s in config.sources
+        if s.search is not None and s.search.story == "openai-safety-exits"
+    }
+    assert {("gdelt", None), ("google_news", "en"), ("google_news", "ar")} <= searches
+
+
+def test_the_starter_config_shows_a_search_that_loads_when_uncommented() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    text = (repo / "config" / "starter.yaml").read_text(encoding="utf-8")
+    line = next(line for line in text.splitlines() if "search: {engine:" in line)
+    config = parse_config(text.replace(line, line.replace("# -", "-", 1)), Path("starter.yaml"))
+    assert [s.kind for s in config.sources] == ["feed", "search"]

@@ -280,3 +280,19 @@ def test_bundled_story_on_the_local_engines(
         "gnews-ar": SearchTally(seen=3, kept=2, dropped=1),
         "bing-en": SearchTally(seen=7, kept=4, dropped=3),
     }
+
+
+def test_news_searches_are_not_backfilled(
+    engines: FakeEngines, story_config: Callable[..., Path]
+) -> None:
+    config = story_config([BUNDLED_SEARCHES[0]])
+
+    everything = _run(config, "backfill", "--since", "2024-05-01")
+    named = CliRunner().invoke(
+        cli, ["-c", str(config), "backfill", "--since", "2024-05-01", "--source", "gdelt-exits"]
+    )
+
+    assert "backfilled 0 sources" in everything.stdout
+    assert named.exit_code == 2
+    assert "gdelt-exits: news searches are not backfilled" in named.output
+    assert not engines.asked

@@ -45,6 +45,11 @@ def backfill_command(ctx: Context, since: datetime, source_ids: tuple[str, ...])
     unknown = sorted(set(source_ids) - {s.id for s in config.sources})
     if unknown:
         raise click.BadParameter(f"unknown source {', '.join(unknown)}", param_hint="--source")
+    searches = sorted(s.id for s in config.sources if s.id in source_ids and s.kind == "search")
+    if searches:
+        raise click.BadParameter(
+            f"{', '.join(searches)}: news searches are not backfilled", param_hint="--source"
+        )
     with (
         Fetcher(config.fetch, allow_private_networks=config.allow_private_networks) as fetcher,
         _progress() as progress,
