@@ -31,6 +31,7 @@ from watcher.fetch.search import (
     GDELT_TIME,
     EngineClient,
     EngineClients,
+    SearchPlan,
     plan,
     shared_clients,
 )
@@ -83,42 +84,61 @@ def search_source(
     client = (clients or shared_clients(fetcher, config.search))[engine]
     since = read_cursor(cursor)
     asked = plan(source, config, since=since, now=utcnow())
-    entries: list[tuple[Entry, str]] = []
-    failures: list[FetchError | ParseError] = []
-    full = False
+    answers = _ask(client, asked, source)
+    if answers.failures and len(answers.failures) == len(asked.requests):
+        raise answers.failures[0]
+    seen_at = utcnow()
+    candidates = _normalised(_newer(answers.entries, since), source, config, seen_at)
+    matcher = shared_matcher(fetcher, config)
+    kept = {key: found for key, found in candidates.items() if _serves(matcher, found)}
+    return SearchBatch(
+        _publishers(kept, client, source, config, seen_at),
+        SearchTally(len(candidates), len(kept), len(candidates) - len(kept)),
+        cursor if answers.failures else _newest(answers.entries, cursor),
+        _warning(asked, answers, since),
+    )
+
+
+@dataclass(slots=True)
+class _Answers:
+    entries: list[tuple[Entry, str]] = field(default_factory=list)  # with the request's URL
+    failures: list[FetchError | ParseError] = field(default_factory=list)
+    full: bool = False  # a GDELT answer at its maximum size
+
+
+def _ask(client: EngineClient, asked: SearchPlan, source: Source) -> _Answers:
+    """Send every request; a failing one does not stop the others."""
+    answers = _Answers()
     for request in asked.requests:
         try:
             body = client.get(request.url, source_id=source.id).body or b""
-            found = parse_results(engine, body, source_id=source.id, url=request.url)
+            found = parse_results(request.engine, body, source_id=source.id, url=request.url)
         except (FetchError, ParseError) as error:
-            failures.append(error)
+            answers.failures.append(error)
             continue
-        full = full or (engine == "gdelt" and len(found) >= GDELT_MAX_RECORDS)
-        entries += ((entry, request.url) for entry in found)
-    if failures and len(failures) == len(asked.requests):
-        raise failures[0]
-    fresh = [(e, url) for e, url in entries if not (since and e.published and e.published <= since)]
-    seen_at = utcnow()
-    candidates = _normalised(fresh, source, config, seen_at)
-    matcher = shared_matcher(fetcher, config)
-    kept = {key: item for key, item in candidates.items() if _serves(matcher, item)}
-    items = _publishers(kept, client, source, config, seen_at)
+        answers.full |= request.engine == "gdelt" and len(found) >= GDELT_MAX_RECORDS
+        answers.entries += ((entry, request.url) for entry in found)
+    return answers
+
+
+def _newer(entries: list[tuple[Entry, str]], since: datetime | None) -> list[tuple[Entry, str]]:
+    """What is newer than the cursor (undated results count as new)."""
+    if since is None:
+        return entries
+    return [(e, url) for e, url in entries if e.published is None or e.published > since]
+
+
+def _warning(asked: SearchPlan, answers: _Answers, since: datetime | None) -> str | None:
     notes = list(asked.notes)
-    if full and since is not None:
+    if answers.full and since is not None:
         notes.append(
             f"GDELT sent its maximum of {GDELT_MAX_RECORDS} results: some since the last poll "
             "may be missing (poll this source more often with 'every')"
         )
-    notes += (
-        f"{len(failures)} of {len(asked.requests)} requests failed: {f.reason}"
-        for f in failures[:1]
-    )
-    return SearchBatch(
-        items,
-        SearchTally(len(candidates), len(kept), len(candidates) - len(kept)),
-        cursor if failures else _newest(entries, cursor),
-        "; ".join(notes) or None,
-    )
+    if answers.failures:
+        count, first = len(answers.failures), answers.failures[0]
+        notes.append(f"{count} of {len(asked.requests)} requests failed: {first.reason}")
+    return "; ".join(notes) or None
 
 
 def read_cursor(cursor: str | None) -> datetime | None:

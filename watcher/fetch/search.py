@@ -120,13 +120,13 @@ def _gdelt(base: str, query: str, search: SourceSearch, since: datetime | None) 
     }
     if since is not None:
         params["startdatetime"] = since.strftime(GDELT_TIME)
-    return f"{base}/api/v2/doc/doc?{urlencode(params, quote_via=quote)}"
+    return f"{base}/api/v2/doc/doc?{urlencode(params, safe=':', quote_via=quote)}"
 
 
 def _google_news(base: str, query: str, search: SourceSearch, since: datetime | None) -> str:
     language, region = search.language or "en", search.region or "US"
     params = {"q": query, "hl": language, "gl": region, "ceid": f"{region}:{language}"}
-    return f"{base}/rss/search?{urlencode(params, quote_via=quote)}"
+    return f"{base}/rss/search?{urlencode(params, safe=':', quote_via=quote)}"
 
 
 def _bing_news(base: str, query: str, search: SourceSearch, since: datetime | None) -> str:
@@ -135,7 +135,7 @@ def _bing_news(base: str, query: str, search: SourceSearch, since: datetime | No
         params["setlang"] = search.language
     if search.region:
         params["cc"] = search.region
-    return f"{base}/news/search?{urlencode(params, quote_via=quote)}"
+    return f"{base}/news/search?{urlencode(params, safe=':', quote_via=quote)}"
 
 
 _BUILDERS: dict[str, Callable[[str, str, SourceSearch, datetime | None], str]] = {

@@ -93,7 +93,7 @@ def _gdelt_entry(article: dict[str, Any]) -> Entry | None:
         title=strip_outlet(title, *_domain_labels(domain)),
         published=_gdelt_time(_string(article.get("seendate"))),
         language=_language_code(_string(article.get("language"))),
-        extra={key: value for key, value in extra.items() if value},
+        extra=_present(extra),
     )
 
 
@@ -138,7 +138,15 @@ def _xml_parser() -> etree.XMLParser:
     return parser
 
 
-def _rss_items(body: bytes, engine: str, *, source_id: str, url: str) -> Iterator[Any]:
+def _rss_entries(
+    body: bytes,
+    engine: str,
+    entry: Callable[[dict[str, Any]], Entry],
+    *,
+    source_id: str,
+    url: str,
+) -> list[Entry]:
+    """``entry(fields)`` for each ``<item>`` with a link (``fields``: its children by name)."""
     head = body[:512].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")):
         raise ParseError(
@@ -153,7 +161,8 @@ def _rss_items(body: bytes, engine: str, *, source_id: str, url: str) -> Iterato
         raise ParseError(source_id, url, f"{engine}'s answer is not RSS: {error}") from None
     if root is None or _local_name(root) != "rss":
         raise ParseError(source_id, url, f"{engine}'s answer is not RSS")
-    yield from itertools.islice(root.iterfind("channel/item"), MAX_RESULTS)
+    items = itertools.islice(root.iterfind("channel/item"), MAX_RESULTS)
+    return [entry(fields) for fields in map(_children, items) if _text(fields.get("link"))]
 
 
 def _children(item: Any) -> dict[str, Any]:
@@ -181,52 +190,47 @@ def _rss_time(value: str) -> datetime | None:
 
 
 def parse_google_news(body: bytes, *, source_id: str, url: str) -> list[Entry]:
-    entries = []
-    for item in _rss_items(body, "Google News", source_id=source_id, url=url):
-        fields = _children(item)
-        link = _text(fields.get("link"))
-        if not link:
-            continue
-        source = fields.get("source")
-        outlet = _text(source)
-        publisher = google_publisher_url(link)
-        extra = {
-            "engine": "google_news",
-            "outlet": outlet,
-            "outlet_url": _string(source.get("url")) if source is not None else "",
-            "search_link": link,
-        }
-        entries.append(
-            Entry(
-                guid=_text(fields.get("guid")) or None,
-                link=publisher or link,
-                title=strip_outlet(_text(fields.get("title")), outlet),
-                published=_rss_time(_text(fields.get("pubdate"))),
-                extra={key: value for key, value in extra.items() if value},
-            )
-        )
-    return entries
+    return _rss_entries(body, "Google News", _google_entry, source_id=source_id, url=url)
+
+
+def _google_entry(fields: dict[str, Any]) -> Entry:
+    link = _text(fields.get("link"))
+    source = fields.get("source")
+    outlet = _text(source)
+    extra = {
+        "engine": "google_news",
+        "outlet": outlet,
+        "outlet_url": _string(source.get("url")) if source is not None else "",
+        "search_link": link,
+    }
+    return Entry(
+        guid=_text(fields.get("guid")) or None,
+        link=google_publisher_url(link) or link,
+        title=strip_outlet(_text(fields.get("title")), outlet),
+        published=_rss_time(_text(fields.get("pubdate"))),
+        extra=_present(extra),
+    )
 
 
 def parse_bing_news(body: bytes, *, source_id: str, url: str) -> list[Entry]:
-    entries = []
-    for item in _rss_items(body, "Bing News", source_id=source_id, url=url):
-        fields = _children(item)
-        link = _text(fields.get("link"))
-        if not link:
-            continue
-        outlet = _text(fields.get("source"))
-        extra = {"engine": "bing_news", "outlet": outlet, "image": _text(fields.get("image"))}
-        entries.append(
-            Entry(
-                link=bing_publisher_url(link) or link,
-                title=strip_outlet(_text(fields.get("title")), outlet),
-                summary=_text(fields.get("description")) or None,
-                published=_rss_time(_text(fields.get("pubdate"))),
-                extra={key: value for key, value in extra.items() if value},
-            )
-        )
-    return entries
+    return _rss_entries(body, "Bing News", _bing_entry, source_id=source_id, url=url)
+
+
+def _bing_entry(fields: dict[str, Any]) -> Entry:
+    link = _text(fields.get("link"))
+    outlet = _text(fields.get("source"))
+    extra = {"engine": "bing_news", "outlet": outlet, "image": _text(fields.get("image"))}
+    return Entry(
+        link=bing_publisher_url(link) or link,
+        title=strip_outlet(_text(fields.get("title")), outlet),
+        summary=_text(fields.get("description")) or None,
+        published=_rss_time(_text(fields.get("pubdate"))),
+        extra=_present(extra),
+    )
+
+
+def _present(values: dict[str, str]) -> dict[str, str]:
+    return {key: value for key, value in values.items() if value}
 
 
 _PARSERS: dict[str, Callable[..., list[Entry]]] = {
