@@ -86,6 +86,15 @@ def test_gdelt_broken_json_is_an_error() -> None:
         parse_gdelt(b'{"articles": [{"url": ', source_id="s", url=URL)
 
 
+def test_gdelt_hostile_answers_are_bounded() -> None:
+    with pytest.raises(ParseError, match="not valid JSON"):
+        parse_gdelt(b'{"articles": ' + b"[" * 200_000, source_id="s", url=URL)
+    many = [_article(url=f"https://a.example/{i}") for i in range(3000)]
+    assert len(parse_gdelt(gdelt_json(many), source_id="s", url=URL)) == 1000
+    (long,) = parse_gdelt(gdelt_json([_article(title="x" * 100_000)]), source_id="s", url=URL)
+    assert len(long.title or "") <= 2000
+
+
 def test_gdelt_skips_what_is_not_an_article() -> None:
     body = json.dumps({"articles": [1, {"title": "no url"}, {"url": 5}, None]}).encode()
     assert parse_gdelt(body, source_id="s", url=URL) == []

@@ -71,7 +71,7 @@ def _json(text: str) -> Any:
     for attempt in (text, _BAD_ESCAPE.sub(r"\\\\", text)):
         try:
             return json.loads(attempt, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting no answer has
             continue
     return None
 
