@@ -145,7 +145,7 @@ def translate(
 # --- aliases ----------------------------------------------------------------------------------
 
 _SCRIPT_OF_LANGUAGE = {
-    **dict.fromkeys(("ar", "fa", "ur", "ps", "ku", "sd"), "ARABIC"),
+    **dict.fromkeys(("ar", "fa", "ur", "ps", "sd"), "ARABIC"),
     **dict.fromkeys(("ru", "uk", "bg", "be", "sr", "mk", "kk"), "CYRILLIC"),
     "he": "HEBREW",
     "el": "GREEK",
@@ -161,7 +161,7 @@ def script_of(text: str) -> str | None:
 
 
 def _aliases(entity: Entity, language: str | None) -> Group:
-    """The entity's aliases in the language's script (all when none is), shortest forms only."""
+    """The entity's aliases in the language's script; all of them when none is."""
     aliases = list(entity.aliases)
     if language is not None:
         wanted = _SCRIPT_OF_LANGUAGE.get(language, "LATIN")
