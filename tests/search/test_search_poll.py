@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,10 @@ from tests.search.conftest import BUNDLED_SEARCHES, SHARED_URL, STORY, serve_wir
 from tests.search.engines import Article, FakeEngines, opaque_token
 from watcher.cli import cli
 from watcher.config import load_config
-from watcher.fetch.http import Fetcher
+from watcher.fetch.clients import Clients
 from watcher.fetch.search import EngineClients
-from watcher.pipeline import Collected, poll_once
-from watcher.search import SearchTally, search_source
+from watcher.jobs.poll import Collected, poll_once
+from watcher.jobs.search import SearchTally, search_source
 from watcher.store import open_store
 
 
@@ -213,10 +214,11 @@ def test_gdelt_is_asked_at_its_rate_without_sleeping(
     )
     clock = FakeClock()
     engines.gdelt_busy = 1  # the first request is answered 429, Retry-After: 5
-    with Fetcher(config.fetch) as fetcher:
-        clients = EngineClients.build(config.search, fetcher, clock=clock, sleep=clock.sleep)
+    with Clients.open(config) as opened:
+        limited = EngineClients.build(config.search, opened.http, clock=clock, sleep=clock.sleep)
+        clients = replace(opened, search=limited)
         for source in config.sources:
-            search_source(source, fetcher, config, cursor=None, clients=clients)
+            search_source(source, clients, config, cursor=None, now=datetime.now(UTC))
 
     # 429 → wait the 5 s asked, then a token every 5 s: one request every 5 s in all
     assert len(engines.asked["gdelt"]) == 5

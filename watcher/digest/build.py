@@ -317,7 +317,7 @@ def _followup_board(
                         "fulfilled",
                         [_entity_name(config, status.by)] if status.by else names,
                         url=canonical_link(status.item_url),
-                        fulfilled_at=status.fulfilled_at.isoformat(),
+                        fulfilled_at=status.fulfilment.fulfilled_at.isoformat(),
                     )
                 )
             continue

@@ -188,7 +188,11 @@ class Fetcher:
             return body
         retry_after = None
         if status in _RETRY_AFTER_STATUSES:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
+            retry_after = parse_retry_after(
+                response.headers.get("Retry-After"),
+                datetime.now(UTC),
+                cap=self._settings.max_backoff.total_seconds(),
+            )
         raise _Failed(_describe_status(status, response.reason, retry_after), retry_after, status)
 
     def _next_hop(self, response: requests.Response, visited: list[str]) -> str:
@@ -249,8 +253,10 @@ class Fetcher:
         return f"request failed: {_innermost(causes)}"
 
 
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """A Retry-After header in seconds from ``now``: delta-seconds or an HTTP-date.
+def parse_retry_after(value: str | None, now: datetime, *, cap: float) -> float | None:
+    """A Retry-After header in seconds from ``now``: delta-seconds or an HTTP-date, clamped to
+    ``0 … cap`` before anything is computed with it (a server asking for 10^14 seconds gets the
+    cap, never an overflow). The one parser for fetching and delivering.
 
     None when absent or unreadable; a date in the past gives 0. ``now`` must be aware.
     """
@@ -258,14 +264,14 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), cap)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:  # "-0000" means UTC without saying so
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, (when - now).total_seconds()), cap)
 
 
 class _HostLimiter:
@@ -364,8 +370,8 @@ def _origin_of(url: str) -> tuple[str, int]:
     return origin(parts.hostname, port)
 
 
-def _host_in(error: requests.RequestException) -> str:
-    request = error.request
+def _host_in(error: Exception) -> str:
+    request = getattr(error, "request", None)
     return (urlsplit(request.url or "").netloc if request is not None else "") or "the server"
 
 

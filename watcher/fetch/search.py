@@ -16,14 +16,12 @@ in their answers (``watcher.search``).
 
 Politeness: every request to an engine takes a token from that engine's bucket
 (``search.ENGINE.rate`` requests a second, shared by all its sources polled through one
-``Fetcher``). A 429 or a 5xx is retried twice within ``MAX_WAIT``, honouring Retry-After.
+``Clients``). A 429 or a 5xx is retried twice within ``MAX_WAIT``, honouring Retry-After.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -220,16 +218,3 @@ class EngineClients:
 
     def __getitem__(self, engine: str) -> EngineClient:
         return self.clients[engine]
-
-
-_SHARED: weakref.WeakKeyDictionary[Fetcher, EngineClients] = weakref.WeakKeyDictionary()
-_SHARED_LOCK = threading.Lock()
-
-
-def shared_clients(fetcher: Fetcher, settings: SearchSettings) -> EngineClients:
-    """The engine clients of every search source polled through ``fetcher``."""
-    with _SHARED_LOCK:
-        clients = _SHARED.get(fetcher)
-        if clients is None:
-            clients = _SHARED[fetcher] = EngineClients.build(settings, fetcher)
-        return clients

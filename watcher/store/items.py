@@ -70,23 +70,6 @@ def merge_item(
     return "updated" if _merge(row, item, content_hash, now) else "same"
 
 
-def upsert_item(
-    session: Session,
-    item: Item,
-    *,
-    content_hash: str,
-    now: datetime,
-    existing: ItemRow | None = None,
-) -> tuple[ItemRow, Outcome]:
-    """Insert ``item``, or merge it into the stored copy with the same key (one at a time)."""
-    if existing is None:
-        ids = insert_new_items(session, [(item, content_hash)], now=now)
-        if ids:
-            return session.get_one(ItemRow, ids[item.key]), "new"
-        existing = session.scalars(select(ItemRow).where(ItemRow.key == item.key)).one()
-    return existing, merge_item(session, existing, item, content_hash=content_hash, now=now)
-
-
 def _columns(item: Item, content_hash: str) -> dict[str, object]:
     return {
         "key": item.key,
@@ -181,7 +164,7 @@ def list_items(
     limit: int | None = 50,
 ) -> list[ItemView]:
     """Newest first, with their entities, stories and follow-ups loaded in three queries."""
-    query: Select[tuple[ItemRow]] = select(ItemRow).order_by(
+    query: Select[ItemRow] = select(ItemRow).order_by(
         ItemRow.published_at.desc(), ItemRow.id.desc()
     )
     if since is not None:
