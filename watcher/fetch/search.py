@@ -12,7 +12,7 @@ A source names an engine and either a story (its query is translated by
 - Bing News: ``{base}/news/search?q=Q&format=rss[&setlang=LANG][&cc=REGION]``.
 
 Only GDELT can be asked for what is newer than a time; the others are filtered by the dates
-in their answers (``watcher.search``).
+in their answers (``watcher.jobs.search``).
 
 Politeness: every request to an engine takes a token from that engine's bucket
 (``search.ENGINE.rate`` requests a second, shared by all its sources polled through one

@@ -6,7 +6,7 @@
   which becomes a ``ParseError`` quoting it.
 - Google News RSS: ``<link>`` is a ``news.google.com/rss/articles/ID`` link. Older IDs are the
   base64 of a small protobuf message holding the publisher's URL, which is read from it; newer
-  ones are opaque, and the link is kept (``watcher.search`` may follow it). The outlet is
+  ones are opaque, and the link is kept (``watcher.jobs.search`` may follow it). The outlet is
   ``<source url="https://outlet.example">Outlet</source>``; titles end " - Outlet".
 - Bing News RSS: ``<link>`` is ``…/news/apiclick.aspx?…&url=ENCODED_PUBLISHER_URL&…``; the
   outlet is ``<News:Source>``.
