@@ -129,7 +129,8 @@ BROKEN = [
         BASE.replace(
             '{id: news, feed: "https://openai.com/news/rss.xml", owner: openai}', "{id: news}"
         ),
-        "watch.yaml:16: sources[0]: give exactly one of 'feed' (a URL) or 'archive' (like x.com/HANDLE)",
+        "watch.yaml:16: sources[0]: give exactly one of 'feed' (a URL), 'archive' (like "
+        "x.com/HANDLE) or 'search' (a news search)",
         id="source-without-feed",
     ),
     pytest.param(

@@ -79,6 +79,7 @@ def test_items_json_follows_the_contract(farm: Farm, farm_config) -> None:
             "url",
             "title",
             "source",
+            "sources",
             "author",
             "by",
             "published",

@@ -46,6 +46,11 @@ def backfill_command(ctx: Context, since: datetime, source_ids: tuple[str, ...])
     unknown = sorted(set(source_ids) - {s.id for s in config.sources})
     if unknown:
         raise click.BadParameter(f"unknown source {', '.join(unknown)}", param_hint="--source")
+    searches = sorted(s.id for s in config.sources if s.id in source_ids and s.kind == "search")
+    if searches:
+        raise click.BadParameter(
+            f"{', '.join(searches)}: news searches are not backfilled", param_hint="--source"
+        )
     with (
         Clients.open(config) as clients,
         _progress() as progress,

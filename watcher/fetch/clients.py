@@ -1,7 +1,8 @@
 """The fetch stage's long-lived clients, opened once by whoever runs the jobs.
 
-A ``Clients`` holds the pooled HTTP ``Fetcher`` and the archive client with its rate limit,
-so every source polled through it shares one connection pool and one politeness budget. The
+A ``Clients`` holds the pooled HTTP ``Fetcher``, the archive client and the news-search
+engines' clients, each with its rate limit, so every source polled through it shares one
+connection pool and one politeness budget per service. The
 daemon's runtime owns one (and replaces it on reload); a CLI command opens one for its run.
 """
 
@@ -12,12 +13,14 @@ from dataclasses import dataclass
 from watcher.config import Config
 from watcher.fetch.archive import ArchiveClient
 from watcher.fetch.http import Fetcher
+from watcher.fetch.search import EngineClients
 
 
 @dataclass(frozen=True)
 class Clients:
     http: Fetcher
     archive: ArchiveClient
+    search: EngineClients
 
     @classmethod
     def open(cls, config: Config, fetcher: Fetcher | None = None) -> Clients:
@@ -25,7 +28,9 @@ class Clients:
         http = fetcher or Fetcher(
             config.fetch, allow_private_networks=config.allow_private_networks
         )
-        return cls(http, ArchiveClient(config.archive, http))
+        return cls(
+            http, ArchiveClient(config.archive, http), EngineClients.build(config.search, http)
+        )
 
     def __enter__(self) -> Clients:
         return self

@@ -89,9 +89,16 @@ def backfill(
     progress: Progress | None = None,
     clock: Clock = utcnow,
 ) -> list[BackfillResult]:
-    """Backfill the given sources (default: every enabled one); one failing never stops the rest."""
+    """Backfill the given sources (default: every enabled one); one failing never stops the rest.
+
+    News searches are left out: each poll asks them for what is new.
+    """
     wanted = set(source_ids) if source_ids is not None else None
-    sources = [s for s in config.sources if (s.id in wanted if wanted is not None else s.enabled)]
+    sources = [
+        s
+        for s in config.sources
+        if (s.id in wanted if wanted is not None else s.enabled) and s.kind != "search"
+    ]
     with store.session() as session:
         sync_sources(session, config, clock())
     walk = _Walk(store, config, since, clients, progress or _Silent(), clock)

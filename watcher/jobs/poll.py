@@ -30,6 +30,7 @@ from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch.clients import Clients
 from watcher.jobs.archive_walk import collect_posts
 from watcher.jobs.rematch import rematch_if_config_changed
+from watcher.jobs.search import SearchTally, search_source
 from watcher.match import Matcher
 from watcher.model import FetchResult, Item, ItemMatches
 from watcher.normalise import content_hash, normalise_entries
@@ -61,6 +62,7 @@ class Collected:
     retry_after: float | None = None
     # Called inside the source's transaction before commit (archives record their captures).
     on_store: Callable[[Session, datetime], object] | None = None
+    results: SearchTally | None = None  # news searches: results seen, kept and dropped
 
     @property
     def outcome(self) -> str:
@@ -89,6 +91,7 @@ class PollSummary:
     updated: int = 0
     matches: int = 0
     errors: list[str] = field(default_factory=list)
+    results: SearchTally | None = None
 
     def add(self, collected: Collected, stats: IngestStats) -> None:
         self.merge(
@@ -100,6 +103,7 @@ class PollSummary:
                 updated=stats.updated,
                 matches=stats.matches,
                 errors=[str(collected.error)] if collected.error is not None else [],
+                results=collected.results,
             )
         )
 
@@ -111,12 +115,14 @@ class PollSummary:
         self.updated += other.updated
         self.matches += other.matches
         self.errors.extend(other.errors)
+        if other.results is not None:
+            self.results = (self.results or SearchTally()) + other.results
 
     def line(self) -> str:
         return (
             f"polled {self.polled} sources: {self.unchanged} unchanged, {self.failed} failed; "
             f"items: {self.new} new, {self.updated} updated; matches: {self.matches}"
-        )
+        ) + (f"; {self.results.line()}" if self.results is not None else "")
 
 
 Collector = Callable[
@@ -300,7 +306,32 @@ def collect_archive(
     )
 
 
-COLLECTORS: dict[str, Collector] = {"feed": collect_feed, "archive": collect_archive}
+def collect_search(
+    source: Source,
+    state: source_store.SourceState | None,
+    clients: Clients,
+    config: Config,
+    now: datetime,
+) -> Collected:
+    """A news search past its cursor: only the results that match a story
+    (``watcher.jobs.search``)."""
+    cursor = state.cursor if state else None
+    batch = search_source(source, clients, config, cursor=cursor, now=now)
+    return Collected(
+        source,
+        batch.items,
+        unchanged=not batch.items,
+        cursor=batch.cursor,
+        warning=batch.warning,
+        results=batch.tally,
+    )
+
+
+COLLECTORS: dict[str, Collector] = {
+    "feed": collect_feed,
+    "archive": collect_archive,
+    "search": collect_search,
+}
 
 
 def store_collected(

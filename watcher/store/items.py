@@ -136,6 +136,7 @@ class ItemView:
     entities: list[str] = field(default_factory=list)
     stories: list[str] = field(default_factory=list)
     followups: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # every source that found it, first first
 
     def as_json(self) -> dict[str, object]:
         row = self.row
@@ -144,6 +145,7 @@ class ItemView:
             "url": row.url,
             "title": row.title,
             "source": row.source_id,
+            "sources": self.sources or [row.source_id],
             "author": row.author,
             "by": row.by,
             "published": iso_utc(row.published_at),
@@ -177,6 +179,7 @@ def list_items(
         query = query.limit(limit)
     views = {row.id: ItemView(row) for row in session.scalars(query)}
     _attach_matches(session, views)
+    _attach_sources(session, views)
     return list(views.values())
 
 
@@ -211,6 +214,22 @@ def _attach_matches(session: Session, views: dict[int, ItemView]) -> None:
         view.entities = sorted(entities[item_id])
         view.stories.sort()
         view.followups.sort()
+
+
+def _attach_sources(session: Session, views: dict[int, ItemView]) -> None:
+    """Every source that found each item, the one that found it first leading."""
+    if not views:
+        return
+    query = (
+        select(ItemSourceRow.item_id, ItemSourceRow.source_id)
+        .where(ItemSourceRow.item_id.in_(list(views)))
+        .order_by(ItemSourceRow.first_seen_at, ItemSourceRow.source_id)
+    )
+    for item_id, source_id in session.execute(query):
+        views[item_id].sources.append(source_id)
+    for view in views.values():
+        first = view.row.source_id
+        view.sources = [first] + [s for s in view.sources if s != first]
 
 
 def row_to_item(row: ItemRow) -> Item:
