@@ -97,13 +97,15 @@ class Fetcher:
         source_id: str,
         etag: str | None = None,
         last_modified: str | None = None,
+        untrusted: bool = False,
     ) -> FetchResult:
         """GET ``url``, conditionally when validators are given; one attempt, no retries.
 
         Returns the body of a 2xx (``changed`` True) or, for a 304, ``changed`` False and no
         body; either way the validators to send next time. Anything else raises ``FetchError``
         (``retry_after`` set from a 429/503's Retry-After). ``url`` is the configured URL: its
-        host may be private (see ``guard``); hosts reached by redirect may not.
+        host may be private (see ``guard``); hosts reached by redirect may not. An
+        ``untrusted`` URL (one a feed or a page gave) may not reach a private host either.
         """
         headers = {}
         if etag:
@@ -114,7 +116,8 @@ class Fetcher:
         call = Call(seconds=seconds, allow_private=self._allow_private)
         started = time.monotonic()
         try:
-            call.trusted = _origin_of(url)  # the host the user configured (see guard)
+            configured = _origin_of(url)  # the host the user configured (see guard)
+            call.trusted = None if untrusted else configured
             with call:
                 response, body = self._follow(url, headers, call)
         except _Failed as failure:
