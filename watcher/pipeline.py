@@ -27,6 +27,7 @@ from watcher.match import Matcher
 from watcher.model import Entry, FetchResult, Item, ItemMatches
 from watcher.normalise import content_hash, normalise_entry
 from watcher.parse import parse_feed
+from watcher.parse.article import add_full_texts
 from watcher.store import Store
 from watcher.store import sources as source_store
 from watcher.store.items import existing_items, insert_new_items, merge_item, row_to_item
@@ -105,7 +106,7 @@ def poll_sources(
         states = source_store.states(session, [source.id for source in sources])
     summary = PollSummary()
     quiet: list[Collected] = []
-    for collected in _collect_all(sources, states, fetcher, config):
+    for collected in _collect_all(sources, states, fetcher, config, store):
         if collected.unchanged and collected.error is None and collected.on_store is None:
             quiet.append(collected)
             stats = IngestStats()
@@ -149,11 +150,16 @@ def _collect_all(
     states: dict[str, source_store.SourceState],
     fetcher: Fetcher,
     config: Config,
+    store: Store,
 ) -> Iterator[Collected]:
-    """Yield each source's result as soon as it is ready, keeping few results in memory."""
+    """Yield each source's result as soon as it is ready, keeping few results in memory.
+
+    A full-text source's new items go back to the pool once, to have their pages read.
+    """
     workers = config.fetch.workers
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
         pending: set[Future[Collected]] = set()
+        reading: set[Future[Collected]] = set()
         queue = iter(sources)
         while True:
             for source in queue:
@@ -164,7 +170,29 @@ def _collect_all(
                 return
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                yield future.result()
+                collected = future.result()
+                fresh = [] if future in reading else _new_full_text_items(store, collected)
+                reading.discard(future)
+                if fresh:
+                    read = pool.submit(_read_pages, collected, fresh, fetcher)
+                    reading.add(read)
+                    pending.add(read)
+                else:
+                    yield collected
+
+
+def _new_full_text_items(store: Store, collected: Collected) -> list[Item]:
+    """The items of a ``full_text`` source not stored yet: only those have their page read."""
+    if not collected.source.full_text or not collected.items:
+        return []
+    with store.session() as session:
+        known = existing_items(session, [item.key for item in collected.items])
+    return [item for item in collected.items if item.key not in known]
+
+
+def _read_pages(collected: Collected, items: list[Item], fetcher: Fetcher) -> Collected:
+    add_full_texts(items, collected.source, fetcher)
+    return collected
 
 
 def collect(
