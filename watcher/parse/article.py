@@ -23,16 +23,15 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
 
-import chardet
 from lxml import etree
 from lxml import html as lxml_html
-from w3lib.encoding import html_to_unicode
 
 from watcher.config import Source
 from watcher.errors import FetchError
 from watcher.fetch.article import PageFetcher, shared_pages
 from watcher.fetch.http import Fetcher
 from watcher.model import Item
+from watcher.parse.html import parse_html
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,6 @@ MIN_WORDS = 10  # fewer is not an article
 PAGES_MAX = 100  # pages read for one source in one poll; later items keep the feed's text
 REMEMBERED = 256  # pages whose validators and text are kept for a conditional GET
 _DROPPED = ("script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed")
-_SNIFF = 64_000  # bytes chardet looks at for a page that declares no encoding
 
 
 class NoMainText(Exception):  # noqa: N818 - an outcome, like FetchError's reason
@@ -78,28 +76,13 @@ def extract_main_text(body: bytes, *, url: str, content_type: str | None = None)
 
 
 def _page_tree(body: bytes, content_type: str | None) -> lxml_html.HtmlElement:
-    """The page parsed (decoded as a browser would: BOM, HTTP charset, ``<meta>``, sniffing),
-    cut to ``HTML_MAX`` bytes, without scripts, styles and embedded objects."""
-    _, text = html_to_unicode(content_type, body[:HTML_MAX], auto_detect_fun=_sniff_encoding)
-    parser = lxml_html.HTMLParser(
-        encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True
-    )
+    """The page's tree without scripts, styles and embedded objects."""
     try:
-        tree = lxml_html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
-    except (etree.ParserError, ValueError) as error:
+        tree = parse_html(body, content_type, limit=HTML_MAX)
+    except ValueError as error:
         raise NoMainText(f"not a readable HTML page ({error})") from None
     etree.strip_elements(tree, *_DROPPED, with_tail=False)
     return tree
-
-
-def _sniff_encoding(body: bytes) -> str | None:
-    """UTF-8 when the page decodes as UTF-8 (nearly all do), else chardet's guess."""
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        if error.start < len(body) - 3:  # not merely a character cut by HTML_MAX
-            return chardet.detect(body[:_SNIFF]).get("encoding")
-    return "utf-8"
 
 
 class ArticleReader:
