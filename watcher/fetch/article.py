@@ -75,7 +75,7 @@ class PageFetcher:
             source_id=source_id,
             etag=etag,
             last_modified=last_modified,
-            untrusted=_origin(url) != _origin(feed_url),
+            untrusted=not same_origin(url, feed_url),
         )
         content_type = (result.content_type or "").split(";", 1)[0].strip().lower()
         if result.changed and content_type and content_type not in _HTML_TYPES:
@@ -95,6 +95,13 @@ class PageFetcher:
 
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").rstrip(".").lower()
+
+
+def same_origin(url: str, other: str) -> bool:
+    """Whether two URLs name the same host and port, compared the way the guard compares them
+    (so ``localhost`` and ``127.0.0.1`` differ)."""
+    here = _origin(url)
+    return here is not None and here == _origin(other)
 
 
 def _origin(url: str) -> tuple[str, int] | None:
