@@ -23,10 +23,9 @@ from pytest_httpserver import HTTPServer
 from watcher.config import FetchSettings, Source
 from watcher.fetch.article import PageFetcher
 from watcher.fetch.http import Fetcher
-from watcher.model import Item
+from watcher.model import FULL_TEXT, Item
 from watcher.parse.article import (
     ELEMENTS_MAX,
-    FULL_TEXT,
     ArticleReader,
     NoMainText,
     extract_main_text,

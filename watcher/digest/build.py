@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from watcher.config import Config, Digest, Story
 from watcher.digest.fold import near_duplicate_groups
 from watcher.digest.sanitise import canonical_link, sanitised_text, snippet
-from watcher.parse.article import FULL_TEXT
+from watcher.model import FULL_TEXT
 from watcher.store import digests as queries
 from watcher.store.matches import FollowupStatus, followup_statuses
 from watcher.store.tables import ItemRow

@@ -30,12 +30,11 @@ from watcher.config import Source
 from watcher.errors import FetchError
 from watcher.fetch.article import PageFetcher, shared_pages
 from watcher.fetch.http import Fetcher
-from watcher.model import Item
+from watcher.model import FULL_TEXT, Item
 from watcher.parse.html import parse_html
 
 log = logging.getLogger(__name__)
 
-FULL_TEXT = "full_text"  # the item's extra key: "ok", or "failed: reason"
 HTML_MAX = 5_000_000  # bytes of a page parsed; the rest is cut
 ELEMENTS_MAX = 20_000  # elements after scripts and styles are dropped (~1.2 s of extraction)
 TEXT_MAX = 50_000  # characters kept, as for a feed's text (watcher.normalise.TEXT_MAX)
