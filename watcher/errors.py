@@ -55,13 +55,3 @@ class ParseError(WatcherError):
         self.url = url
         self.reason = reason
         super().__init__(f"source {source_id} ({url}): {reason}")
-
-
-class DeliveryError(WatcherError):
-    """A digest could not be delivered on a channel; ``retryable`` says whether to try again."""
-
-    def __init__(self, channel_id: str, reason: str, *, retryable: bool = True) -> None:
-        self.channel_id = channel_id
-        self.reason = reason
-        self.retryable = retryable
-        super().__init__(f"channel {channel_id}: {reason}")

@@ -66,7 +66,8 @@ def _url_password(url: str) -> str | None:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).password  # type: ignore[return-value]
+        password = make_url(url).password
+        return None if password is None else str(password)
     except Exception:  # an unparsable URL is reported by the store, not here
         return None
 

@@ -147,6 +147,11 @@ def shorten(text: str, limit: int) -> str:
     return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut).rstrip() + "…"
 
 
+def one_line(text: str) -> str:
+    """Line breaks and runs of white space become one space (a mail header, a table cell)."""
+    return " ".join(text.split())
+
+
 def as_plain_text(text: str) -> str:
     """Plain text of a field that may still hold HTML (``Jan <b>Leike</b>`` → ``Jan Leike``).
 

@@ -187,10 +187,12 @@ def test_a_query_error_gives_its_column() -> None:
 
 
 def test_database_url_from_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    config = parse_config(BASE + "database: sqlite:///here.db\n", Path("/srv/w/watch.yaml"))
+    text = BASE + "database: sqlite:///here.db\n"
+    config = parse_config(text, Path("/srv/w/watch.yaml"))
     assert config.database_url == "sqlite:////srv/w/here.db"
     monkeypatch.setenv("WATCHER_DATABASE_URL", "postgresql+psycopg://db/w")
-    assert config.database_url == "postgresql+psycopg://db/w"
+    assert config.database_url == "sqlite:////srv/w/here.db"  # read once, when it loaded
+    assert parse_config(text, Path("/srv/w/watch.yaml")).database_url == "postgresql+psycopg://db/w"
 
 
 def test_default_database_lives_in_the_data_directory(tmp_path: Path) -> None:

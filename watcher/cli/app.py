@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from functools import wraps
 from typing import Any, TypeVar
 
 import click
@@ -16,6 +14,7 @@ from watcher import __version__
 from watcher.config import Config, load_config
 from watcher.errors import WatcherError
 from watcher.store import Store, open_store
+from watcher.text import one_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,27 +107,16 @@ def print_json_lines(rows: Iterable[dict[str, Any]]) -> None:
 def print_table(
     headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None
 ) -> None:
-    """A readable table on a terminal; plain tab-separated lines when piped."""
+    """A readable table on a terminal; plain tab-separated lines (headers first) when piped."""
+    cells = [["" if value is None else str(value) for value in row] for row in rows]
+    if not sys.stdout.isatty():
+        for line in [list(headers), *cells]:
+            click.echo("\t".join(one_line(cell) for cell in line))
+        return
     from rich.console import Console
     from rich.table import Table
 
     table = Table(*headers, title=title, box=None, header_style="bold", pad_edge=False)
-    for row in rows:
-        table.add_row(*("" if value is None else str(value) for value in row))
+    for row in cells:
+        table.add_row(*row)
     Console(soft_wrap=False).print(table)
-
-
-def handle_errors(func: F) -> F:
-    """Let ``WatcherError`` reach ``main`` untouched; log anything else with its traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (WatcherError, click.ClickException):
-            raise
-        except Exception:
-            logging.getLogger("watcher").exception("unexpected error")
-            raise
-
-    return wrapper  # type: ignore[return-value]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # the pipeline and rich load only when the command runs
     from rich.progress import Progress as RichProgress
     from rich.progress import TaskID
 
-    from watcher.backfill import BackfillResult, Progress
+    from watcher.jobs.backfill import BackfillResult, Progress
 
 
 @cli.command("backfill")
@@ -35,8 +35,8 @@ def backfill_command(ctx: Context, since: datetime, source_ids: tuple[str, ...])
 
     Resumable: interrupted (Ctrl-C) and run again, it repeats no finished work.
     """
-    from watcher.backfill import backfill
-    from watcher.fetch.http import Fetcher
+    from watcher.fetch.clients import Clients
+    from watcher.jobs.backfill import backfill
 
     config = ctx.config
     day = since.date()
@@ -46,7 +46,7 @@ def backfill_command(ctx: Context, since: datetime, source_ids: tuple[str, ...])
     if unknown:
         raise click.BadParameter(f"unknown source {', '.join(unknown)}", param_hint="--source")
     with (
-        Fetcher(config.fetch, allow_private_networks=config.allow_private_networks) as fetcher,
+        Clients.open(config) as clients,
         _progress() as progress,
     ):
         try:
@@ -54,7 +54,7 @@ def backfill_command(ctx: Context, since: datetime, source_ids: tuple[str, ...])
                 ctx.store,
                 config,
                 since=day,
-                fetcher=fetcher,
+                clients=clients,
                 source_ids=source_ids or None,
                 progress=progress,
             )

@@ -24,7 +24,7 @@ from watcher.store import items as item_store
 @pass_context
 def poll(ctx: Context, once: bool, source_ids: tuple[str, ...]) -> None:
     """Fetch every source now, store new items and match them; print a summary line."""
-    from watcher.pipeline import poll_once
+    from watcher.jobs.poll import poll_once
 
     config, store = ctx.config, ctx.store
     unknown = sorted(set(source_ids) - {s.id for s in config.sources})

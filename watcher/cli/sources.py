@@ -74,7 +74,7 @@ def _when(value: object) -> str:
 @pass_context
 def add(ctx: Context, url: str, new_id: str | None) -> None:
     """Add the feed at URL, or the one the page at URL links to, to the config file."""
-    from watcher.subscribe import add_source
+    from watcher.jobs.subscribe import add_source
 
     click.echo(add_source(ctx.config, url, new_id=new_id).line())
 
@@ -84,7 +84,7 @@ def add(ctx: Context, url: str, new_id: str | None) -> None:
 @pass_context
 def import_(ctx: Context, opml: Path) -> None:
     """Add every feed of an OPML file that is not configured yet."""
-    from watcher.subscribe import import_opml
+    from watcher.jobs.subscribe import import_opml
 
     click.echo(import_opml(ctx.config, opml).line())
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -282,12 +283,26 @@ class Metrics(Model):
 # --- the whole file ---------------------------------------------------------------------------
 
 
-def default_data_dir() -> Path:
+def default_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """Where the default SQLite database lives: $WATCHER_DATA_DIR, else the XDG data dir."""
-    if env := os.environ.get("WATCHER_DATA_DIR"):
+    if env := environ.get("WATCHER_DATA_DIR"):
         return Path(env).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path("~/.local/share").expanduser())
+    xdg = environ.get("XDG_DATA_HOME") or str(Path("~/.local/share").expanduser())
     return Path(xdg) / "watcher"
+
+
+class Environment(Model):
+    """What the config takes from the environment, read once when it loads (never after)."""
+
+    database_url: str | None = None  # $WATCHER_DATABASE_URL
+    data_dir: Path = Field(default_factory=default_data_dir)
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str] = os.environ) -> Environment:
+        return cls(
+            database_url=environ.get("WATCHER_DATABASE_URL") or None,
+            data_dir=default_data_dir(environ),
+        )
 
 
 class Config(Model):
@@ -310,8 +325,10 @@ class Config(Model):
     smtp: Smtp | None = None
     digests: list[Digest] = []
 
-    # Not from the file: where it was read from (relative paths resolve against it).
+    # Not from the file: where it was read from (relative paths resolve against it), and what
+    # the environment said when it was read.
     path: Path | None = Field(None, exclude=True)
+    environment: Environment = Field(default_factory=Environment.read, exclude=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -350,7 +367,7 @@ class Config(Model):
     @property
     def database_url(self) -> str:
         """The SQLAlchemy URL: $WATCHER_DATABASE_URL, else ``database``, else SQLite in data_dir."""
-        url = os.environ.get("WATCHER_DATABASE_URL") or self.database
+        url = self.environment.database_url or self.database
         if not url:
             return f"sqlite:///{self.resolved_data_dir / 'watcher.db'}"
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
@@ -362,7 +379,7 @@ class Config(Model):
     def resolved_data_dir(self) -> Path:
         if self.data_dir:
             return self._resolve(Path(os.path.expandvars(self.data_dir)).expanduser())
-        return default_data_dir()
+        return self.environment.data_dir
 
     @property
     def resolved_templates_dir(self) -> Path | None:

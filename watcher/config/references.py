@@ -89,8 +89,8 @@ def _check_stories(data: dict[str, Any], entity_ids: set[str]) -> Iterator[tuple
         for f, followup in _records(story, "followups"):
             for b, author in _strings(followup.get("by")):
                 if author not in entity_ids:
-                    loc = ("stories", s, "followups", f, "by", b)
-                    yield loc, _unknown("person or organisation", author, entity_ids)
+                    where: Loc = ("stories", s, "followups", f, "by", b)
+                    yield where, _unknown("person or organisation", author, entity_ids)
             queries.append((("stories", s, "followups", f, "match"), followup.get("match")))
         for loc, text in queries:
             if not isinstance(text, str):

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from watcher.config import Config, Digest, Story
 from watcher.digest.fold import near_duplicate_groups
 from watcher.digest.sanitise import canonical_link, sanitised_text, snippet
+from watcher.match.followups import FollowupStatus, followup_statuses
 from watcher.model import FULL_TEXT
 from watcher.store import digests as queries
-from watcher.store.matches import FollowupStatus, followup_statuses
+from watcher.store.matches import fulfilments
 from watcher.store.tables import ItemRow
 
 FAILING_THRESHOLD = timedelta(days=1)
@@ -151,11 +152,10 @@ def build_digest(
             section.more.append(
                 Outlet(source, canonical_link(lead.url), sanitised_text(lead.title))
             )
-    statuses = followup_statuses(session, config, end)
-    recorded = queries.fulfilments_recorded(session)
+    statuses = followup_statuses(config, fulfilments(session), end)
     for story in stories:
         mine = [status for status in statuses if status.story == story.id]
-        sections[story.id].followups = _followup_board(story, mine, recorded, config, start, end)
+        sections[story.id].followups = _followup_board(story, mine, config, start, end)
     ordered = [s for s in sections.values() if s.entries or s.more or s.followups]
     if other.entries or other.more or other.hidden:
         ordered.append(other)
@@ -303,7 +303,6 @@ def _followup_title(config: Config, story_id: str, followup_id: str) -> str | No
 def _followup_board(
     story: Story,
     statuses: list[FollowupStatus],
-    recorded: dict[tuple[str, str], datetime],
     config: Config,
     start: datetime,
     end: datetime,
@@ -318,9 +317,8 @@ def _followup_board(
     for status in statuses:
         followup = followups[status.id]
         names = [_entity_name(config, entity_id) for entity_id in followup.by]
-        if status.status == "fulfilled":
-            found_at = recorded.get((story.id, status.id))
-            if found_at is not None and start <= found_at < end and status.fulfilled_at:
+        if status.fulfilment is not None:
+            if start <= status.fulfilment.recorded_at < end:
                 lines.append(
                     FollowupLine(
                         status.id,
@@ -328,7 +326,7 @@ def _followup_board(
                         "fulfilled",
                         [_entity_name(config, status.by)] if status.by else names,
                         url=canonical_link(status.item_url),
-                        fulfilled_at=status.fulfilled_at.isoformat(),
+                        fulfilled_at=status.fulfilment.fulfilled_at.isoformat(),
                     )
                 )
             continue

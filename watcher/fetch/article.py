@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from watcher.errors import FetchError
 from watcher.fetch.archive import RateLimiter
-from watcher.fetch.guard import origin
 from watcher.fetch.http import Fetcher
 from watcher.model import FetchResult
 
@@ -75,7 +73,8 @@ class PageFetcher:
             source_id=source_id,
             etag=etag,
             last_modified=last_modified,
-            untrusted=not same_origin(url, feed_url),
+            untrusted=True,
+            configured=feed_url,
         )
         content_type = (result.content_type or "").split(";", 1)[0].strip().lower()
         if result.changed and content_type and content_type not in _HTML_TYPES:
@@ -95,34 +94,3 @@ class PageFetcher:
 
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").rstrip(".").lower()
-
-
-def same_origin(url: str, other: str) -> bool:
-    """Whether two URLs name the same host and port, compared the way the guard compares them
-    (so ``localhost`` and ``127.0.0.1`` differ)."""
-    here = _origin(url)
-    return here is not None and here == _origin(other)
-
-
-def _origin(url: str) -> tuple[str, int] | None:
-    """(host, port) as the guard compares them; None for a URL without a host."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        return None
-    return origin(parts.hostname, port) if parts.hostname else None
-
-
-_SHARED: weakref.WeakKeyDictionary[Fetcher, PageFetcher] = weakref.WeakKeyDictionary()
-_SHARED_LOCK = threading.Lock()
-
-
-def shared_pages(fetcher: Fetcher) -> PageFetcher:
-    """The one ``PageFetcher`` (one set of per-host limits) of everything polled through
-    ``fetcher``: the daemon keeps its Fetcher across polls, and so its limits."""
-    with _SHARED_LOCK:
-        pages = _SHARED.get(fetcher)
-        if pages is None:
-            pages = _SHARED[fetcher] = PageFetcher(fetcher)
-        return pages

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
 
@@ -28,8 +27,7 @@ from lxml import html as lxml_html
 
 from watcher.config import Source
 from watcher.errors import FetchError
-from watcher.fetch.article import PageFetcher, shared_pages
-from watcher.fetch.http import Fetcher
+from watcher.fetch.article import PageFetcher
 from watcher.model import FULL_TEXT, Item
 from watcher.parse.html import parse_html
 
@@ -85,7 +83,11 @@ def _page_tree(body: bytes, content_type: str | None) -> lxml_html.HtmlElement:
 
 
 class ArticleReader:
-    """Reads items' pages into their text; remembers recent pages for conditional GETs."""
+    """Reads items' pages into their text; remembers recent pages for conditional GETs.
+
+    One a poll: the same article in two full-text sources of a poll is fetched once, then
+    asked for conditionally (per-host rates belong to the long-lived ``PageFetcher``).
+    """
 
     def __init__(self, pages: PageFetcher, *, remembered: int = REMEMBERED) -> None:
         self._pages = pages
@@ -150,24 +152,10 @@ class ArticleReader:
                 self._known.popitem(last=False)
 
 
-def add_full_texts(items: Iterable[Item], source: Source, fetcher: Fetcher) -> None:
+def add_full_texts(items: Iterable[Item], source: Source, reader: ArticleReader) -> None:
     """The per-item step for each of a full-text source's new items, at most ``PAGES_MAX``."""
-    reader = shared_reader(fetcher)
     for index, item in enumerate(items):
         if index < PAGES_MAX:
             reader.add_full_text(item, source)
         else:
             item.extra[FULL_TEXT] = f"failed: more than {PAGES_MAX} new items in one poll"
-
-
-_SHARED: weakref.WeakKeyDictionary[Fetcher, ArticleReader] = weakref.WeakKeyDictionary()
-_SHARED_LOCK = threading.Lock()
-
-
-def shared_reader(fetcher: Fetcher) -> ArticleReader:
-    """The one reader (one memory of pages) of everything polled through ``fetcher``."""
-    with _SHARED_LOCK:
-        reader = _SHARED.get(fetcher)
-        if reader is None:
-            reader = _SHARED[fetcher] = ArticleReader(shared_pages(fetcher))
-        return reader

@@ -3,7 +3,7 @@
 ``watcher run`` builds a ``Daemon`` and calls ``run()``. Four jobs share one background scheduler:
 
 * **poll** every ``tick``: claim due sources from the database (``watcher.store.claims``), poll
-  them on the bounded pool (``watcher.pipeline.poll_sources``), repeat until nothing is due. The
+  them on the bounded pool (``watcher.jobs.poll.poll_sources``), repeat until nothing is due. The
   database, not this process, decides what is due, so any number of workers share the work and a
   restart loses nothing.
 * **digest:ID** at each of the digest's slots, in the config's time zone, DST included
@@ -39,18 +39,21 @@ from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from watcher import metrics
-from watcher.clock import utcnow
+from watcher.clock import Clock, utcnow
 from watcher.config import Channel, Config, load_config
-from watcher.deliver import Backend, Outgoing, SendResult, backend_for
-from watcher.deliver.outbox import RunResult, retry_pending_deliveries, run_digest
+from watcher.deliver.backend import Backend, Outgoing, SendResult
+from watcher.deliver.outbox import retry_pending_deliveries
+from watcher.deliver.registry import backend_for
+from watcher.digest.period import latest_slot
 from watcher.errors import ConfigError
-from watcher.fetch.http import Fetcher
+from watcher.fetch.clients import Clients
+from watcher.jobs.digest_run import DigestLocks, RunResult, run_digest
+from watcher.jobs.poll import PollSummary, poll_sources
+from watcher.jobs.rematch import rematch_if_config_changed
 from watcher.logs import register_config_secrets
 from watcher.match import Matcher
-from watcher.match.rematch import rematch_if_config_changed
-from watcher.pipeline import PollSummary, poll_sources
 from watcher.schedule.health import Health, HealthServer
-from watcher.schedule.slots import digest_trigger, latest_slot
+from watcher.schedule.slots import digest_trigger
 from watcher.store import Store
 from watcher.store.claims import (
     PollingHealth,
@@ -89,15 +92,14 @@ class _Runtime:
     """What is rebuilt from a config: swapped whole on reload, so jobs see one consistent set."""
 
     config: Config
-    fetcher: Fetcher
+    clients: Clients
     matcher: Matcher
     source_ids: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def build(cls, config: Config) -> _Runtime:
-        fetcher = Fetcher(config.fetch, allow_private_networks=config.allow_private_networks)
         ids = frozenset(source.id for source in config.sources)
-        return cls(config, fetcher, Matcher(config), ids)
+        return cls(config, Clients.open(config), Matcher(config), ids)
 
 
 class Daemon:
@@ -114,7 +116,7 @@ class Daemon:
         options: DaemonOptions,
         *,
         config_file: str | Path | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
     ) -> None:
         self.store = store
         self.options = options
@@ -130,7 +132,8 @@ class Daemon:
         self._wake = threading.Event()
         self._reload_requested = False
         self._health_server: HealthServer | None = None
-        self._retired: list[Fetcher] = []  # replaced by a reload, perhaps still polling
+        self._retired: list[Clients] = []  # replaced by a reload, perhaps still polling
+        self.digest_locks = DigestLocks()  # outlives reloads: a run in flight keeps its lock
 
     @property
     def config(self) -> Config:
@@ -143,7 +146,7 @@ class Daemon:
         with self.store.session() as session:
             serialise(session, "sync-sources")
             sync_sources(session, self.config, now or self.clock())
-        rematch_if_config_changed(self.store, self.config)
+        rematch_if_config_changed(self.store, self.config, now=now or self.clock())
 
     def poll_tick(self, now: datetime | None = None) -> PollSummary:
         """Claim due sources and poll them, batch after batch, until none is due or we stop.
@@ -170,7 +173,7 @@ class Daemon:
             summary = self._poll(runtime, fresh)
             polled.update(fresh)
             metrics.ITEMS_STORED.inc(summary.new)
-            _accumulate(total, summary)
+            total.merge(summary)
             self.last_progress_at = self.clock()
         self.last_progress_at = self.clock()
         metrics.TICKS.labels(job="poll").inc()
@@ -210,8 +213,9 @@ class Daemon:
                 self.store,
                 runtime.config,
                 source_ids,
-                fetcher=runtime.fetcher,
+                clients=runtime.clients,
                 matcher=runtime.matcher,
+                clock=self.clock,
             )
         finally:
             with self.store.session() as session:
@@ -253,6 +257,7 @@ class Daemon:
             period_end,
             now=now,
             worker=self.options.worker_id,
+            locks=self.digest_locks,
             backends=_counted_backend,
         )
         outcome = "skipped" if result.skipped else "built" if result.built else "already_built"
@@ -297,7 +302,7 @@ class Daemon:
         states = retry_pending_deliveries(
             self.store,
             self.config,
-            now or self.clock(),
+            now=now or self.clock(),
             worker=self.options.worker_id,
             backends=_counted_backend,
         )
@@ -380,7 +385,7 @@ class Daemon:
         self.runtime = _Runtime.build(config)
         self.reconcile()
         self._schedule_digests()
-        self._retired.append(old.fetcher)
+        self._retired.append(old.clients)
         log.info(
             "config reloaded from %s",
             config.path,
@@ -486,7 +491,7 @@ class Daemon:
             self._health_server.stop()
             self._health_server = None
         self._close_retired()
-        self.runtime.fetcher.close()
+        self.runtime.clients.close()
         log.info(
             "watcher stopped cleanly (%d claims given back)",
             released,
@@ -515,12 +520,6 @@ def _counted_backend(channel: Channel, config: Config) -> Backend:
 
 def _every(interval: timedelta) -> IntervalTrigger:
     return IntervalTrigger(seconds=interval.total_seconds())
-
-
-def _accumulate(total: PollSummary, summary: PollSummary) -> None:
-    for name in ("polled", "unchanged", "failed", "new", "updated", "matches"):
-        setattr(total, name, getattr(total, name) + getattr(summary, name))
-    total.errors.extend(summary.errors)
 
 
 def _outage_tolerant(job: Callable[..., Any]) -> Callable[..., Any]:

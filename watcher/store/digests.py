@@ -22,7 +22,6 @@ from watcher.store.tables import (
     DeliveryRow,
     DigestRunRow,
     FollowupMatchRow,
-    FulfilmentRow,
     ItemRow,
     ItemSourceRow,
     MentionRow,
@@ -115,12 +114,6 @@ def _item_sources(session: Session, ids: list[int]) -> dict[int, list[str]]:
         for item_id, source_id in session.execute(query.where(ItemSourceRow.item_id.in_(chunk))):
             grouped[item_id].append(source_id)
     return dict(grouped)
-
-
-def fulfilments_recorded(session: Session) -> dict[tuple[str, str], datetime]:
-    """When each fulfilment was recorded (found), keyed by (story id, follow-up id)."""
-    query = select(FulfilmentRow.story_id, FulfilmentRow.followup_id, FulfilmentRow.recorded_at)
-    return {(row.story_id, row.followup_id): row.recorded_at for row in session.execute(query)}
 
 
 def failing_sources(session: Session, failing_before: datetime) -> list[SourceRow]:

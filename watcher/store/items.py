@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from watcher.clock import iso_utc
 from watcher.model import Item
 from watcher.store.tables import (
     FollowupMatchRow,
@@ -67,23 +68,6 @@ def merge_item(
     """Merge another copy of a stored item into its row: ``updated`` or ``same``."""
     _link_source(session, row.id, item.source_id, now)
     return "updated" if _merge(row, item, content_hash, now) else "same"
-
-
-def upsert_item(
-    session: Session,
-    item: Item,
-    *,
-    content_hash: str,
-    now: datetime,
-    existing: ItemRow | None = None,
-) -> tuple[ItemRow, Outcome]:
-    """Insert ``item``, or merge it into the stored copy with the same key (one at a time)."""
-    if existing is None:
-        ids = insert_new_items(session, [(item, content_hash)], now=now)
-        if ids:
-            return session.get_one(ItemRow, ids[item.key]), "new"
-        existing = session.scalars(select(ItemRow).where(ItemRow.key == item.key)).one()
-    return existing, merge_item(session, existing, item, content_hash=content_hash, now=now)
 
 
 def _columns(item: Item, content_hash: str) -> dict[str, object]:
@@ -162,7 +146,7 @@ class ItemView:
             "source": row.source_id,
             "author": row.author,
             "by": row.by,
-            "published": row.published_at.isoformat().replace("+00:00", "Z"),
+            "published": iso_utc(row.published_at),
             "language": row.language,
             "entities": self.entities,
             "stories": self.stories,
@@ -178,7 +162,7 @@ def list_items(
     limit: int | None = 50,
 ) -> list[ItemView]:
     """Newest first, with their entities, stories and follow-ups loaded in three queries."""
-    query: Select[tuple[ItemRow]] = select(ItemRow).order_by(
+    query: Select[ItemRow] = select(ItemRow).order_by(
         ItemRow.published_at.desc(), ItemRow.id.desc()
     )
     if since is not None:

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watcher.config import Config, Source
-from watcher.model import FetchResult
-from watcher.store.archive import CaptureLog, capture_log
+from watcher.model import CaptureLog, FetchResult
+from watcher.store.archive import capture_log
 from watcher.store.tables import SourceRow
 
 __all__ = ["SourceRow"]
@@ -169,8 +169,9 @@ def next_delay(
     """
     first = min(interval, timedelta(minutes=5))
     delay = min(max_backoff, first * 2 ** min(failures - 1, 20))
-    if retry_after is not None:
-        delay = max(delay, min(max_backoff, timedelta(seconds=retry_after)))
+    if retry_after is not None:  # clamped before it becomes a timedelta: it is the server's wish
+        wish = timedelta(seconds=min(max(retry_after, 0.0), max_backoff.total_seconds()))
+        delay = max(delay, wish)
     return _jittered(delay)
 
 

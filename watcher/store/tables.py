@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -44,6 +45,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar = {dict[str, Any]: JSON, datetime: UtcDateTime()}
+    # Every mapped class here is one plain table (DeclarativeBase only promises a FromClause).
+    __table__: ClassVar[Table]
 
 
 class SourceRow(Base):

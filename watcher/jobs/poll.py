@@ -4,6 +4,11 @@ at a time, each in its own transaction.
 Workers only touch the network and the CPU; the calling thread is the only writer, so SQLite
 never sees two writers from one process and every source's outcome is committed as soon as it is
 known: a crash loses at most the sources still in flight, which are simply polled again.
+
+One source never affects another: whatever goes wrong with it — the fetch, the parse, the
+normaliser, the matcher or the store refusing its data — is recorded on that source (status,
+last error, backoff) and the batch goes on. Only a database that cannot be reached at all stops
+the batch (the daemon waits for its next tick).
 """
 
 from __future__ import annotations
@@ -14,26 +19,32 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from watcher import metrics
-from watcher.clock import utcnow
+from watcher.clock import Clock, utcnow
 from watcher.config import Config, Source
 from watcher.errors import FetchError, ParseError, WatcherError
-from watcher.fetch.http import Fetcher
+from watcher.fetch.clients import Clients
+from watcher.jobs.archive_walk import collect_posts
+from watcher.jobs.rematch import rematch_if_config_changed
 from watcher.match import Matcher
-from watcher.model import Entry, FetchResult, Item, ItemMatches
-from watcher.normalise import content_hash, normalise_entry
+from watcher.model import FetchResult, Item, ItemMatches
+from watcher.normalise import content_hash, normalise_entries
 from watcher.parse import parse_feed
-from watcher.parse.article import add_full_texts
+from watcher.parse.article import ArticleReader, add_full_texts
 from watcher.store import Store
 from watcher.store import sources as source_store
+from watcher.store.archive import mark_captures
 from watcher.store.items import existing_items, insert_new_items, merge_item, row_to_item
 from watcher.store.matches import record_matches, record_new_matches
+from watcher.text import shorten
 
 log = logging.getLogger(__name__)
+
+QUIET_BATCH = 100  # unchanged sources recorded per transaction
 
 
 @dataclass(slots=True)
@@ -50,7 +61,17 @@ class Collected:
     error: WatcherError | None = None
     retry_after: float | None = None
     # Called inside the source's transaction before commit (archives record their captures).
-    on_store: Callable[[Session], None] | None = None
+    on_store: Callable[[Session, datetime], object] | None = None
+
+    @property
+    def outcome(self) -> str:
+        """``failed``, ``unchanged`` or ``ok``: how the metrics count this poll."""
+        return "failed" if self.error else "unchanged" if self.unchanged else "ok"
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing to store but the polling state: recorded in batches."""
+        return self.unchanged and self.error is None and self.on_store is None
 
 
 @dataclass(slots=True)
@@ -71,14 +92,26 @@ class PollSummary:
     errors: list[str] = field(default_factory=list)
 
     def add(self, collected: Collected, stats: IngestStats) -> None:
-        self.polled += 1
-        self.unchanged += collected.unchanged
-        self.failed += collected.error is not None
-        self.new += stats.new
-        self.updated += stats.updated
-        self.matches += stats.matches
-        if collected.error is not None:
-            self.errors.append(str(collected.error))
+        self.merge(
+            PollSummary(
+                polled=1,
+                unchanged=int(collected.unchanged),
+                failed=int(collected.error is not None),
+                new=stats.new,
+                updated=stats.updated,
+                matches=stats.matches,
+                errors=[str(collected.error)] if collected.error is not None else [],
+            )
+        )
+
+    def merge(self, other: PollSummary) -> None:
+        self.polled += other.polled
+        self.unchanged += other.unchanged
+        self.failed += other.failed
+        self.new += other.new
+        self.updated += other.updated
+        self.matches += other.matches
+        self.errors.extend(other.errors)
 
     def line(self) -> str:
         return (
@@ -87,7 +120,37 @@ class PollSummary:
         )
 
 
-Collector = Callable[[Source, source_store.SourceState | None, Fetcher, Config], Collected]
+Collector = Callable[
+    [Source, source_store.SourceState | None, Clients, Config, datetime], Collected
+]
+
+
+def poll_once(
+    store: Store,
+    config: Config,
+    *,
+    source_ids: Iterable[str] | None = None,
+    progress: Callable[[Collected], None] | None = None,
+    clients: Clients | None = None,
+    clock: Clock = utcnow,
+) -> PollSummary:
+    """`watcher poll --once`: reconcile the config, then poll every active source now."""
+    with store.session() as session:
+        source_store.sync_sources(session, config, clock())
+        ids = (
+            list(source_ids) if source_ids is not None else source_store.active_source_ids(session)
+        )
+    rematch_if_config_changed(store, config, now=clock())
+    with clients or Clients.open(config) as opened:
+        return poll_sources(
+            store,
+            config,
+            ids,
+            clients=opened,
+            matcher=Matcher(config),
+            progress=progress,
+            clock=clock,
+        )
 
 
 def poll_sources(
@@ -95,9 +158,10 @@ def poll_sources(
     config: Config,
     source_ids: Iterable[str],
     *,
-    fetcher: Fetcher,
+    clients: Clients,
     matcher: Matcher,
     progress: Callable[[Collected], None] | None = None,
+    clock: Clock = utcnow,
 ) -> PollSummary:
     """Poll the given sources on a bounded pool and store what they bring; never raises for one."""
     wanted = set(source_ids)
@@ -106,50 +170,32 @@ def poll_sources(
         states = source_store.states(session, [source.id for source in sources])
     summary = PollSummary()
     quiet: list[Collected] = []
-    for collected in _collect_all(sources, states, fetcher, config, store):
-        if collected.unchanged and collected.error is None and collected.on_store is None:
+    for collected in _collect_all(sources, states, clients, config, clock, store):
+        if collected.quiet:
             quiet.append(collected)
             stats = IngestStats()
             if len(quiet) >= QUIET_BATCH:
-                _store_quiet(store, config, matcher, quiet)
+                _store_quiet(store, config, matcher, quiet, clock())
         else:
-            stats = store_collected(store, config, matcher, collected)
+            stats = store_collected(store, config, matcher, collected, clock())
         summary.add(collected, stats)
-        _observe(collected)
+        metrics.observe_poll(
+            collected.source.kind,
+            collected.outcome,
+            collected.result.elapsed if collected.result is not None else None,
+        )
         if progress is not None:
             progress(collected)
-    _store_quiet(store, config, matcher, quiet)
+    _store_quiet(store, config, matcher, quiet, clock())
     return summary
-
-
-QUIET_BATCH = 100
-
-
-def _observe(collected: Collected) -> None:
-    """Count the poll in the metrics by outcome, and time its fetch."""
-    outcome = "failed" if collected.error else "unchanged" if collected.unchanged else "ok"
-    elapsed = collected.result.elapsed if collected.result is not None else None
-    metrics.observe_poll(collected.source.kind, outcome, elapsed)
-
-
-def _store_quiet(store: Store, config: Config, matcher: Matcher, batch: list[Collected]) -> None:
-    """Record unchanged sources together: only their polling state moves, and losing it in a
-    crash costs no more than asking those servers again."""
-    if not batch:
-        return
-    with store.session() as session:
-        rows = source_store.rows(session, [collected.source.id for collected in batch])
-        for collected in batch:
-            record_outcome(session, config, matcher, collected)
-        del rows  # held until here so each record finds its row in the session
-    batch.clear()
 
 
 def _collect_all(
     sources: list[Source],
     states: dict[str, source_store.SourceState],
-    fetcher: Fetcher,
+    clients: Clients,
     config: Config,
+    clock: Clock,
     store: Store,
 ) -> Iterator[Collected]:
     """Yield each source's result as soon as it is ready, keeping few results in memory.
@@ -157,13 +203,15 @@ def _collect_all(
     A full-text source's new items go back to the pool once, to have their pages read.
     """
     workers = config.fetch.workers
+    reader = ArticleReader(clients.pages)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
         pending: set[Future[Collected]] = set()
         reading: set[Future[Collected]] = set()
         queue = iter(sources)
         while True:
             for source in queue:
-                pending.add(pool.submit(collect, source, states.get(source.id), fetcher, config))
+                state = states.get(source.id)
+                pending.add(pool.submit(collect, source, state, clients, config, clock()))
                 if len(pending) >= 2 * workers:
                     break
             if not pending:
@@ -174,7 +222,7 @@ def _collect_all(
                 fresh = [] if future in reading else _new_full_text_items(store, collected)
                 reading.discard(future)
                 if fresh:
-                    read = pool.submit(_read_pages, collected, fresh, fetcher)
+                    read = pool.submit(_read_pages, collected, fresh, reader)
                     reading.add(read)
                     pending.add(read)
                 else:
@@ -190,31 +238,38 @@ def _new_full_text_items(store: Store, collected: Collected) -> list[Item]:
     return [item for item in collected.items if item.key not in known]
 
 
-def _read_pages(collected: Collected, items: list[Item], fetcher: Fetcher) -> Collected:
-    add_full_texts(items, collected.source, fetcher)
+def _read_pages(collected: Collected, items: list[Item], reader: ArticleReader) -> Collected:
+    add_full_texts(items, collected.source, reader)
     return collected
 
 
 def collect(
-    source: Source, state: source_store.SourceState | None, fetcher: Fetcher, config: Config
+    source: Source,
+    state: source_store.SourceState | None,
+    clients: Clients,
+    config: Config,
+    now: datetime,
 ) -> Collected:
     """Fetch, parse and normalise one source; any failure comes back as ``Collected.error``."""
     try:
-        return COLLECTORS[source.kind](source, state, fetcher, config)
+        return COLLECTORS[source.kind](source, state, clients, config, now)
     except FetchError as error:
         return Collected(source, error=error, retry_after=error.retry_after)
     except WatcherError as error:
         return Collected(source, error=error)
     except Exception as error:
         log.exception("source %s (%s): unexpected error", source.id, source.url)
-        reason = f"unexpected error: {error.__class__.__name__}: {error}"
-        return Collected(source, error=ParseError(source.id, source.url, reason))
+        return Collected(source, error=_unexpected(source, error))
 
 
 def collect_feed(
-    source: Source, state: source_store.SourceState | None, fetcher: Fetcher, config: Config
+    source: Source,
+    state: source_store.SourceState | None,
+    clients: Clients,
+    config: Config,
+    now: datetime,
 ) -> Collected:
-    result = fetcher.get(
+    result = clients.http.get(
         source.url,
         source_id=source.id,
         etag=state.etag if state else None,
@@ -228,79 +283,118 @@ def collect_feed(
     parsed = parse_feed(
         result.body, source_id=source.id, url=result.final_url, content_type=result.content_type
     )
-    items = normalise_entries(parsed.entries, source, config, feed_url=result.final_url)
+    items = normalise_entries(
+        parsed.entries,
+        source,
+        feed_url=result.final_url,
+        seen_at=now,
+        languages=config.languages,
+    )
     return Collected(source, items, result, body_hash, warning=parsed.warning)
 
 
 def collect_archive(
-    source: Source, state: source_store.SourceState | None, fetcher: Fetcher, config: Config
+    source: Source,
+    state: source_store.SourceState | None,
+    clients: Clients,
+    config: Config,
+    now: datetime,
 ) -> Collected:
-    """Walk an archived account's captures past its cursor (``watcher.fetch.archive``).
+    """Walk an archived account's captures past its cursor (``watcher.jobs.archive_walk``).
 
     The captures are recorded in the transaction that stores their posts. When the archive
     stopped the walk midway, what came before is stored, the cursor stops before the failed
     capture, and the reason is kept as the source's warning; with nothing done, it is an error.
     """
-    from watcher.fetch.archive import collect_posts, shared_client
-    from watcher.store.archive import mark_captures
-
-    client = shared_client(fetcher, config.archive)
     batch = collect_posts(
-        client,
+        clients.archive,
         source,
         config,
         after=state.cursor if state else None,
         log=state.captures if state else None,
+        now=now,
     )
     if batch.error is not None and not batch.captures:
         raise batch.error
-    items = normalise_entries(batch.entries, source, config, feed_url=source.url)
+    items = normalise_entries(
+        batch.entries, source, feed_url=source.url, seen_at=now, languages=config.languages
+    )
     return Collected(
         source,
         items,
         unchanged=not batch.captures,
         cursor=batch.cursor,
         warning=f"stopped early: {batch.error}" if batch.error else None,
-        on_store=lambda session: mark_captures(session, source.id, batch.captures, now=utcnow()),
+        on_store=lambda session, at: mark_captures(session, source.id, batch.captures, now=at),
     )
 
 
 COLLECTORS: dict[str, Collector] = {"feed": collect_feed, "archive": collect_archive}
 
 
-def normalise_entries(
-    entries: Iterable[Entry], source: Source, config: Config, *, feed_url: str
-) -> list[Item]:
-    """Normalise a source's entries, keeping the first of any that share an identity."""
-    seen_at = utcnow()
-    items: dict[str, Item] = {}
-    for entry in entries:
-        item = normalise_entry(
-            entry,
-            source_id=source.id,
-            feed_url=feed_url,
-            seen_at=seen_at,
-            owner=source.owner,
-            languages=config.languages,
-        )
-        if item is not None:
-            items.setdefault(item.key, item)
-    return list(items.values())
-
-
 def store_collected(
-    store: Store, config: Config, matcher: Matcher, collected: Collected
+    store: Store, config: Config, matcher: Matcher, collected: Collected, now: datetime
 ) -> IngestStats:
-    """Commit one source's outcome: its items and matches, and its new polling state."""
-    with store.session() as session:
-        return record_outcome(session, config, matcher, collected)
+    """Commit one source's outcome: its items and matches, and its new polling state.
+
+    When storing it fails (the database refused its data, a bug in matching), nothing of it is
+    kept and the failure is recorded on the source instead, in a transaction of its own.
+    """
+    try:
+        with store.session() as session:
+            return record_outcome(session, config, matcher, collected, now)
+    except (OperationalError, InterfaceError):
+        raise  # the database itself is away: nothing can be recorded for any source
+    except Exception as error:
+        log.exception(
+            "source %s (%s): could not store its poll", collected.source.id, collected.source.url
+        )
+        failed = Collected(collected.source, error=_unexpected(collected.source, error))
+        _record_safely(store, config, matcher, failed, now)
+        collected.error = failed.error
+        return IngestStats()
+
+
+def _record_safely(
+    store: Store, config: Config, matcher: Matcher, collected: Collected, now: datetime
+) -> None:
+    """Record a failure; if even that fails, log it and leave the source due for next time."""
+    try:
+        with store.session() as session:
+            record_outcome(session, config, matcher, collected, now)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        log.exception("source %s: could not record its failure", collected.source.id)
+
+
+def _store_quiet(
+    store: Store, config: Config, matcher: Matcher, batch: list[Collected], now: datetime
+) -> None:
+    """Record unchanged sources together: only their polling state moves, and losing it in a
+    crash costs no more than asking those servers again. A batch the store refuses is
+    recorded one source at a time, so one bad row cannot hold back the others."""
+    if not batch:
+        return
+    try:
+        with store.session() as session:
+            rows = source_store.rows(session, [collected.source.id for collected in batch])
+            for collected in batch:
+                record_outcome(session, config, matcher, collected, now)
+            del rows  # held until here so each record finds its row in the session
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        for collected in batch:
+            store_collected(store, config, matcher, collected, now)
+    batch.clear()
 
 
 def record_outcome(
-    session: Session, config: Config, matcher: Matcher, collected: Collected
+    session: Session, config: Config, matcher: Matcher, collected: Collected, now: datetime
 ) -> IngestStats:
     """One source's outcome, in the caller's transaction."""
-    source, now = collected.source, utcnow()
+    source = collected.source
     interval = config.source_interval(source)
     if collected.error is not None:
         reason = getattr(collected.error, "reason", str(collected.error))
@@ -317,7 +411,7 @@ def record_outcome(
         return IngestStats()
     stats = ingest(session, matcher, collected.items, now=now)
     if collected.on_store is not None:
-        collected.on_store(session)
+        collected.on_store(session, now)
     source_store.record_success(
         session,
         source.id,
@@ -341,7 +435,9 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
     for item, matches in fresh:
         item.by = matches.by
     ids = insert_new_items(session, [(item, content_hash(item)) for item, _ in fresh], now=now)
-    record_new_matches(session, [(ids[item.key], m) for item, m in fresh if item.key in ids])
+    record_new_matches(
+        session, [(ids[item.key], m) for item, m in fresh if item.key in ids], now=now
+    )
     stats.new = len(ids)
     stats.matches = sum(_tally(m) for item, m in fresh if item.key in ids)
     inserted = {id(item) for item, _ in fresh if item.key in ids}
@@ -353,7 +449,7 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
             continue
         stats.updated += 1
         matches = matcher.match(row_to_item(row))
-        record_matches(session, row, matches)
+        record_matches(session, row, matches, now=now)
         stats.matches += _tally(matches)
     return stats
 
@@ -364,26 +460,10 @@ def _tally(matches: ItemMatches) -> int:
     return len(matches.stories) + len(matches.followups)
 
 
-def poll_once(
-    store: Store,
-    config: Config,
-    *,
-    source_ids: Iterable[str] | None = None,
-    progress: Callable[[Collected], None] | None = None,
-    **fetcher_options: Any,
-) -> PollSummary:
-    """`watcher poll --once`: reconcile the config, then poll every active source now."""
-    from watcher.match.rematch import rematch_if_config_changed
-
-    with store.session() as session:
-        source_store.sync_sources(session, config, utcnow())
-        ids = (
-            list(source_ids) if source_ids is not None else source_store.active_source_ids(session)
-        )
-    rematch_if_config_changed(store, config)
-    with Fetcher(
-        config.fetch, allow_private_networks=config.allow_private_networks, **fetcher_options
-    ) as fetcher:
-        return poll_sources(
-            store, config, ids, fetcher=fetcher, matcher=Matcher(config), progress=progress
-        )
+def _unexpected(source: Source, error: Exception) -> ParseError:
+    """An error nobody planned for, described in one short line (a database error's own
+    message, without the statement and the feed's data it carries)."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig else error
+    detail = (str(cause).strip().splitlines() or [""])[0]
+    reason = shorten(f"unexpected error: {cause.__class__.__name__}: {detail}", 300)
+    return ParseError(source.id, source.url, reason)

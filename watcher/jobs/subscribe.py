@@ -15,7 +15,7 @@ from pathlib import Path
 from watcher.config import Config
 from watcher.config.edit import NewSource, add_sources_to_file, source_id, source_name
 from watcher.errors import WatcherError
-from watcher.fetch.http import Fetcher
+from watcher.fetch.clients import Clients
 from watcher.normalise import canonical_url
 from watcher.parse.discover import discover_feed
 from watcher.parse.opml import OPML_MAX, OpmlError, parse_opml
@@ -58,8 +58,8 @@ def add_source(config: Config, url: str, *, new_id: str | None = None) -> Added:
     taken = {source.id for source in config.sources}
     if new_id is not None and new_id in taken:
         raise WatcherError(f"there is already a source {new_id}; choose another --id")
-    with Fetcher(config.fetch, allow_private_networks=config.allow_private_networks) as fetcher:
-        found = discover_feed(url, fetcher)
+    with Clients.open(config) as clients:
+        found = discover_feed(url, clients.http)
     if existing := configured.get(canonical_url(found.url) or found.url):
         return Added(found.url, existing=existing)
     source = NewSource(
