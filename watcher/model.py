@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 Field = Literal["title", "summary", "content", "author", "url"]
+FULL_TEXT = "full_text"  # Item.extra key: "ok" when the text is the item's page's, or "failed: …"
 
 
 @dataclass(frozen=True, slots=True)

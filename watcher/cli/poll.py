@@ -1,4 +1,4 @@
-"""Commands that poll and show what was found: poll, items, sources, init."""
+"""Commands that poll and show what was found: poll, items, init."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from pathlib import Path
 import click
 
 from watcher.cli.app import Context, cli, json_option, pass_context, print_json_lines, print_table
-from watcher.redact import error_text, redact
+from watcher.redact import error_text
 from watcher.resources import bundled
 from watcher.store import items as item_store
-from watcher.store import sources as source_store
 
 
 @cli.command()
@@ -93,58 +92,6 @@ def items(
 
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-@cli.command()
-@json_option
-@pass_context
-def sources(ctx: Context, as_json: bool) -> None:
-    """Each source's status: last success, last error and when, next poll."""
-    from watcher.clock import utcnow
-
-    with ctx.store.session() as session:
-        source_store.sync_sources(session, ctx.config, utcnow())
-        rows = source_store.all_sources(session)
-    records = [_source_record(row) for row in rows]
-    if as_json:
-        print_json_lines(records)
-        return
-    print_table(
-        ["id", "kind", "status", "last success", "next poll", "items", "last error"],
-        (
-            (
-                r["id"],
-                r["kind"],
-                r["status"],
-                _when(r["last_success"]),
-                _when(r["next_poll"]),
-                r["items"],
-                f"{_when(r['last_error_at'])} {r['last_error'] or ''}".strip(),
-            )
-            for r in records
-        ),
-    )
-
-
-def _source_record(row: source_store.SourceRow) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "url": redact(row.url),
-        "status": source_store.status(row),
-        "failures": row.consecutive_failures,
-        "last_success": row.last_success_at,
-        "last_error": error_text(row.last_error) if row.last_error else None,
-        "last_error_at": row.last_error_at,
-        "failing_since": row.failing_since,
-        "next_poll": row.next_poll_at,
-        "warning": error_text(row.warning) if row.warning else None,
-        "items": row.items_total,
-    }
-
-
-def _when(value: object) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
 
 
 @cli.command()

@@ -233,6 +233,7 @@ class Source(Model):
     name: str | None = None
     every: Duration | None = None
     enabled: bool = True
+    full_text: bool = False  # fetch each new item's page and match on its main text
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Source:

@@ -24,12 +24,14 @@ from watcher.config import Config, Digest, Story
 from watcher.digest.fold import near_duplicate_groups
 from watcher.digest.sanitise import canonical_link, sanitised_text, snippet
 from watcher.match.followups import FollowupStatus, followup_statuses
+from watcher.model import FULL_TEXT
 from watcher.redact import error_text, redact
 from watcher.store import digests as queries
 from watcher.store.matches import fulfilments
 from watcher.store.tables import ItemRow
 
 FAILING_THRESHOLD = timedelta(days=1)
+FULL_TEXT_READ = 5_000  # characters of a page's text a snippet may be cut from
 RTL_LANGUAGES = {"ar", "fa", "he", "ur", "ps", "yi", "ckb", "dv", "sd", "ug"}
 _RTL_LETTER = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
@@ -232,9 +234,16 @@ def _fold_text(item: ItemRow) -> str:
 
 
 def _plain_summary(item: ItemRow) -> str:
-    text = sanitised_text(item.summary or item.summary_html or item.text or "")
+    text = sanitised_text(_readable_text(item))
     title = sanitised_text(item.title)
     return text[len(title) :].lstrip(" .:—-") if title and text.startswith(title) else text
+
+
+def _readable_text(item: ItemRow) -> str:
+    """The page's main text when it was read (``full_text: true``), else the feed's summary."""
+    if (item.extra or {}).get(FULL_TEXT) == "ok":
+        return item.text[:FULL_TEXT_READ]
+    return item.summary or item.summary_html or item.text or ""
 
 
 def _entry(

@@ -1,9 +1,9 @@
 """The fetch stage's long-lived clients, opened once by whoever runs the jobs.
 
-A ``Clients`` holds the pooled HTTP ``Fetcher``, the archive client and the news-search
-engines' clients, each with its rate limit, so every source polled through it shares one
-connection pool and one politeness budget per service. The
-daemon's runtime owns one (and replaces it on reload); a CLI command opens one for its run.
+A ``Clients`` holds the pooled HTTP ``Fetcher``, the archive client, the news-search engines'
+clients and the article pages' fetcher, each with its rate limit, so every source polled
+through it shares one connection pool and one politeness budget per service. The daemon's
+runtime owns one (and replaces it on reload); a CLI command opens one for its run.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from watcher.config import Config
 from watcher.fetch.archive import ArchiveClient
+from watcher.fetch.article import PageFetcher
 from watcher.fetch.http import Fetcher
 from watcher.fetch.search import EngineClients
 
@@ -21,6 +22,7 @@ class Clients:
     http: Fetcher
     archive: ArchiveClient
     search: EngineClients
+    pages: PageFetcher
 
     @classmethod
     def open(cls, config: Config, fetcher: Fetcher | None = None) -> Clients:
@@ -29,7 +31,10 @@ class Clients:
             config.fetch, allow_private_networks=config.allow_private_networks
         )
         return cls(
-            http, ArchiveClient(config.archive, http), EngineClients.build(config.search, http)
+            http,
+            ArchiveClient(config.archive, http),
+            EngineClients.build(config.search, http),
+            PageFetcher(http),
         )
 
     def __enter__(self) -> Clients:

@@ -35,6 +35,7 @@ from watcher.match import Matcher
 from watcher.model import FetchResult, Item, ItemMatches
 from watcher.normalise import content_hash, normalise_entries
 from watcher.parse import parse_feed
+from watcher.parse.article import ArticleReader, add_full_texts
 from watcher.store import Store
 from watcher.store import sources as source_store
 from watcher.store.archive import mark_captures
@@ -175,7 +176,7 @@ def poll_sources(
         states = source_store.states(session, [source.id for source in sources])
     summary = PollSummary()
     quiet: list[Collected] = []
-    for collected in _collect_all(sources, states, clients, config, clock):
+    for collected in _collect_all(sources, states, clients, config, clock, store):
         if collected.quiet:
             quiet.append(collected)
             stats = IngestStats()
@@ -201,11 +202,17 @@ def _collect_all(
     clients: Clients,
     config: Config,
     clock: Clock,
+    store: Store,
 ) -> Iterator[Collected]:
-    """Yield each source's result as soon as it is ready, keeping few results in memory."""
+    """Yield each source's result as soon as it is ready, keeping few results in memory.
+
+    A full-text source's new items go back to the pool once, to have their pages read.
+    """
     workers = config.fetch.workers
+    reader = ArticleReader(clients.pages)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
         pending: set[Future[Collected]] = set()
+        reading: set[Future[Collected]] = set()
         queue = iter(sources)
         while True:
             for source in queue:
@@ -217,7 +224,29 @@ def _collect_all(
                 return
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                yield future.result()
+                collected = future.result()
+                fresh = [] if future in reading else _new_full_text_items(store, collected)
+                reading.discard(future)
+                if fresh:
+                    read = pool.submit(_read_pages, collected, fresh, reader)
+                    reading.add(read)
+                    pending.add(read)
+                else:
+                    yield collected
+
+
+def _new_full_text_items(store: Store, collected: Collected) -> list[Item]:
+    """The items of a ``full_text`` source not stored yet: only those have their page read."""
+    if not collected.source.full_text or not collected.items:
+        return []
+    with store.session() as session:
+        known = existing_items(session, [item.key for item in collected.items])
+    return [item for item in collected.items if item.key not in known]
+
+
+def _read_pages(collected: Collected, items: list[Item], reader: ArticleReader) -> Collected:
+    add_full_texts(items, collected.source, reader)
+    return collected
 
 
 def collect(
