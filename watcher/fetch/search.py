@@ -182,8 +182,11 @@ class EngineClient:
             return None
         self._limiter.acquire()
         try:
-            # The link came in an answer: untrusted (the guard's untrusted mode belongs here).
-            final = self._fetcher.get(link, source_id=source_id).final_url
+            # The link came in an answer: untrusted, though on the engine's configured host.
+            fetched = self._fetcher.get(
+                link, source_id=source_id, untrusted=True, configured=self.base_url
+            )
+            final = fetched.final_url
         except FetchError:
             return None
         return final if _origin(final) != _origin(self.base_url) else None
