@@ -9,21 +9,11 @@ from datetime import timedelta
 
 import click
 
-from watcher.cli.app import Context, cli, pass_context
-from watcher.config import parse_duration
+from watcher.cli.app import Context, command, pass_context
+from watcher.cli.params import DURATION
 
 
-def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
-    try:
-        duration = parse_duration(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param=param) from None
-    if duration <= timedelta(0):
-        raise click.BadParameter(f"{value!r} must be longer than zero", param=param)
-    return duration
-
-
-@cli.command()
+@command()
 @click.option(
     "--worker-id",
     envvar="WATCHER_WORKER_ID",
@@ -42,14 +32,14 @@ def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timede
     "--tick",
     default="15s",
     show_default=True,
-    callback=_duration,
+    type=DURATION,
     help="How often to look for due sources.",
 )
 @click.option(
     "--lease",
     default="15m",
     show_default=True,
-    callback=_duration,
+    type=DURATION,
     help="How long a claim on a source lasts: longer than the slowest poll; a crashed "
     "worker's sources wait this long.",
 )
@@ -63,7 +53,9 @@ def run(
 
     if ctx.verbose == 0:
         logging.getLogger("watcher").setLevel(logging.INFO)
-    config = ctx.config
+    config = ctx.checked_config()
+    for warning in ctx.warnings:
+        logging.getLogger("watcher.cli").warning("%s", warning, extra={"event": "config.warning"})
     register_config_secrets(config)
     options = DaemonOptions(
         worker_id=worker_id, tick=tick, lease=lease, metrics_listen=metrics_listen

@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from watcher.config.models import DEFAULT_CONFIG, Config, Environment, Loc, dotted
-from watcher.config.references import cross_check
+from watcher.config.references import config_warnings, cross_check
 from watcher.errors import ConfigError
 
 _SECRET_KEYS = {"password": "password_env", "secret": "secret_env", "token": "secret_env"}
@@ -30,6 +30,11 @@ def config_path(given: str | Path | None) -> Path:
         return Path(given or os.environ["WATCHER_CONFIG"])
     if DEFAULT_CONFIG.exists():
         return DEFAULT_CONFIG
+    return bundled_config()
+
+
+def bundled_config() -> Path:
+    """The example config that ships with watcher (the last fallback of ``config_path``)."""
     from watcher.resources import bundled
 
     return bundled(str(DEFAULT_CONFIG))
@@ -41,14 +46,49 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] = os.
     The environment is read here, once: the config never looks at it again.
     """
     path = config_path(path)
+    return parse_config(_read(path), path, Environment.read(environ))
+
+
+def check_config(
+    path: str | Path | None = None, environ: Mapping[str, str] = os.environ
+) -> tuple[Config, list[str]]:
+    """``load_config``, and the warnings: what is valid but most likely not what was meant
+    (``FILE:LINE: warning: message``; see ``references.config_warnings``)."""
+    path = config_path(path)
+    config, data, lines = _parse(_read(path), path, Environment.read(environ))
+    warnings = [
+        f"{path}:{_line(lines, loc)}: warning: {message}"
+        for loc, message in config_warnings(config, empty=not data)
+    ]
+    return config, sorted(warnings, key=lambda warning: _line_number(warning)[0])
+
+
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as error:
         raise ConfigError([f"{path}: cannot read the config: {error.strerror or error}"]) from None
-    return parse_config(text, path, Environment.read(environ))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        column = error.start - raw.rfind(b"\n", 0, error.start)
+        raise ConfigError(
+            [
+                f"{path}:{line}: not UTF-8 (byte 0x{raw[error.start]:02x} in column {column}): "
+                "save the file as UTF-8"
+            ]
+        ) from None
 
 
 def parse_config(text: str, path: Path, environment: Environment | None = None) -> Config:
+    return _parse(text, path, environment)[0]
+
+
+def _parse(
+    text: str, path: Path, environment: Environment | None
+) -> tuple[Config, dict[str, Any], dict[Loc, int]]:
+    """The config, the raw data and the line of every key path."""
     data, lines = _load_yaml(text, path)
     if data is None:
         data = {}
@@ -63,7 +103,7 @@ def parse_config(text: str, path: Path, environment: Environment | None = None) 
         problems += _describe_validation_errors(error, lines, path)
     if problems:
         raise ConfigError(sorted(set(problems), key=_line_number))
-    return config
+    return config, data, lines
 
 
 # libyaml when PyYAML was built with it: a config of thousands of sources loads 10x faster.

@@ -42,11 +42,17 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 
 def parse_duration(value: object) -> timedelta:
-    """``30m``, ``2h``, ``1d``, ``1w``, ``45s`` (or a bare number of seconds) → timedelta."""
+    """``30m``, ``2h``, ``1d``, ``1w``, ``45s`` → timedelta (a timedelta passes as it is).
+
+    A bare number is refused: ``every: 30`` could mean seconds or minutes.
+    """
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
+        raise ValueError(
+            f"{value} has no unit: write {value}m for minutes or {value}s for seconds "
+            "(units: s, m, h, d, w)"
+        )
     match = _DURATION.match(str(value))
     if not match:
         raise ValueError(f"{value!r} is not a duration: write it like 30m, 2h, 1d or 1w")

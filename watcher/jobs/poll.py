@@ -46,6 +46,7 @@ from watcher.text import shorten
 log = logging.getLogger(__name__)
 
 QUIET_BATCH = 100  # unchanged sources recorded per transaction
+POLL_FAILED = "poll.failed"  # the event of the log line naming a failing source
 
 
 @dataclass(slots=True)
@@ -121,7 +122,7 @@ class PollSummary:
 
     def line(self) -> str:
         return (
-            f"polled {self.polled} sources: {self.unchanged} unchanged, {self.failed} failed; "
+            f"polled {self.polled} source{'' if self.polled == 1 else 's'}: {self.unchanged} unchanged, {self.failed} failed; "
             f"items: {self.new} new, {self.updated} updated; matches: {self.matches}"
         ) + (f"; {self.results.line()}" if self.results is not None else "")
 
@@ -429,7 +430,11 @@ def record_outcome(
     interval = config.source_interval(source)
     if collected.error is not None:
         reason = getattr(collected.error, "reason", str(collected.error))
-        log.warning("poll failed: %s", reason, extra={"source": source.id, "url": source.url})
+        log.warning(
+            "poll failed: %s",
+            reason,
+            extra={"event": POLL_FAILED, "source": source.id, "url": source.url},
+        )
         source_store.record_failure(
             session,
             source.id,
