@@ -21,9 +21,9 @@ from watcher.store.tables import ArchiveCaptureRow, ItemRow, ItemSourceRow
 SOCIAL = Path(__file__).resolve().parent.parent / "fixtures" / "social"
 
 
-def run(config: Config, *args: str) -> str:
+def run(config: Config, *args: str, code: int = 0) -> str:
     result = CliRunner().invoke(cli, ["-c", str(config.path), *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return result.output
 
 
@@ -157,7 +157,7 @@ def test_a_failing_archive_never_blocks_the_feeds(
           - {{id: bluesky-jan, feed: "{httpserver.url_for("/jan.rss")}"}}
         """
     )
-    output = run(config, "poll", "--once")
+    output = run(config, "poll", "--once", code=1)
     assert "1 failed" in output
     by_key = {key: row.by for key, row in rows(config).items()}
     assert by_key == {

@@ -22,9 +22,9 @@ from watcher.jobs.search import SearchTally, search_source
 from watcher.store import open_store
 
 
-def _run(config: Path, *args: str) -> Result:
+def _run(config: Path, *args: str, code: int = 0) -> Result:
     result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return result
 
 
@@ -177,9 +177,9 @@ def test_a_query_gdelt_refuses_fails_the_source_with_gdelts_words(
     own = {"id": "gdelt-own", "search": {"engine": "gdelt", "query": "Leike OR Sutskever"}}
     config = story_config([own])
 
-    result = _run(config, "poll", "--once")
+    result = _run(config, "poll", "--once", code=1)
 
-    assert "polled 1 sources: 0 unchanged, 1 failed" in result.stdout
+    assert "polled 1 source: 0 unchanged, 1 failed" in result.stdout
     assert "gdelt-own" in result.stderr
     assert (
         "GDELT answered: Queries containing OR'd terms must be surrounded by ()."

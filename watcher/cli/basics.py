@@ -40,8 +40,9 @@ def check(ctx: Context, strict: bool) -> None:
         plural(len(config.sources), "source"),
         plural(len(config.digests), "digest"),
     ]
-    verdict = f"OK with {plural(len(ctx.warnings), 'warning')}" if ctx.warnings else "OK"
-    click.echo(f"{config.path}: {verdict} — " + ", ".join(counts))
+    if ctx.warnings:
+        counts.append(plural(len(ctx.warnings), "warning") + " (above)")
+    click.echo(f"{config.path}: OK — " + ", ".join(counts))
     if strict and ctx.warnings:
         raise click.exceptions.Exit(EXIT_USAGE)
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def sources(ctx: Context, as_json: bool) -> None:
     """Each source's status: last success, last error and when, next poll.
 
-    The config and database in use are named first, on standard error.
+    The config and database in use are named first, on standard error (not with --json).
     """
     if click.get_current_context().invoked_subcommand is None:
         _list_sources(ctx, as_json)
@@ -32,13 +32,13 @@ def _list_sources(ctx: Context, as_json: bool) -> None:
     from watcher.store import sources as source_store
 
     config = ctx.config
-    click.echo(f"config: {config.path} · database: {redact(config.database_url)}", err=True)
     with ctx.store.session() as session:
         source_store.sync_sources(session, config, utcnow())
         rows = source_store.all_sources(session)
     if as_json:
         print_json_lines(_source_record(row) for row in rows)
         return
+    click.echo(f"config: {config.path} · database: {redact(config.database_url)}", err=True)
     when = LocalTimes(
         config.tz, (t for r in rows for t in (r.last_success_at, r.next_poll_at, r.last_error_at))
     )
