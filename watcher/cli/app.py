@@ -237,7 +237,8 @@ def main() -> None:
     """Console entry point: every error a user can act on becomes a message and an exit status
     (``EXIT_*``), never a traceback."""
     try:
-        code = cli.main(prog_name="watcher", standalone_mode=False)  # a command's ctx.exit(N) comes back here
+        # standalone_mode=False: a command's ctx.exit(N) comes back here as N
+        code = cli.main(prog_name="watcher", standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
     except click.exceptions.Abort:

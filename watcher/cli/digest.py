@@ -145,8 +145,15 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
         Col("error", "note"),
     ]
     table = [
-        [run.digest_id, when(run.period_end), d.channel_id, d.state, d.attempts]
-        + [when(_next_try(d)), error_text(d.last_error) if d.last_error else ""]
+        [
+            run.digest_id,
+            when(run.period_end),
+            d.channel_id,
+            d.state,
+            d.attempts,
+            when(_next_try(d)),
+            error_text(d.last_error) if d.last_error else "",
+        ]
         for d, run in rows
     ]
     print_table(columns, table, title="Deliveries")

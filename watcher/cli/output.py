@@ -2,10 +2,11 @@
 
 A table on a terminal takes the terminal's width: ids, dates, numbers and states keep their
 full width on one line (an id is never cut), titles and lists wrap, and errors follow the
-table, one line each, cut with "…" where the width ends. States are coloured when a terminal is attached (rich
-leaves colour out for ``NO_COLOR`` and dumb terminals). Piped, the same table is plain
-tab-separated lines, headers first, one row a line. Times are shown in the config's zone, its
-abbreviation or offset in the header (in each cell when the rows' offsets differ).
+table, one line each, cut with "…" where the width ends. States are coloured when a terminal
+is attached (rich leaves colour out for ``NO_COLOR`` and dumb terminals). Piped, the same
+table is plain tab-separated lines, headers first, one row a line. Times are shown in the
+config's zone, its abbreviation or offset in the header (in each cell when the rows' offsets
+differ).
 
 Every JSON datetime is ISO-8601 UTC with ``Z``, through ``watcher.clock.iso_utc``.
 """

@@ -300,18 +300,24 @@ def query_warnings(query: Query, names: dict[str, str]) -> Iterator[tuple[int, s
 
 def _word_warnings(phrase: Phrase, names: dict[str, str]) -> Iterator[tuple[int, str]]:
     if _LOWER_OPERATOR.fullmatch(phrase.text):
-        yield phrase.column, (
-            f"'{phrase.text}' is read as a word to find: did you mean the operator "
-            f"{phrase.text.upper()}? (operators are written in capitals)"
+        yield (
+            phrase.column,
+            (
+                f"'{phrase.text}' is read as a word to find: did you mean the operator "
+                f"{phrase.text.upper()}? (operators are written in capitals)"
+            ),
         )
         return
     if phrase.prefix or len(phrase.words) != 1 or phrase.words[0] in names:
         return
     near = close_name(phrase.words[0], names)
     if near is not None:
-        yield phrase.column, (
-            f"'{phrase.text}' is a word to find, not an entity: did you mean '{names[near]}'?"
-            + ("" if near == names[near] else f" (its alias '{near}')")
+        yield (
+            phrase.column,
+            (
+                f"'{phrase.text}' is a word to find, not an entity: did you mean '{names[near]}'?"
+                + ("" if near == names[near] else f" (its alias '{near}')")
+            ),
         )
 
 
@@ -350,8 +356,9 @@ def _contradictions(node: And) -> Iterator[tuple[int, str]]:
     wanted = {_shape(operand) for operand in node.operands if not isinstance(operand, Not)}
     for operand in node.operands:
         if isinstance(operand, Not) and _shape(operand.operand) in wanted:
-            yield operand.column, (
-                "this part can never match: it asks for something and for NOT the same thing"
+            yield (
+                operand.column,
+                ("this part can never match: it asks for something and for NOT the same thing"),
             )
 
 

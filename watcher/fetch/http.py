@@ -214,9 +214,8 @@ class Fetcher:
                 datetime.now(UTC),
                 cap=self._settings.max_backoff.total_seconds(),
             )
-        raise _Failed(
-            _describe_status(status, response.reason, retry_after), retry_after, status, transient=None
-        )
+        reason = _describe_status(status, response.reason, retry_after)
+        raise _Failed(reason, retry_after, status, transient=None)
 
     def _next_hop(self, response: requests.Response, visited: list[str]) -> str:
         location = self._session.get_redirect_target(response)

@@ -122,7 +122,8 @@ class PollSummary:
 
     def line(self) -> str:
         return (
-            f"polled {self.polled} source{'' if self.polled == 1 else 's'}: {self.unchanged} unchanged, {self.failed} failed; "
+            f"polled {self.polled} source{'' if self.polled == 1 else 's'}: "
+            f"{self.unchanged} unchanged, {self.failed} failed; "
             f"items: {self.new} new, {self.updated} updated; matches: {self.matches}"
         ) + (f"; {self.results.line()}" if self.results is not None else "")
 

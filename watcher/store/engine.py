@@ -60,7 +60,7 @@ def _cannot_open(url: str, reason: str) -> str:
     parsed = make_url(url)
     reason = error_text(reason.strip().splitlines()[0] if reason.strip() else "unknown reason")
     if parsed.get_backend_name() != "sqlite":
-        return f"cannot use the database {redact(url)}: {reason}; is the server up and the URL right?"
+        return f"cannot use the database {redact(url)}: {reason}; is the server up, the URL right?"
     where = parsed.database or ":memory:"
     return (
         f"cannot open the database {where}: {reason}; it and its folder must be readable and "
