@@ -142,8 +142,13 @@ def config_warnings(config: Config, *, empty: bool = False) -> Iterator[tuple[Lo
     for, query words one typo away from an entity, operators not in capitals, a query that
     contradicts itself, a follow-up only a topic could fulfil."""
     if empty:
-        yield (), "the config is empty: nothing to poll and nothing to look for (watcher init "
-        "DIR writes a commented starter config)"
+        yield (
+            (),
+            (
+                "the config is empty: nothing to poll and nothing to look for (watcher init DIR "
+                "writes a commented starter config)"
+            ),
+        )
         return
     if not config.sources:
         yield (), "no sources: nothing will be polled; add feeds under 'sources'"
