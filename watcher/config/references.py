@@ -162,15 +162,15 @@ def config_warnings(config: Config, *, empty: bool = False) -> Iterator[tuple[Lo
             where: Loc = ("stories", s, "followups", f)
             for b, author in enumerate(followup.by):
                 if author in topics:
-                    yield (
-                        (*where, "by", b),
-                        (
-                            f"'{author}' is a topic, and a topic never writes anything: this "
-                            "follow-up can never be fulfilled; name a person or organisation in 'by'"
-                        ),
-                    )
+                    yield (*where, "by", b), _TOPIC_AUTHOR.format(author)
             if followup.match is not None:
                 yield from _query_warnings((*where, "match"), followup.match, names)
+
+
+_TOPIC_AUTHOR = (
+    "'{}' is a topic, and a topic never writes anything: this follow-up can never be "
+    "fulfilled; name a person or organisation in 'by'"
+)
 
 
 def entity_names(config: Config) -> dict[str, str]:
