@@ -36,7 +36,7 @@ def _obey_file_modes() -> None:
 @pytest.fixture(scope="module")
 def file_modes_obeyed() -> None:
     try:
-        subprocess.run(["true"], preexec_fn=_obey_file_modes, check=True)  # noqa: PLW1509
+        subprocess.run(["true"], preexec_fn=_obey_file_modes, check=True)
     except (OSError, subprocess.SubprocessError) as error:
         pytest.skip(f"cannot run a process that obeys file modes here: {error}")
 
@@ -48,7 +48,7 @@ def _without_rights(*args: str) -> Run:
         capture_output=True,
         text=True,
         timeout=120,
-        preexec_fn=_obey_file_modes,  # noqa: PLW1509 - one prctl call, no threads in play
+        preexec_fn=_obey_file_modes,
     )
     return Run(done.returncode, done.stdout, done.stderr)
 
@@ -119,9 +119,7 @@ def test_a_broken_template_is_found_by_check(tmp_path: Path) -> None:
     config = _config(tmp_path, "templates_dir: templates\n")
     result = watcher("check", "-c", str(config))
     assert result.code == 2
-    assert result.stderr == (
-        f"error: {templates}/digest.txt.j2:3: unexpected '}}'\n"
-    )
+    assert result.stderr == (f"error: {templates}/digest.txt.j2:3: unexpected '}}'\n")
 
 
 def test_templates_dir_that_is_not_a_folder(tmp_path: Path) -> None:
