@@ -140,7 +140,7 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
         Col(when.header("period end")),
         Col("channel", "id"),
         Col("state", "status"),
-        Col("attempts"),
+        Col("attempts", "number"),
         Col(when.header("next try")),
         Col("error", "note"),
     ]

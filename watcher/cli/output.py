@@ -1,8 +1,9 @@
 """How commands print: tables that fit the terminal, tab-separated lines when piped, JSON lines.
 
 A table on a terminal takes the terminal's width: ids, dates, numbers and states keep their
-full width on one line (an id is never cut), titles and lists wrap, and errors follow the
-table, one line each, cut with "…" where the width ends. States are coloured when a terminal
+full width on one line (an id is never cut), titles wrap, lists of ids wrap between ids (or go
+under the title when the terminal is narrow), and errors follow the table, one line each, cut
+with "…" where the width ends. States are coloured when a terminal
 is attached (rich leaves colour out for ``NO_COLOR`` and dumb terminals). Piped, the same
 table is plain tab-separated lines, headers first, one row a line. Times are shown in the
 config's zone, its abbreviation or offset in the header (in each cell when the rows' offsets
@@ -26,9 +27,9 @@ import click
 from watcher.clock import as_utc, iso_utc
 
 F = TypeVar("F", bound=Callable[..., Any])
-Kind = Literal["id", "fixed", "status", "text", "note"]
+Kind = Literal["id", "fixed", "number", "status", "text", "ids", "note"]
 
-MIN_FLEXIBLE = 12  # narrowest a wrapping or truncated column gets, however narrow the terminal
+TEXT_MIN = 24  # a title narrower than this is hard to read: lists move under it first
 GAP = 2  # spaces between columns
 
 _STATE_STYLES = {
@@ -51,9 +52,11 @@ _STATE_STYLES = {
 
 @dataclass(frozen=True, slots=True)
 class Col:
-    """A column: ``id``, ``fixed`` and ``status`` never wrap (``status`` is coloured),
-    ``text`` wraps; a ``note`` (an error) goes under the table on a terminal, one line per row
-    that has one, cut with "…" at the terminal's width."""
+    """A column: ``id``, ``fixed``, ``number`` (right-aligned) and ``status`` (coloured)
+    never wrap; ``text`` wraps; ``ids`` is a list of ids that wraps between ids, and goes
+    under the first text, dimmed, when the terminal is too narrow for it beside; a ``note``
+    (an error) goes under the table, one line per row that has one, cut with "…" at the
+    terminal's width."""
 
     header: str
     kind: Kind = "fixed"
@@ -144,49 +147,101 @@ def print_table(
 
 
 def _print_rich(columns: Sequence[Col], cells: list[list[str]], title: str | None) -> None:
-    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
-    from rich.text import Text
 
     console = Console(soft_wrap=False)
     shown = [i for i, column in enumerate(columns) if column.kind != "note"]
-    natural = [
-        max([cell_len(columns[i].header), *(cell_len(row[i]) for row in cells)]) for i in shown
-    ]
-    widths = fit_widths([columns[i].kind for i in shown], natural, console.width)
+    widths = _fit(columns, shown, cells, console.width)
+    folded = widths is None  # too narrow for the lists beside the text: under it instead
+    if widths is None:
+        shown = [i for i in shown if columns[i].kind != "ids"]
+        widths = _fit(columns, shown, cells, console.width) or [len(c.header) for c in columns]
     table = Table(title=title, box=None, header_style="bold", pad_edge=False, padding=(0, 1))
     for i, width in zip(shown, widths, strict=True):
+        kind = columns[i].kind
         table.add_column(
-            columns[i].header, width=width, no_wrap=columns[i].kind != "text", overflow="fold"
+            columns[i].header,
+            width=width,
+            no_wrap=kind not in {"text", "ids"},
+            overflow="fold",
+            justify="right" if kind == "number" else "left",
         )
     for row in cells:
-        table.add_row(*(_cell(row[i], columns[i].kind, Text) for i in shown))
+        table.add_row(*(_cell(columns, row, i, folded) for i in shown))
     console.print(table)
-    notes = [(row[0], row[i]) for i, c in enumerate(columns) if c.kind == "note" for row in cells]
-    if any(note for _, note in notes):
+    _print_notes(console, columns, cells)
+
+
+def _cell(columns: Sequence[Col], row: list[str], index: int, folded: bool) -> Any:
+    from rich.text import Text
+
+    kind = columns[index].kind
+    if kind == "status":
+        return Text(row[index], style=_STATE_STYLES.get(row[index].split(" ", 1)[0], ""))
+    cell = Text(row[index])
+    if folded and index == next(i for i, c in enumerate(columns) if c.kind == "text"):
+        for i, column in enumerate(columns):
+            if column.kind == "ids" and row[i]:
+                cell.append(f"\n{column.header}: {row[i]}", "dim")
+    return cell
+
+
+def _print_notes(console: Any, columns: Sequence[Col], cells: list[list[str]]) -> None:
+    """Each row's note on one line under the table, after the row's ids, cut at the width."""
+    from rich.text import Text
+
+    ids = [i for i, column in enumerate(columns) if column.kind == "id"][:2] or [0]
+    notes = [
+        (" / ".join(row[i] for i in ids), row[n])
+        for n, column in enumerate(columns)
+        if column.kind == "note"
+        for row in cells
+        if row[n]
+    ]
+    if notes:
         console.print()
-    for first, note in notes:
-        if note:
-            line = Text(f"{first}: {note}", no_wrap=True, overflow="ellipsis")
-            console.print(line, style="red")
+    for key, note in notes:
+        console.print(Text(f"{key}: {note}", no_wrap=True, overflow="ellipsis", style="red"))
 
 
-def _cell(text: str, kind: Kind, text_class: Any) -> Any:
-    style = _STATE_STYLES.get(text.split(" ", 1)[0]) if kind == "status" else None
-    return text_class(text, style=style or "")
+def _fit(
+    columns: Sequence[Col], shown: list[int], cells: list[list[str]], total: int
+) -> list[int] | None:
+    from rich.cells import cell_len
+
+    natural, least = [], []
+    for i in shown:
+        texts = [columns[i].header, *(row[i] for row in cells)]
+        natural.append(max(cell_len(text) for text in texts))
+        words = [word for text in texts for word in text.split()]
+        least.append(max((cell_len(word) for word in words), default=0))
+    return fit_widths([columns[i].kind for i in shown], natural, least, total)
 
 
-def fit_widths(kinds: Sequence[Kind], natural: Sequence[int], total: int) -> list[int]:
-    """Column widths within ``total``: ``id``, ``fixed`` and ``status`` columns take their
-    natural width; ``text`` columns share what is left, the narrow ones first (each gets its
-    natural width when it fits, else an equal share, at least MIN_FLEXIBLE)."""
+def fit_widths(
+    kinds: Sequence[Kind], natural: Sequence[int], least: Sequence[int], total: int
+) -> list[int] | None:
+    """Column widths within ``total``, or None when lists (``ids``) leave the text too little.
+
+    ``id``, ``fixed``, ``number`` and ``status`` columns take their natural width; ``ids``
+    columns too when that leaves the text its minimum, else their longest id (an id never
+    breaks); ``text`` columns share the rest, the narrow ones first, each at least
+    ``TEXT_MIN`` (or its natural width when smaller).
+    """
     widths = list(natural)
-    flexible = sorted((i for i, k in enumerate(kinds) if k == "text"), key=natural.__getitem__)
-    fixed = sum(w for i, w in enumerate(natural) if i not in flexible)
-    left = max(total - fixed - GAP * (len(kinds) - 1), MIN_FLEXIBLE * len(flexible))
-    for done, index in enumerate(flexible):
-        share = left // (len(flexible) - done)
-        widths[index] = max(min(natural[index], share), min(MIN_FLEXIBLE, natural[index]))
+    text = sorted((i for i, k in enumerate(kinds) if k == "text"), key=natural.__getitem__)
+    lists = [i for i, k in enumerate(kinds) if k == "ids"]
+    fixed = sum(w for i, w in enumerate(natural) if i not in text and i not in lists)
+    room = total - GAP * (len(kinds) - 1) - fixed
+    text_needs = sum(min(natural[i], TEXT_MIN) for i in text)
+    if room - sum(natural[i] for i in lists) < text_needs:
+        for i in lists:
+            widths[i] = least[i]
+    left = room - sum(widths[i] for i in lists)
+    if left < text_needs:
+        return None
+    for done, index in enumerate(text):
+        widths[index] = min(natural[index], left // (len(text) - done))
         left -= widths[index]
     return widths

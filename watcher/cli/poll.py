@@ -113,12 +113,12 @@ def _print_items(views: list[ItemView], when: LocalTimes) -> None:
         Col(when.header("published")),
         Col("source", "id"),
         Col("title", "text"),
-        Col("entities", "text"),
-        Col("stories", "text"),
+        Col("entities", "ids"),
+        Col("stories", "ids"),
     ]
     with_followups = any(v.followups for v in views)
     if with_followups:
-        columns.append(Col("follow-ups", "text"))
+        columns.append(Col("follow-ups", "ids"))
     rows = []
     for v in views:
         row = [when(v.row.published_at), v.row.source_id, v.row.title]

@@ -48,7 +48,7 @@ def _list_sources(ctx: Context, as_json: bool) -> None:
         Col("status", "status"),
         Col(when.header("last success")),
         Col(when.header("next poll")),
-        Col("items"),
+        Col("items", "number"),
         Col("last error", "note"),
     ]
     print_table(
