@@ -202,7 +202,7 @@ def _print_notes(console: Any, columns: Sequence[Col], cells: list[list[str]]) -
     if notes:
         console.print()
     for key, note in notes:
-        console.print(Text(f"{key}: {note}", no_wrap=True, overflow="ellipsis", style="red"))
+        console.print(Text(f"{key}: {note}", style="red"), no_wrap=True, overflow="ellipsis")
 
 
 def _fit(
