@@ -204,7 +204,7 @@ def test_backfill_walks_back_and_resumes_without_repeating_work(
     assert seen == [4]
 
     output = run(story_config, "backfill", "--since", "2013-01-01", "--source", "x-sama")
-    assert "x-sama: 2 captures, 1 new items" in output
+    assert "x-sama: 2 captures, 1 new item," in output
     assert "resumed from 20160927001122" in output
     fetched = first_run + story_wayback.snapshots[len(first_run) :]
     assert len(fetched) == len(set(fetched)) == 4  # each capture fetched once over both runs

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 import click
 
 from watcher.cli.app import Context, command, group, pass_context
-from watcher.cli.output import Col, LocalTimes, json_option, print_json_lines, print_table
+from watcher.cli.output import (
+    Col,
+    LocalTimes,
+    json_option,
+    local_time,
+    plural,
+    print_json_lines,
+    print_table,
+)
 from watcher.cli.params import SINCE, Since
 
 if TYPE_CHECKING:
@@ -79,9 +87,10 @@ def preview(ctx: Context, digest_id: str | None, out: Path, since: Since | None)
         message = build_message(outgoing, sender, list(channel.email or [sender]))
         (out / "digest.eml").write_bytes(message.as_bytes())
     click.echo(
-        f"{chosen.id}: {content.item_count} items in {content.new_entries} entries since "
-        f"{start.astimezone(config.tz):%Y-%m-%d %H:%M} — wrote {out / 'digest.html'}, "
-        f"digest.txt, digest.eml ({len(rendered.html.encode()) // 1024} KB of HTML)"
+        f"{chosen.id}: {plural(content.item_count, 'item')} in "
+        f"{plural(content.new_entries, 'entry', 'entries')} since {local_time(start, config.tz)}"
+        f" — wrote {out / 'digest.html'}, digest.txt, digest.eml "
+        f"({len(rendered.html.encode()) // 1024} KB of HTML)"
     )
 
 
@@ -103,7 +112,7 @@ def send(ctx: Context, digest_id: str | None) -> None:
         states = ", ".join(f"{c}: {s}" for c, s in sorted(result.deliveries.items()))
         built = "built" if result.built else "already built"
         click.echo(
-            f"{chosen.id}: period ending {slot.astimezone(config.tz):%Y-%m-%d %H:%M} {built}"
+            f"{chosen.id}: period ending {local_time(slot, config.tz)} {built}"
             f"{' (nothing new, skipped)' if result.skipped else ''} — {states}"
         )
         failed |= any(s in {"failed", "given_up"} for s in result.deliveries.values())

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from watcher.cli.app import Context, command, pass_context
-from watcher.cli.output import json_option, local_time, print_json_lines
+from watcher.cli.output import json_option, local_time, plural, print_json_lines
 
 if TYPE_CHECKING:
     from watcher.match.explain import Explanation, HitView, Verdict
@@ -146,4 +146,4 @@ def rematch_command(ctx: Context, story_id: str | None) -> None:
         )
     count = rematch(ctx.store, ctx.config, story_id=story_id, now=utcnow())
     scope = f"story {story_id}" if story_id else "all stories"
-    click.echo(f"rematched {count} items ({scope})")
+    click.echo(f"rematched {plural(count, 'item')} ({scope})")

@@ -71,9 +71,10 @@ class BackfillResult:
     resumable: bool = False  # the error was transient: running again may get further
 
     def line(self) -> str:
-        unit = "captures" if self.kind == "archive" else "pages"
+        unit = ("capture" if self.kind == "archive" else "page") + ("" if self.steps == 1 else "s")
+        items = "item" if self.new == 1 else "items"
         text = (
-            f"{self.source_id}: {self.steps} {unit}, {self.new} new items, {self.updated} updated"
+            f"{self.source_id}: {self.steps} {unit}, {self.new} new {items}, {self.updated} updated"
         )
         if self.resumed_from:
             text += f" (resumed from {self.resumed_from})"
