@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -12,6 +11,8 @@ from watcher.cli.app import Context, command, pass_context
 from watcher.cli.output import json_option, local_time, plural, print_json_lines
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from watcher.match.explain import Explanation, HitView, Verdict
     from watcher.match.followups import FollowupStatus
 

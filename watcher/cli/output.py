@@ -14,17 +14,17 @@ Every JSON datetime is ISO-8601 UTC with ``Z``, through ``watcher.clock.iso_utc`
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal, TypeVar
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 import click
 
 from watcher.clock import as_utc, iso_utc
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 F = TypeVar("F", bound=Callable[..., Any])
 Kind = Literal["id", "fixed", "number", "status", "text", "ids", "note"]
@@ -50,8 +50,7 @@ _STATE_STYLES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Col:
+class Col(NamedTuple):
     """A column: ``id``, ``fixed``, ``number`` (right-aligned) and ``status`` (coloured)
     never wrap; ``text`` wraps; ``ids`` is a list of ids that wraps between ids, and goes
     under the first text, dimmed, when the terminal is too narrow for it beside; a ``note``
@@ -80,6 +79,8 @@ def _json_value(value: object) -> object:
 def json_line(row: dict[str, Any]) -> str:
     """One JSON object on one line; datetimes as ISO-8601 UTC with ``Z``; no raw control
     character reaches the terminal (json escapes C0 itself; C1 characters are escaped too)."""
+    import json
+
     return json.dumps(row, ensure_ascii=False, default=_json_value).translate(_C1_ESCAPES)
 
 

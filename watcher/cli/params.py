@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 MAX_LOOKBACK = timedelta(days=36500)
 
 
-@dataclass(frozen=True, slots=True)
-class Since:
+class Since(NamedTuple):
     """A ``--since`` as given: a moment (a date or a time, in the config's zone unless it
     names its own offset) or a duration back from now."""
 

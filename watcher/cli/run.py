@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import os
-import socket
 from datetime import timedelta
 
 import click
@@ -13,11 +10,18 @@ from watcher.cli.app import Context, command, pass_context
 from watcher.cli.params import DURATION
 
 
+def _this_worker() -> str:
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 @command()
 @click.option(
     "--worker-id",
     envvar="WATCHER_WORKER_ID",
-    default=lambda: f"{socket.gethostname()}:{os.getpid()}",
+    default=_this_worker,
     show_default="HOSTNAME:PID",
     help="This worker's name in the database's claims (env WATCHER_WORKER_ID).",
 )
@@ -48,6 +52,8 @@ def run(
     ctx: Context, worker_id: str, metrics_listen: str | None, tick: timedelta, lease: timedelta
 ) -> None:
     """Run the daemon: poll on schedule, send digests, serve health; SIGHUP reloads the config."""
+    import logging
+
     from watcher.logs import register_config_secrets
     from watcher.schedule.daemon import Daemon, DaemonOptions
 
