@@ -65,7 +65,17 @@ def _imported(*args: str) -> set[str]:
     return {name.split(".")[0] for name in json.loads(line.removeprefix("MODULES "))}
 
 
-@pytest.mark.parametrize("args", [["--version"], ["--help"], ["items", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],  # answered before click loads
+        ["-c", "watch.yaml", "--version"],  # through click
+        ["--help"],
+        ["items", "--help"],
+        ["digest", "send", "--help"],
+    ],
+    ids=" ".join,
+)
 def test_version_and_help_import_no_heavy_library(args: list[str]) -> None:
     assert _imported(*args) & NEVER_AT_START == set()
 

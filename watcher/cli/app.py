@@ -69,6 +69,7 @@ class Context:
         if self._config is None:
             from watcher.config import load_config
 
+            self.start_logging()
             self._config = load_config(self.config_file)
             self._say_if_bundled(self._config)
         return self._config
@@ -77,6 +78,7 @@ class Context:
         """The config with its warnings (``self.warnings``): for ``check`` and ``run``."""
         from watcher.config import check_config
 
+        self.start_logging()
         self._config, self.warnings = check_config(self.config_file)
         self._say_if_bundled(self._config)
         return self._config
@@ -103,7 +105,8 @@ class Context:
             )
 
     def start_logging(self) -> None:
-        """Set up logging as the options say; again only when a later level changed them."""
+        """Set up logging as the options say, once every level's options are parsed: when a
+        command first needs the config (help and ``init`` never load the logging set-up)."""
         if self._logging != (self.verbose, self.log_format):
             from watcher.logs import setup_logging
 
@@ -159,15 +162,11 @@ def global_options() -> list[click.Parameter]:
 
 
 class WatcherCommand(click.Command):
-    """A command that takes the global options and sets up logging before it runs."""
+    """A command that takes the global options."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.extend(global_options())
-
-    def invoke(self, ctx: click.Context) -> Any:
-        state(ctx).start_logging()
-        return super().invoke(ctx)
 
 
 class WatcherGroup(click.Group):
@@ -179,10 +178,6 @@ class WatcherGroup(click.Group):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.extend(global_options())
-
-    def invoke(self, ctx: click.Context) -> Any:
-        state(ctx).start_logging()
-        return super().invoke(ctx)
 
 
 class LazyGroup(WatcherGroup):
