@@ -165,7 +165,7 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
         ]
         for d, run in rows
     ]
-    print_table(columns, table, title="Deliveries")
+    print_table(columns, table)
     for channel_id, state in disabled.items():
         click.echo(
             f"channel {channel_id} is disabled since {when(state.disabled_at)}: {state.reason} "
