@@ -8,6 +8,7 @@ running again can help.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -88,29 +89,26 @@ def _backfill_config(tmp_path: Path, httpserver: HTTPServer, status: int) -> Pat
     return config
 
 
-def test_backfill_after_a_404_does_not_suggest_running_again(
-    tmp_path: Path, httpserver: HTTPServer
+@pytest.mark.parametrize(
+    ("status", "stopped"),
+    [
+        (404, "1 stopped early (running it again will not help: see why above)"),
+        (403, "1 stopped early (running it again will not help: see why above)"),
+        (503, "1 stopped early (run the same command again to resume)"),
+    ],
+)
+def test_backfill_says_run_again_to_resume_only_when_it_can_help(
+    tmp_path: Path, httpserver: HTTPServer, status: int, stopped: str
 ) -> None:
-    result = watcher(
-        "backfill", "--since", "30d", "-c", str(_backfill_config(tmp_path, httpserver, 404))
-    )
+    config = _backfill_config(tmp_path, httpserver, status)
+    result = watcher("backfill", "--since", "2024-05-01", "-c", str(config))
     assert result.code == 1
-    assert "paged: 0 pages, 0 new items, 0 updated; stopped: HTTP 404 Not Found" in result.stderr
-    assert result.stdout == (
-        "backfilled 1 source back to {day}; 1 stopped early (running it again will not help: "
-        "see why above)\n".format(day=result.stdout.split()[5].rstrip(";"))
-    )
-    assert "resume" not in result.stdout
+    assert f"paged: 0 pages, 0 new items, 0 updated; stopped: HTTP {status}" in result.stderr
+    assert result.stdout == f"backfilled 1 source back to 2024-05-01; {stopped}\n"
 
 
-def test_backfill_after_a_503_says_run_again_to_resume(
-    tmp_path: Path, httpserver: HTTPServer
-) -> None:
-    result = watcher(
-        "backfill", "--since", "2024-05-01", "-c", str(_backfill_config(tmp_path, httpserver, 503))
-    )
-    assert result.code == 1
-    assert result.stdout == (
-        "backfilled 1 source back to 2024-05-01; 1 stopped early (run the same command again "
-        "to resume)\n"
-    )
+def test_backfill_takes_a_duration(tmp_path: Path, httpserver: HTTPServer) -> None:
+    config = _backfill_config(tmp_path, httpserver, 404)
+    result = watcher("backfill", "--since", "30d", "-c", str(config))
+    day = (datetime.now(UTC) - timedelta(days=30)).date()
+    assert f"backfilled 1 source back to {day}" in result.stdout
