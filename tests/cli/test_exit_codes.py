@@ -64,9 +64,10 @@ def test_config_errors_exit_2(tmp_path: Path) -> None:
     ],
 )
 def test_since_takes_dates_times_and_durations(world: Path, since: str, titles: set[str]) -> None:
-    watcher("poll", "-c", str(world))
-    result = watcher("items", "--since", since, "-c", str(world))
-    assert result.code == 0, result.stderr
+    runner = CliRunner()
+    runner.invoke(cli, ["poll", "-c", str(world)])
+    result = runner.invoke(cli, ["items", "--since", since, "-c", str(world)])
+    assert result.exit_code == 0, result.output
     rows = [line.split("\t") for line in result.stdout.splitlines()[1:]]
     assert {title for title in titles if any(r[2].startswith(title) for r in rows)} == titles
     assert len(rows) == len(titles)
