@@ -8,6 +8,7 @@ Terminal cases run ``watcher`` on a real pseudo-terminal of the given width.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -38,6 +39,14 @@ def test_poll_names_each_failing_source_once(world: Path, httpserver: HTTPServer
     one = watcher("poll", "--source", "wired-ai", "-c", str(world))
     assert one.stdout.startswith("polled 1 source: 1 unchanged, 0 failed")
     assert one.code == 0
+
+
+def test_with_json_logs_each_failing_source_is_one_event(world: Path) -> None:
+    result = watcher("poll", "--log-format", "json", "-c", str(world))
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert [(e["event"], e["source"], e["message"]) for e in events] == [
+        ("poll.failed", "gone-feed", "poll failed: HTTP 404 Not Found")
+    ]
 
 
 @pytest.mark.parametrize("columns", [60, 80, 200])

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 def poll(ctx: Context, once: bool, source_ids: tuple[str, ...]) -> None:
     """Fetch every source now, store new items and match them; print a summary line.
 
-    Each failing source is named once on standard error (id, URL, reason); the exit status
-    is 1 when any failed.
+    Each failing source is named once on standard error (id, URL, reason; with
+    --log-format json, as a poll.failed event); the exit status is 1 when any failed.
     """
     from watcher.jobs.poll import poll_once
     from watcher.redact import error_text
@@ -39,9 +39,10 @@ def poll(ctx: Context, once: bool, source_ids: tuple[str, ...]) -> None:
     if unknown:
         raise click.BadParameter(f"unknown source {', '.join(unknown)}", param_hint="--source")
     count = len(source_ids or config.sources)
-    with _progress(count) as advance, _quiet_poll_failures():
+    as_text = ctx.log_format == "text"  # JSON logs carry each failure as a poll.failed event
+    with _progress(count) as advance, _quiet_poll_failures(as_text):
         summary = poll_once(store, config, source_ids=source_ids or None, progress=advance)
-    for error in summary.errors:
+    for error in summary.errors if as_text else []:
         click.echo(f"failed: {error_text(error, limit=2000)}", err=True)
     click.echo(summary.line())
     if summary.failed:
@@ -49,14 +50,15 @@ def poll(ctx: Context, once: bool, source_ids: tuple[str, ...]) -> None:
 
 
 @contextlib.contextmanager
-def _quiet_poll_failures() -> Iterator[None]:
-    """The poll's own log line per failing source is left out: the command names each one."""
+def _quiet_poll_failures(quiet: bool) -> Iterator[None]:
+    """With ``quiet``, the poll's own log line per failing source is left out: the command
+    names each one itself, once."""
     import logging
 
     from watcher.jobs.poll import POLL_FAILED
 
     def drop(record: logging.LogRecord) -> bool:
-        return getattr(record, "event", None) != POLL_FAILED
+        return not quiet or getattr(record, "event", None) != POLL_FAILED
 
     handlers = logging.getLogger("watcher").handlers
     for handler in handlers:
