@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Exit statuses (README "Exit status"): what a script calling watcher can rely on.
-EXIT_OK = 0
 EXIT_FAILED = 1  # some sources or deliveries failed; the rest was done
 EXIT_USAGE = 2  # a usage or config error: nothing was done
 EXIT_CANNOT_RUN = 3  # the database (or another file watcher needs) cannot be used
