@@ -28,7 +28,7 @@ from watcher.config import Entity
 from watcher.text import CLITIC_PREFIXES, Tokens, light_form, normalise_words
 
 if TYPE_CHECKING:
-    from watcher.match.wordlist import WordList
+    from watcher.match.wordlist import Word
 
 TargetKind = Literal["alias", "weak", "exclude", "phrase"]
 _LAM_PREFIXES = frozenset({"ل", "ول", "فل"})
@@ -39,15 +39,15 @@ _PREFIX_LAST_LETTERS = frozenset("وفبلك")
 class Guard:
     """Why a variant spelling needs a second clue, as a weak alias does (``variants``).
 
-    With ``words``, only when the hit, as written, is one of them: ``التمن`` ("the rice") is,
-    ``ألتمن`` (Altman with its hamza) is not.
+    With ``word``, only when the hit is spelt as that word: ``التمن`` ("the rice") is, ``ألتمن``
+    (Altman with its hamza) is not.
     """
 
     reason: str  # "also a word or a name"
-    words: WordList | None = None
+    word: Word | None = None
 
     def applies(self, written: str) -> bool:
-        return self.words is None or self.words.is_written_word(written)
+        return self.word is None or self.word.is_written(written)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,12 +35,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from functools import partial
+from dataclasses import dataclass, replace
+from functools import lru_cache, partial
 from itertools import chain, product
 
 from watcher.config import Entity
 from watcher.match.entities import Guard, Target, entity_targets
-from watcher.match.wordlist import wordlist
+from watcher.match.wordlist import Word, lookup
 from watcher.text import normalise_words
 
 MIN_LETTERS = 4  # an Arabic alias word (and a variant) has at least this many letters
@@ -48,8 +49,8 @@ SURE_LETTERS = 5  # an Arabic variant shortened below this always needs a second
 LONG_ARABIC = 7  # a variant this long is a transliteration, whatever a word list says
 MIN_SURNAME = 5  # an English surname varied has at least this many letters
 MIN_ENGLISH = 6  # and so does each of its variants
-MAX_PER_WORD = 48  # Arabic: the nearest 48 of up to several hundred
-MAX_ENGLISH = 80  # English: one edit of a 10-letter surname, all but rare insertions
+MAX_PER_WORD = 40  # Arabic: the nearest 40 of up to several hundred
+MAX_ENGLISH = 64  # English: one edit of a 9-letter surname, all but some vowel insertions
 
 ARABIC_WORD = re.compile(r"[\u0621-\u064a\u067e-\u06d3]+")
 LATIN_WORD = re.compile(r"[a-z]+")
@@ -92,11 +93,12 @@ def arabic_variants(word: str) -> list[str]:
     return list(found)
 
 
-def arabic_respellings(word: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def arabic_respellings(word: str) -> frozenset[str]:
     """The variants of ``word`` that only change letter families (no letter added or dropped):
     جوجل, قوقل and كوكل for غوغل."""
     once, twice = _respellings(word)
-    return set(once + twice) - {word}
+    return frozenset(once + twice) - {word}
 
 
 def _respellings(word: str) -> tuple[list[str], list[str]]:
@@ -201,59 +203,83 @@ def _english_edits(word: str) -> Iterator[str]:
 # --- targets --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    target: Target
+    word: str  # the alias word varied
+    spelling: str  # its variant
+    alone: bool  # the alias is this one word: the spelling may need a guard
+    arabic: bool
+
+
 def variant_targets(entities: Iterable[Entity]) -> list[Target]:
     """The automaton patterns for every entity's variant spellings (see the module's doc)."""
     entities = list(entities)
     taken = {" ".join(t.words) for e in entities for t in entity_targets(e)}
-    candidates: list[Target] = []
-    for entity in entities:
-        if entity.variants and entity.kind != "topic":
-            candidates += _entity_variants(entity)
+    candidates = [
+        candidate
+        for entity in entities
+        if entity.variants and entity.kind != "topic"
+        for candidate in _candidates(entity)
+        if " ".join(candidate.target.words) not in taken
+    ]
     owners: dict[str, set[str]] = defaultdict(set)
-    for target in candidates:
-        if target.kind == "alias":
-            owners[" ".join(target.words)].add(target.entity_id)
+    for candidate in candidates:
+        if candidate.target.kind == "alias":
+            owners[" ".join(candidate.target.words)].add(candidate.target.entity_id)
+    words = {
+        language: lookup(
+            language,
+            {s for c in candidates if c.alone and c.arabic == arabic for s in (c.word, c.spelling)},
+        )
+        for language, arabic in (("ar", True), ("en", False))
+    }
     kept: dict[tuple[str, str, tuple[str, ...]], Target] = {}
-    for target in candidates:
-        key = " ".join(target.words)
-        if key in taken or len(owners.get(key, ())) > 1:
-            continue
-        kept.setdefault((target.kind, target.entity_id, target.words), target)
+    for candidate in candidates:
+        target = candidate.target
+        if len(owners.get(" ".join(target.words), ())) <= 1:
+            judged = _judge(candidate, words["ar" if candidate.arabic else "en"])
+            if judged is not None:
+                kept.setdefault((target.kind, target.entity_id, target.words), judged)
     return list(kept.values())
 
 
-def _entity_variants(entity: Entity) -> Iterator[Target]:
+def _candidates(entity: Entity) -> Iterator[_Candidate]:
     for kind, aliases in (("alias", entity.aliases), ("exclude", entity.exclude)):
         for alias in aliases:
             words = normalise_words(alias)
             alone = kind == "alias" and len(words) == 1
-            for index, word in enumerate(words):
-                surname = entity.kind == "person" and index == len(words) - 1
-                for spelling, guard in _spellings(word, alone, surname):
-                    varied = (*words[:index], spelling, *words[index + 1 :])
-                    yield Target(kind, entity.id, alias, varied, variant=True, guard=guard)  # type: ignore[arg-type]
-
-
-def _spellings(word: str, alone: bool, surname: bool) -> Iterator[tuple[str, Guard | None]]:
-    """Each variant of an alias word, with the guard it needs when it stands ``alone`` (an
-    alias of one word); a variant that must never match is left out."""
-    arabic = bool(ARABIC_WORD.fullmatch(word))
-    if not arabic and not surname:
-        return
-    spellings = arabic_variants(word) if arabic else english_variants(word)
-    if not alone:
-        yield from ((spelling, None) for spelling in spellings)
-        return
-    words = wordlist("ar" if arabic else "en")
-    trusted = arabic_respellings(word) if arabic and words.has(word) else set()
-    for spelling in spellings:
-        guard = None
-        # A listed name's own respelling (جوجل for غوغل) or a long transliteration is the name.
-        if spelling not in trusted and not (arabic and len(spelling) >= LONG_ARABIC):
-            if words.is_common(spelling):
+            if not words:
                 continue
-            if words.is_word(spelling):
-                guard = Guard("also a word or a name", words)
-        if arabic and len(spelling) < min(SURE_LETTERS, len(word)):
-            guard = Guard(f"fewer than {SURE_LETTERS} letters")
-        yield spelling, guard
+            *first, word = words  # the surname, or the distinctive last word of a name
+            arabic = bool(ARABIC_WORD.fullmatch(word))
+            if arabic:
+                spellings = arabic_variants(word)
+            elif entity.kind == "person":
+                spellings = english_variants(word)
+            else:
+                continue
+            for spelling in spellings:
+                varied = (*first, spelling)
+                target = Target(kind, entity.id, alias, varied, variant=True)  # type: ignore[arg-type]
+                yield _Candidate(target, word, spelling, alone, arabic)
+
+
+def _judge(candidate: _Candidate, words: dict[str, Word]) -> Target | None:
+    """The candidate's target with the guard its spelling needs, or None when it must never
+    match; a variant of a multi-word alias carries its first name, and needs nothing."""
+    if not candidate.alone:
+        return candidate.target
+    spelling, word, arabic = candidate.spelling, candidate.word, candidate.arabic
+    known = words.get(spelling)
+    listed_name = word in words and words[word].listed
+    trusted = listed_name and arabic and spelling in arabic_respellings(word)
+    guard = None
+    # A listed name's own respelling (جوجل for غوغل) or a long transliteration is the name.
+    if known and not trusted and not (arabic and len(spelling) >= LONG_ARABIC):
+        if known.common:
+            return None
+        guard = Guard("also a word or a name", known)
+    if arabic and len(spelling) < min(SURE_LETTERS, len(word)):
+        guard = Guard(f"fewer than {SURE_LETTERS} letters")
+    return replace(candidate.target, guard=guard)

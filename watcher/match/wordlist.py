@@ -1,4 +1,4 @@
-"""Which spellings are words: wordfreq's frequency lists, read once per process.
+"""Which spellings are words: wordfreq's frequency lists, looked up when a matcher is built.
 
 A variant spelling of a name (``لايك`` for ``لايكي``, ``Altmann`` for ``Altman``) is only safe
 to match on its own when it is not also a word or somebody else's name. wordfreq
@@ -6,14 +6,11 @@ to match on its own when it is not also a word or somebody else's name. wordfreq
 Wikipedia, subtitles, news, books, web text and social media, on the Zipf scale (a word at
 ``z`` occurs 10**z times per billion words; its "large" lists stop near 1.0).
 
-Cost, measured on the project's 2-core machine: wordfreq's own API takes about a second to
-import and read the Arabic list (620,000 words). Matching only needs the words at or above
-``KNOWN_ZIPF``, which come first in the file, so the file is read with msgpack and the rest is
-never unpacked, once per process, and only when a
-config has names that get variants. The words are kept as sorted arrays of their string hashes
-(8 bytes a word: about 3 MB for both languages, where a dict of the strings takes 50 MB); a
-64-bit hash mistaken for another among 200,000 words is a one-in-10^14 event, and its only
-effect would be to make one variant spelling need a second clue. The file layout is wordfreq's
+Cost: wordfreq's own API takes about a second to import and read the Arabic list (620,000
+words), and keeping a list in memory costs tens of megabytes. A matcher only needs to know about
+the few thousand spellings it generated, so ``lookup`` reads the list file once for all of them
+(with msgpack, stopping at ``KNOWN_ZIPF``: 0.1 to 0.3 s) and keeps only the answers, per
+process; a spelling already answered never reads the file again. The file layout is wordfreq's
 documented "cBpack" format (``wordfreq.read_cBpack``): a gzipped msgpack list, a header, then
 one list of words per centibel of frequency, most frequent first.
 """
@@ -22,11 +19,10 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
-from array import array
-from bisect import bisect_left
+import threading
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import msgpack
@@ -41,65 +37,73 @@ KNOWN_ZIPF = {"ar": 2.0, "en": 1.0}
 COMMON_ZIPF = 4.0  # at or above (about the 10,000 commonest forms): no context tells them apart
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class WordList:
-    """One language's words at or above its ``KNOWN_ZIPF``.
+@dataclass(frozen=True, slots=True)
+class Word:
+    """What the list says about one normalised spelling that is a word, alone or after a
+    clitic ("التمن" is also "ال" + "تمن").
 
-    Looked up normalised (``watcher.text``: the form matching sees) or as written: the
-    normaliser merges ``التمن`` ("the rice") with ``ألتمن`` (a spelling of Altman), the list does
-    not, so a hit written ``ألتمن`` is known not to be the word.
+    ``written`` holds its spellings as written: the normaliser merges ``التمن`` ("the rice")
+    with ``ألتمن`` (a spelling of Altman), the list does not, so a hit written ``ألتمن`` is
+    known not to be the word.
     """
 
-    normalised: array  # sorted hashes of the words' normalised forms
-    written: array  # sorted hashes of the words as written (no marks, casefolded)
-    common: array  # sorted hashes of the normalised forms at or above COMMON_ZIPF
+    written: frozenset[str]
+    common: bool  # the spelling itself is at or above COMMON_ZIPF
+    listed: bool  # the spelling itself is in the list (not only after a clitic)
 
-    def has(self, normalised: str) -> bool:
-        """Whether the list has this normalised spelling itself (a famous name, or a word)."""
-        return _contains(self.normalised, normalised)
+    def is_written(self, raw: str) -> bool:
+        """Whether ``raw``, spelt as in a text (diacritics aside), is one of these words."""
+        return light_form(raw).casefold() in self.written
 
-    def is_word(self, normalised: str) -> bool:
-        """Whether a normalised spelling is a word, alone or after a clitic (ال + تمن)."""
-        return any(_contains(self.normalised, word) for word in _readings(normalised))
 
-    def is_common(self, normalised: str) -> bool:
-        return _contains(self.common, normalised)
+_ANSWERS: dict[tuple[str, str], Word | None] = {}
+_READING = threading.Lock()
 
-    def is_written_word(self, raw: str) -> bool:
-        """Whether ``raw``, spelt as in a text (diacritics aside), is a word, alone or after a
-        clitic."""
-        written = light_form(raw).casefold()
-        return any(_contains(self.written, word) for word in _readings(written))
+
+def lookup(language: str, spellings: Iterable[str]) -> dict[str, Word]:
+    """The normalised ``spellings`` of ``language`` ("ar", "en") that are words."""
+    spellings = set(spellings)
+    with _READING:
+        unseen = {spelling for spelling in spellings if (language, spelling) not in _ANSWERS}
+        if unseen:
+            _ANSWERS.update(((language, s), word) for s, word in _read(language, unseen).items())
+    answers = ((spelling, _ANSWERS[language, spelling]) for spelling in spellings)
+    return {spelling: word for spelling, word in answers if word is not None}
+
+
+def _read(language: str, spellings: set[str]) -> dict[str, Word | None]:
+    """One pass over the list for all of ``spellings`` and the words they read as."""
+    wanted = {reading for spelling in spellings for reading in _readings(spelling)}
+    written: dict[str, set[str]] = defaultdict(set)
+    common: set[str] = set()
+    path = _data_file(language)
+    for zipf, words in _buckets(path, KNOWN_ZIPF.get(language, 1.0)) if path else ():
+        keys = fold_letters("\n".join(words)).split("\n")
+        for key, word in zip(keys, words, strict=True):
+            if key in wanted:
+                written[key].add(word)
+                if zipf >= COMMON_ZIPF:
+                    common.add(key)
+    return {spelling: _word(spelling, written, common) for spelling in spellings}
+
+
+def _word(spelling: str, written: dict[str, set[str]], common: set[str]) -> Word | None:
+    forms = set(written.get(spelling, ()))
+    for reading in _readings(spelling):
+        prefix = spelling[: len(spelling) - len(reading)]
+        forms |= {prefix + form for form in written.get(reading, ())} if prefix else set()
+    if not forms:
+        return None
+    return Word(frozenset(forms), spelling in common, spelling in written)
 
 
 def _readings(word: str) -> Iterator[str]:
-    """The word, and what is left of it after each clitic prefix it may start with (a word of
-    three letters or more: "التمن" is also "ال" + "تمن")."""
+    """The word, and what is left of it after each clitic prefix it may start with (three
+    letters or more: "التمن" is also "ال" + "تمن")."""
     yield word
     for prefix in CLITIC_PREFIXES:
         if word.startswith(prefix) and len(word) - len(prefix) >= 3:
             yield word[len(prefix) :]
-
-
-@lru_cache(maxsize=4)
-def wordlist(language: str) -> WordList:
-    """The words of ``language`` ("ar", "en"); an empty list when wordfreq has none."""
-    path = _data_file(language)
-    buckets = _buckets(path, KNOWN_ZIPF.get(language, 1.0)) if path else []
-    words = [word for _, bucket in buckets for word in bucket]
-    keys = fold_letters("\n".join(words)).split("\n") if words else []
-    common = sum(len(bucket) for zipf, bucket in buckets if zipf >= COMMON_ZIPF)
-    return WordList(_hashes(keys), _hashes(words), _hashes(keys[:common]))
-
-
-def _hashes(strings: Iterable[str]) -> array:
-    return array("q", sorted(set(map(hash, strings))))
-
-
-def _contains(hashes: array, text: str) -> bool:
-    value = hash(text)
-    index = bisect_left(hashes, value)
-    return index < len(hashes) and hashes[index] == value
 
 
 def _data_file(language: str) -> Path | None:
@@ -113,7 +117,7 @@ def _data_file(language: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def _buckets(path: Path, lowest: float) -> list[tuple[float, list[str]]]:
+def _buckets(path: Path, lowest: float) -> Iterator[tuple[float, list[str]]]:
     """(Zipf value, words) for every bucket at or above ``lowest``, most frequent first."""
     unpacker = msgpack.Unpacker(raw=False)
     unpacker.feed(gzip.decompress(path.read_bytes()))  # 8 MB; msgpack reading gzip is 30x slower
@@ -121,10 +125,10 @@ def _buckets(path: Path, lowest: float) -> list[tuple[float, list[str]]]:
     header = unpacker.unpack()
     if not isinstance(header, dict) or header.get("format") != "cB":
         raise ValueError(f"{path}: not a wordfreq cBpack file (header {header!r})")
-    buckets = []
     for centibels in range(count - 1):
         zipf = (900 - centibels) / 100
         if zipf < lowest:
-            break
-        buckets.append((zipf, unpacker.unpack()))
-    return buckets
+            return
+        words = unpacker.unpack()
+        if words:
+            yield zipf, words
