@@ -146,12 +146,15 @@ def test_the_sets_are_big_enough() -> None:
     assert 0.25 <= len(load(HELD_OUT)) / len(items) <= 0.3
 
 
-@pytest.mark.parametrize("path", [TUNING], ids=["tuning"])
-def test_variant_recall_precision_and_exact_recall(
-    path: Path, both: tuple[Matcher, Matcher]
-) -> None:
-    scores = evaluate(load(path), *both)
-    print(f"\n{path.name}\n{scores.table()}\n" + "\n".join(scores.errors))
+def test_variant_recall_precision_and_exact_recall(both: tuple[Matcher, Matcher]) -> None:
+    """The gates hold on the whole labelled set; each part's figures are printed. (The
+    held-out part alone is small: about 80 entities found, so one error moves precision by
+    more than a point.)"""
+    for path in (TUNING, HELD_OUT):
+        part = evaluate(load(path), *both)
+        print(f"\n{path.name}\n{part.table()}\n" + "\n".join(part.errors))
+    scores = evaluate(load(TUNING) + load(HELD_OUT), *both)
+    print(f"\nboth\n{scores.table()}")
     assert scores.recall() >= 0.9, scores.errors
     assert scores.precision() >= 0.98, scores.errors
     assert scores.exact_recall() == 1.0, scores.errors

@@ -137,6 +137,8 @@ class _Folded:
 _SAY = (
     r"(?:share|post|publish|write|say|announce|explain|detail|update|follow up|report|release"
     r"|reveal|unveil|tell|talk|speak|stream|demo|respond|reply|provide|put out|get back"
+    r"|clarify|elaborate|expand on|address|discuss|present|outline|describe|document|answer"
+    r"|walk (?:you )?through|go into|dig into|blog|tweet"
     r"|give (?:an? |more )?(?:update|details)"
     r"|have (?:a|an|more|some|the|my|our)\b[^.!?]{0,40}?\b(?:post|write-?up|thread|update"
     r"|details|news|thoughts|to say|to share|statement|response|announcement|explanation)"
@@ -150,30 +152,41 @@ _FUTURE = (
 _ADVERB = r"(?:\s+(?:also|soon|definitely|certainly|then|shortly|officially|publicly))?"
 _NOUN = (
     r"(?:post|write-?up|thread|update|details|report|announcement|news|blog post|post-?mortem"
-    r"|response|explanation|statement|video|episode)"
+    r"|response|explanation|statement|video|episode|part (?:two|2|ii|three|3)|sequel|follow-?up)"
 )
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _WHEN = rf"(?:soon|shortly|tomorrow|tonight|next week|this week|(?:on )?{_WEEKDAY})"
+_SELF = r"(?:the company|the team|the board|the lab|our team)"  # an organisation on itself
 _ENGLISH = re.compile(
-    rf"\b(?:i|we){_FUTURE}{_ADVERB}\s+{_SAY}\b"
+    rf"\b(?:i|we|{_SELF}){_FUTURE}{_ADVERB}\s+{_SAY}\b"
     rf"|(?:^|[.!]\s*|\band\s+)(?:will|going to){_ADVERB}\s+{_SAY}\b"
-    rf"|\b(?:i'm|i am|we're|we are)?\s*(?:writing|working on) (?:up |a |an )\S*\s*{_NOUN}\b"
-    rf"|\b{_NOUN}s? (?:is |are )?(?:coming|to follow|will follow)\b|\b{_NOUN} {_WHEN}\b"
-    rf"|\b{_NOUN}s?\b[^.!?]{{0,60}}?\bwill be (?:shared|published|posted|announced|released"
-    r"|out|up)\b"
-    r"|\bmore (?:soon|to come|to follow|later|tomorrow)\b|\bstay tuned\b"
+    rf"|\b(?:i'm|i am|we're|we are)?\s*(?:writing|working on|preparing) (?:up |a |an )\S*\s*"
+    rf"{_NOUN}\b"
+    rf"|\b{_NOUN}s? (?:is |are )?(?:coming|incoming|to follow|will follow|on (?:its|the) way)\b"
+    rf"|\b{_NOUN} {_WHEN}\b"
+    rf"|\b{_NOUN}s?\b[^.!?]{{0,60}}?\b(?:will be (?:shared|published|posted|announced|released"
+    r"|out|up)|(?:is|are) coming)\b"
+    r"|\bmore (?:soon|to come|to follow|later|tomorrow)\b|\bstay tuned\b|\bwatch this space\b"
+    r"|\bmore (?:i|we) (?:want|have|plan|intend|hope|would like|'d like) to (?:say|share|tell)\b"
+    r"|\byou'?ll (?:get|hear|see|read) (?:one|it|more|from (?:me|us)|an? (?:update|answer"
+    r"|explanation|post|response)|the (?:details|answer|full story))\b"
     r"|\bexpect (?:an? |more |the )?(?:update|details|news|announcement|post)"
+    rf"|^(?:announcing|sharing|revealing|unveiling|publishing)\b[^.!?]*?\b{_WHEN}\b"
     r"|\b(?:looking forward to|can'?t wait to|excited to) (?:sharing|share|announcing|announce"
     r"|telling|tell|showing|show)\b",
 )
 _STEMS = (
-    r"(?:نشر|كتب|علن|شارك|عود|كشف|وضح|تحدث|رد|صدر|وافي|طلع|قدم|شرح|خبر|عرض|بث|دون|غرد|فصل"
-    r"|علق)"
+    r"(?:نشر|كتب|علن|شارك(?!\s+في)|عود|كشف|وضح|تحدث|رد|صدر|وافي|طلع|قدم|شرح|خبر|عرض|بث|دون"
+    r"|غرد|فصل|علق)"
 )
+_SAYING = r"(?:لل|ل|ب)?(?:ال)?(?:اعلان|كشف|نشر|عرض|شرح|توضيح)|بيان|مؤتمر"
+_SELF_AR = r"(?:الشركه|الوزاره|الهيئه|المؤسسه|المنظمه|الجامعه|الفريق|المجلس|الادار[هة])"
 _ARABIC = re.compile(
     rf"(?<!\w)[وف]?(?:س|سوف\s+)[ان]{_STEMS}"
+    rf"|(?<!\w)[وف]?(?:س|سوف\s+)[ان]\w+(?:\s+\S+){{0,5}}?\s+(?:{_SAYING})(?!\w)"
+    rf"|(?<!\w)[وف]?(?:س|سوف\s+)[يت]{_STEMS}\w*\s+{_SELF_AR}(?!\w)"
     r"|(?<!\w)[وف]?سيتم\s+(?:ال)?(?:اعلان|نشر|كشف|الكشف|توضيح|اطلاع)"
-    r"|(?<!\w)(?:ترقبوا|انتظروا|انتظرونا|تابعونا)(?!\w)"
+    r"|(?<!\w)(?:ترقبوا|انتظروا|انتظرونا|تابعونا|موعدنا|موعدكم)(?!\w)"
     r"|(?<!\w)(?:المزيد|التفاصيل)(?:\s+\S+){0,3}?\s+(?:قريبا|لاحقا|غدا)(?!\w)"
     r"|(?<!\w)(?:يسعدنا|يسرنا|نتطلع)\s+(?:ان\s+|الي\s+)?(?:نشارك|مشارك|نعلن|اعلان)",
 )
@@ -184,7 +197,8 @@ _QUESTION = re.compile(r"[?؟]")
 _CONDITION = re.compile(r"^\W*(?:if|unless|whether|اذا|لو|ان\s+شاء)\b")
 _REPORTING = re.compile(
     r"\b(?:he|she|they|it)\s+(?:said|says|told|promised|wrote|claims?)\b"
-    r"|(?<!\w)(?:قال|قالت|اكد|اكدت|وعد|وعدت|بحسب|وفقا|حسب)(?!\w)"
+    r"|\b(?:has|have|had)\s+said\b|\b(?:whether|if)\s+$"  # "asked whether we will share"
+    r"|(?<!\w)(?:قال|قالت|اكد|اكدت|وعد|وعدت|بحسب|وفقا|حسب)(?!\w)|(?<!\w)ما\s+اذا\s+$"
 )
 
 
@@ -236,7 +250,16 @@ HORIZONS: list[tuple[str, Due]] = [
         _days(1),
     ),
     (r"tomorrow|غدا", _days(1)),
-    (r"(?:in|within) (?:the next )?48 hours|in two days|(?:خلال|في غضون|بعد) يومين", _days(2)),
+    (
+        r"(?:in )?(?:two|2) or (?:three|3) days|(?:in )?a couple (?:of )?days or (?:so|three)"
+        r"|(?:خلال|في غضون|بعد) (?:يومين|يوم) (?:او|أو) (?:ثلاثه|يومين)",
+        _days(3),
+    ),
+    (
+        r"(?:in|within) (?:the next )?48 hours|in (?:two|2) days|in a day or two"
+        r"|(?:خلال|في غضون|بعد) يومين",
+        _days(2),
+    ),
     (
         r"(?:in |over |within )?(?:the )?next (?:couple|two) (?:of )?days|(?:in )?a couple "
         r"(?:of )?days|(?:خلال|في) اليومين (?:المقبلين|القادمين)",
