@@ -20,7 +20,7 @@ from watcher.match.promises import find_promises
 DATA = Path(__file__).resolve().parent.parent / "data"
 TUNING = DATA / "promises_labelled.yaml"
 HELD_OUT = DATA / "promises_heldout.yaml"
-PARTS = [TUNING, HELD_OUT, DATA / "promises_fresh.yaml", DATA / "promises_fresh2.yaml"]
+PARTS = [TUNING, HELD_OUT, *(DATA / f"promises_fresh{n}.yaml" for n in ("", "2", "3", "4"))]
 
 
 @dataclass

@@ -13,36 +13,31 @@ A sentence is a promise when it has, outside quotation marks:
   is "he will publish");
 - or a set phrase: "more soon", "more to come", "stay tuned", "details to follow", "new post
   coming Monday", "expect an update", "looking forward to sharing", "المزيد قريبًا",
-  "ترقبوا", "انتظرونا", "تابعونا", "التفاصيل غدًا", "يسعدنا أن نشارككم".
+  "ترقبوا", "انتظرونا", "تابعونا", "التفاصيل غدًا", "يسعدنا أن نشارككم";
+- or something said (a post, a write-up, details, results, an FAQ, منشور، بيان، تقرير،
+  تفاصيل...) together with the future: "will", "coming", "to come", "expect", or a horizon that
+  only the future has ("tomorrow", "next week", "over the weekend", "غدًا", "خلال يومين"), when
+  nothing in the sentence is in the past ("we posted", "yesterday", "نشرنا", "أمس").
 
 It is not one when it is a question, a condition ("if there's interest, I'll write…"), a
-repost ("RT @…"), or reports somebody else ("he said he would", "قال إنه سينشر": third persons
-never match). Promises to *do* something ("we will fix", "سنواصل") or products "coming soon"
-are not promises to say something, and do not match either.
+negation ("we won't", "لن"), a repost ("RT @…"), or reports somebody ("he said he would",
+"according to", "asked whether", "قال إنه سينشر": third persons never match). Promises to *do*
+something ("we will fix", "سنواصل") or products "coming soon" are not promises to say something,
+and do not match either.
 
-The horizon (see ``HORIZONS``) sets the due date, counted in days from the day the item was
-published (UTC): today, tonight, within hours, tomorrow +1; 48 hours, two days +2; a couple of
-days +3; a few days, the coming days +5; this week: its Sunday; next week +7; two weeks +14; the
-coming weeks +21; next month +30; the end of the month: its last day; shortly +7; soon, later
-or no horizon at all +14; a weekday: its next occurrence; a date ("June 3", "3 يونيو"): that
-date. Weekday and month names come from Babel's CLDR data (English, and Arabic as written in
-Egypt, the Levant and the Maghreb).
+The due date comes from the horizon the sentence states (``horizons``): "in the next couple
+of days" +3 days, "next week" +7, "soon" or nothing +14, a weekday or a date as such.
 """
 
 from __future__ import annotations
 
-import calendar
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import cache, partial
+from datetime import UTC, date, datetime
 
-from babel.dates import get_day_names, get_month_names
-
+from watcher.match.horizons import SOON, find_horizon
 from watcher.text import fold_letters
-
-SOON = timedelta(days=14)  # the due date of a promise with no horizon, or only "soon"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +65,17 @@ def find_promises(text: str, published: datetime, language: str | None = None) -
         sentence = _Folded(text, start, end)
         if _declined(sentence.text):
             continue
-        cue = _cue(sentence, languages)
-        if cue is None or _reported(sentence.text[: cue.start()]):
+        cue = _cue(sentence, languages, day)
+        if cue is None:
             continue
-        horizon, due = _horizon(sentence, day)
+        horizon = find_horizon(sentence.text, day)
         promises.append(
             Promise(
                 text[start:end].strip(),
                 *_stripped_span(text, start, end),
-                sentence.original(cue.start(), cue.end()),
-                horizon,
-                due,
+                sentence.original(*cue),
+                sentence.original(horizon.start, horizon.end) if horizon else None,
+                horizon.due if horizon else day + SOON,
             )
         )
     return promises
@@ -129,6 +124,7 @@ class _Folded:
         self.text = _QUOTED.sub(lambda m: " " * len(m[0]), "".join(chars))
 
     def original(self, start: int, end: int) -> str:
+        """The original text of folded characters ``start:end``."""
         return self.source[self.origin[start] : self.origin[end - 1] + 1 if end > start else 0]
 
 
@@ -138,7 +134,7 @@ _SAY = (
     r"(?:share|post|publish|write|say|announce|explain|detail|update|follow up|report|release"
     r"|reveal|unveil|tell|talk|speak|stream|demo|respond|reply|provide|put out|get back"
     r"|clarify|elaborate|expand on|address|discuss|present|outline|describe|document|answer"
-    r"|walk (?:you )?through|go into|dig into|blog|tweet"
+    r"|walk (?:you )?through|go into|dig into|go deeper|lay out|blog|tweet"
     r"|give (?:an? |more )?(?:update|details)"
     r"|have (?:a|an|more|some|the|my|our)\b[^.!?]{0,40}?\b(?:post|write-?up|thread|update"
     r"|details|news|thoughts|to say|to share|statement|response|announcement|explanation)"
@@ -150,9 +146,12 @@ _FUTURE = (
     r"|\s+intend to|\s+hope to|\s+aim to|\s+expect to)"
 )
 _ADVERB = r"(?:\s+(?:also|soon|definitely|certainly|then|shortly|officially|publicly))?"
+# Things said: a promise is to say one of them ("updates" and "answers" as well).
 _NOUN = (
-    r"(?:post|write-?up|thread|update|details|report|announcement|news|blog post|post-?mortem"
-    r"|response|explanation|statement|video|episode|part (?:two|2|ii|three|3)|sequel|follow-?up)"
+    r"(?:post|write-?up|thread|update|details|report|announcement|news|blog(?: post)?|note"
+    r"|post-?mortem|explanation|statement|response|answer|results|findings|faq|video|episode"
+    r"|recording|slides|paper|preprint|transcript|timeline|part (?:two|2|ii|three|3)|sequel"
+    r"|follow-?up|thoughts|reflections|essay|letter|memo|q&a|ama|livestream|something longer)"
 )
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _WHEN = rf"(?:soon|shortly|tomorrow|tonight|next week|this week|(?:on )?{_WEEKDAY})"
@@ -160,13 +159,15 @@ _SELF = r"(?:the company|the team|the board|the lab|our team)"  # an organisatio
 _ENGLISH = re.compile(
     rf"\b(?:i|we|{_SELF}){_FUTURE}{_ADVERB}\s+{_SAY}\b"
     rf"|(?:^|[.!]\s*|\band\s+)(?:will|going to){_ADVERB}\s+{_SAY}\b"
+    rf"|\b(?:i|we){_FUTURE}[^.!?]{{0,40}}?\band\s+{_SAY}\b"
+    rf"|\b(?:i|we) owe\b[^.!?]{{0,30}}?\b{_NOUN}\b"
     rf"|\b(?:i'm|i am|we're|we are)?\s*(?:writing|working on|preparing) (?:up |a |an )\S*\s*"
     rf"{_NOUN}\b"
     rf"|\b{_NOUN}s? (?:is |are )?(?:coming|incoming|to follow|will follow|on (?:its|the) way)\b"
-    rf"|\b{_NOUN} {_WHEN}\b"
     rf"|\b{_NOUN}s?\b[^.!?]{{0,60}}?\b(?:will be (?:shared|published|posted|announced|released"
     r"|out|up)|(?:is|are) coming)\b"
-    r"|\bmore (?:soon|to come|to follow|later|tomorrow)\b|\bstay tuned\b|\bwatch this space\b"
+    r"|\bmore (?:soon|to come|to follow|later|tomorrow|to say|to share)\b|\bstay tuned\b"
+    r"|\bwatch this space\b|\bto be continued\b"
     r"|\bmore (?:i|we) (?:want|have|plan|intend|hope|would like|'d like) to (?:say|share|tell)\b"
     r"|\byou'?ll (?:get|hear|see|read) (?:one|it|more|from (?:me|us)|an? (?:update|answer"
     r"|explanation|post|response)|the (?:details|answer|full story))\b"
@@ -186,170 +187,95 @@ _ARABIC = re.compile(
     rf"|(?<!\w)[وف]?(?:س|سوف\s+)[ان]\w+(?:\s+\S+){{0,5}}?\s+(?:{_SAYING})(?!\w)"
     rf"|(?<!\w)[وف]?(?:س|سوف\s+)[يت]{_STEMS}\w*\s+{_SELF_AR}(?!\w)"
     r"|(?<!\w)[وف]?سيتم\s+(?:ال)?(?:اعلان|نشر|كشف|الكشف|توضيح|اطلاع)"
-    r"|(?<!\w)(?:ترقبوا|انتظروا|انتظرونا|تابعونا|موعدنا|موعدكم)(?!\w)"
+    r"|(?<!\w)(?:ترقبوا|انتظروا|انتظرونا|تابعونا|موعدنا|موعدكم|يتبع)(?!\w)|للحديث بقيه"
     r"|(?<!\w)(?:المزيد|التفاصيل)(?:\s+\S+){0,3}?\s+(?:قريبا|لاحقا|غدا)(?!\w)"
     r"|(?<!\w)(?:يسعدنا|يسرنا|نتطلع)\s+(?:ان\s+|الي\s+)?(?:نشارك|مشارك|نعلن|اعلان)",
 )
 _CUES = {"en": _ENGLISH, "ar": _ARABIC}
 _PASSIVE = re.compile(rf"(?<!\w)[وف]?سي{_STEMS}")  # "سيُنشر": only with its damma (see _cue)
 
+_CONTENT = {
+    "en": re.compile(rf"\b{_NOUN}s?\b|\bmore on (?:this|that|it)\b"),
+    "ar": re.compile(
+        r"(?<!\w)(?:[وفبل]|لل)?(?:ال)?(?:منشور|تدوينه|بيان|تقرير|تفاصيل|توضيح|رد|مقال|بث|حلقه"
+        r"|اعلان|نتائج|مزيد|شرح|معلومات|مستجدات|ملابسات|رساله|فيديو|اجابات|اجابه|احاطه)"
+        r"(?:ا|ات|ها|ه|ي|نا|كم)?(?!\w)"
+    ),
+}
+# The future of something said: "coming", "to follow", "will be out" (not any "will": "the news
+# tomorrow will be dominated by…" is a forecast).
+_AHEAD = re.compile(
+    r"(?:\b|')(?:(?:will|ll|shall) (?:be )?(?:out|up|posted|published|shared|released|live"
+    r"|available|follow|come|go up|appear|arrive)|going to|gonna|to come|to follow|coming"
+    r"|incoming|upcoming|up next|next up|expect|plan(?:ning)? (?:to|on)|intend|hope to"
+    r"|stay tuned)\b"
+    r"|(?<!\w)[وف]?(?:س|سوف\s+)[ان]\w{2,}|(?<!\w)(?:ترقبوا|انتظروا|انتظرونا|تابعونا|نعدكم)"
+)
+# Somebody's future before the thing said makes it theirs ("Jan will post details", "سينشر
+# يان لايكي تفاصيل"); an Arabic third person after it is the thing's own ("التقرير سيصدر").
+_OTHERS_FUTURE = re.compile(
+    r"(?<!\w)[وف]?(?:س|سوف\s+)[يت]\w{2,}"
+    r"|\b(?!(?:i|we|it|this|that|which|there|and|you)\b)\w+(?:'ll| will| is going to)\b"
+)
+_ITS_FUTURE = re.compile(r"(?<!\w)[وف]?(?:س|سوف\s+)[يت]\w{2,}")
+_ANY_WILL = re.compile(r"(?:\b|')(?:will|ll|shall)\b")
+_PAST = re.compile(
+    r"\b(?:i|we)(?:'ve| have| had| did)\b|\b(?:i|we|it) \w+ed\b|\b(?:wrote|said|was|were)\b"
+    r"|\byesterday\b|\blast (?:week|month|night|year)\b|\bago\b|\bhere(?:'s| is)\b"
+    r"|\b(?:is|are) (?:now )?(?:live|out)\b"
+    r"|(?<!\w)[وف]?(?:نشر|كتب|اعلن|شارك|اصدر|كشف|وضح|عرض|بث)(?:ت|نا)(?!\w)"
+    r"|(?<!\w)(?:امس|البارحه|الماضي|الماضيه|لم)(?!\w)|كما وعد"
+)
 _QUESTION = re.compile(r"[?؟]")
 _CONDITION = re.compile(r"^\W*(?:if|unless|whether|اذا|لو|ان\s+شاء)\b")
+_WISH = re.compile(r"\b(?:i|we) hope\b(?! to)|\bsee you\b|(?<!\w)نلتقي(?!\w)")
+_NEGATION = re.compile(
+    r"\b(?:won't|will not|not going to|no plans?|don't plan|do not plan|never|nothing (?:further"
+    r"|more))\b|(?<!\w)(?:لن|لا ننوي|لا نعتزم|لا نخطط)(?!\w)"
+)
 _REPORTING = re.compile(
-    r"\b(?:he|she|they|it)\s+(?:said|says|told|promised|wrote|claims?)\b"
-    r"|\b(?:has|have|had)\s+said\b|\b(?:whether|if)\s+$"  # "asked whether we will share"
-    r"|(?<!\w)(?:قال|قالت|اكد|اكدت|وعد|وعدت|بحسب|وفقا|حسب)(?!\w)|(?<!\w)ما\s+اذا\s+$"
+    r"\b(?:said|says|told|tells|according to|reportedly|ask(?:s|ed|ing)|wonder(?:s|ing)?"
+    r"|promised|claims?|familiar with)\b|\bwhether (?:i|we)\b"
+    r"|(?<!\w)(?:قال|قالت|قالوا|اكد|اكدت|وعد|وعدت|وعدوا|بحسب|وفقا|حسب|نقلا)(?!\w)"
+    r"|(?<!\w)ما\s+اذا(?!\w)"
 )
 
 
-def _cue(sentence: _Folded, languages: tuple[str, ...]) -> re.Match[str] | None:
-    """The first words of the sentence that make it a promise, if any."""
-    found = [match for language in languages if (match := _CUES[language].search(sentence.text))]
+def _cue(sentence: _Folded, languages: tuple[str, ...], day: date) -> tuple[int, int] | None:
+    """Where the words that make the sentence a promise are, if it is one."""
+    text = sentence.text
+    if _NEGATION.search(text) or _REPORTING.search(text):
+        return None
+    found = [match for language in languages if (match := _CUES[language].search(text))]
     if "ar" in languages:
         found += [
             match
-            for match in _PASSIVE.finditer(sentence.text)
-            if sentence.text.index("ي", match.start()) in sentence.passive
+            for match in _PASSIVE.finditer(text)
+            if text.index("ي", match.start()) in sentence.passive
         ]
-    return min(found, key=lambda match: match.start(), default=None)
+    if found:
+        first = min(found, key=lambda match: match.start())
+        return first.start(), first.end()
+    return _said_in_future(text, languages, day)
+
+
+def _said_in_future(text: str, languages: tuple[str, ...], day: date) -> tuple[int, int] | None:
+    """Something said, and the future, in a sentence with nothing in the past."""
+    contents = [match for language in languages if (match := _CONTENT[language].search(text))]
+    if not contents or _PAST.search(text):
+        return None
+    content = min(contents, key=lambda match: match.start())
+    if _OTHERS_FUTURE.search(text, 0, content.start()):
+        return None
+    future = _AHEAD.search(text) or _ITS_FUTURE.search(text, content.end())
+    if future is not None:
+        return min(content.start(), future.start()), max(content.end(), future.end())
+    horizon = find_horizon(text, day)
+    if horizon is None or not horizon.sure or _ANY_WILL.search(text):
+        return None  # no future of its own; "the news tomorrow will be…" is a forecast
+    return min(content.start(), horizon.start), max(content.end(), horizon.end)
 
 
 def _declined(sentence: str) -> bool:
-    """Questions and conditions promise nothing."""
-    return bool(_QUESTION.search(sentence) or _CONDITION.search(sentence))
-
-
-def _reported(before: str) -> bool:
-    """Somebody else's words, reported before the cue ("he said", "قال إنه")."""
-    return bool(_REPORTING.search(before))
-
-
-# --- horizons ---------------------------------------------------------------------------------
-
-Due = Callable[[date], date]
-
-
-def _days(count: int) -> Due:
-    return lambda day: day + timedelta(days=count)
-
-
-def _sunday(day: date) -> date:
-    return day + timedelta(days=(6 - day.weekday()) or 1)
-
-
-def _month_end(day: date) -> date:
-    last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
-    return last if last > day else day + timedelta(days=1)
-
-
-HORIZONS: list[tuple[str, Due]] = [
-    (
-        r"later today|today|tonight|this (?:evening|afternoon)|(?:in|within) (?:the next )?"
-        r"(?:a few |few |24 |a couple of )?hours|اليوم|الليله|هذا المساء|(?:خلال|في غضون|بعد)"
-        r" (?:الساعات القليله المقبله|ساعات)",
-        _days(1),
-    ),
-    (r"tomorrow|غدا", _days(1)),
-    (
-        r"(?:in )?(?:two|2) or (?:three|3) days|(?:in )?a couple (?:of )?days or (?:so|three)"
-        r"|(?:خلال|في غضون|بعد) (?:يومين|يوم) (?:او|أو) (?:ثلاثه|يومين)",
-        _days(3),
-    ),
-    (
-        r"(?:in|within) (?:the next )?48 hours|in (?:two|2) days|in a day or two"
-        r"|(?:خلال|في غضون|بعد) يومين",
-        _days(2),
-    ),
-    (
-        r"(?:in |over |within )?(?:the )?next (?:couple|two) (?:of )?days|(?:in )?a couple "
-        r"(?:of )?days|(?:خلال|في) اليومين (?:المقبلين|القادمين)",
-        _days(3),
-    ),
-    (
-        r"(?:in |over )?(?:the )?(?:next|coming) (?:few )?days|in a few days|in the days ahead"
-        r"|(?:خلال|في) الايام (?:المقبله|القادمه|القليله المقبله)|(?:بعد|خلال|في غضون) ايام",
-        _days(5),
-    ),
-    (r"(?:later )?this week|(?:خلال )?هذا الاسبوع", _sunday),
-    (r"next week|in a week|within a week|(?:خلال )?الاسبوع (?:المقبل|القادم)", _days(7)),
-    (
-        r"(?:in |over )?the (?:next|coming) couple (?:of )?weeks|in (?:two|2|a couple of) weeks"
-        r"|(?:خلال|بعد|في غضون) اسبوعين",
-        _days(14),
-    ),
-    (
-        r"(?:in |over )?the (?:coming|next few) weeks|in a few weeks|the weeks ahead"
-        r"|(?:خلال |في )?الاسابيع (?:المقبله|القادمه)",
-        _days(21),
-    ),
-    (r"next month|in a month|the coming month|الشهر (?:المقبل|القادم)", _days(30)),
-    (r"(?:by )?the end of (?:the|this) month|(?:قبل )?نهايه (?:هذا )?الشهر", _month_end),
-    (r"shortly|in a moment", _days(7)),
-    (r"soon|in due (?:time|course)|later|قريبا|عما قريب|لاحقا|في وقت لاحق", lambda d: d + SOON),
-]
-
-
-@cache
-def _named_days() -> dict[str, int]:
-    """Weekday names (English and Arabic, folded as the sentence is) → Monday = 0."""
-    names = {}
-    for locale in ("en", "ar"):
-        for weekday, name in get_day_names("wide", locale=locale).items():
-            names[fold_letters(name.casefold())] = weekday
-    return names
-
-
-@cache
-def _named_months() -> dict[str, int]:
-    """Month names (English wide and abbreviated; Arabic as written in Egypt, the Levant and
-    the Maghreb), folded → 1-12."""
-    tables = [get_month_names("wide", locale="en"), get_month_names("abbreviated", locale="en")]
-    tables += [
-        get_month_names("wide", locale=f"ar{region}") for region in ("", "_SY", "_MA", "_DZ")
-    ]
-    return {
-        fold_letters(name.casefold()): month for table in tables for month, name in table.items()
-    }
-
-
-@cache
-def _horizon_patterns() -> list[tuple[re.Pattern[str], Callable[[re.Match[str], date], date]]]:
-    days = "|".join(sorted(map(re.escape, _named_days()), key=len, reverse=True))
-    months = "|".join(sorted(map(re.escape, _named_months()), key=len, reverse=True))
-    patterns: list[tuple[re.Pattern[str], Callable[[re.Match[str], date], date]]] = [
-        (re.compile(rf"(?<!\w)(?:{months})\.? (\d{{1,2}})(?:st|nd|rd|th)?(?!\w)"), _on_date),
-        (re.compile(rf"(?<!\w)(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?(?:{months})(?!\w)"), _on_date),
-        (re.compile(rf"(?<!\w)(?:{days})(?!\w)"), _on_weekday),
-    ]
-    for pattern, due in HORIZONS:
-        patterns.append((re.compile(rf"(?<!\w)(?:{pattern})(?!\w)"), partial(_counted, due)))
-    return patterns
-
-
-def _counted(due: Due, _match: re.Match[str], day: date) -> date:
-    return due(day)
-
-
-def _on_weekday(match: re.Match[str], day: date) -> date:
-    weekday = _named_days()[match[0]]
-    return day + timedelta(days=(weekday - day.weekday() - 1) % 7 + 1)
-
-
-def _on_date(match: re.Match[str], day: date) -> date:
-    month = next(m for name, m in _named_months().items() if name in match[0])
-    number = int(match[1])
-    try:
-        due = date(day.year, month, number)
-    except ValueError:
-        return day + SOON
-    return due if due > day else due.replace(year=day.year + 1)
-
-
-def _horizon(sentence: _Folded, day: date) -> tuple[str | None, date]:
-    """The first stated horizon of the sentence (an explicit date or weekday before a vague
-    one) as written, and the due date it gives."""
-    for pattern, due in _horizon_patterns():
-        match = pattern.search(sentence.text)
-        if match:
-            return sentence.original(match.start(), match.end()), due(match, day)
-    return None, day + SOON
+    """Questions, conditions, wishes and goodbyes promise nothing."""
+    return any(pattern.search(sentence) for pattern in (_QUESTION, _CONDITION, _WISH))
