@@ -79,10 +79,11 @@ _SOUNDS = {"c": "k", "k": "c", "s": "z", "z": "s", "v": "w", "w": "v", "f": "v",
 Respell = Callable[[str], list[str]]
 
 
-def arabic_variants(word: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def arabic_variants(word: str) -> tuple[str, ...]:
     """Variant spellings of one normalised Arabic word, nearest first (``MAX_PER_WORD``)."""
     if len(word) < MIN_LETTERS or not ARABIC_WORD.fullmatch(word):
-        return []
+        return ()
     once, twice = _respellings(word)
     found: dict[str, None] = {}
     for candidate in chain(once, _edits(word), twice, *map(_edits, once)):
@@ -90,7 +91,7 @@ def arabic_variants(word: str) -> list[str]:
             found.setdefault(candidate)
             if len(found) == MAX_PER_WORD:
                 break
-    return list(found)
+    return tuple(found)
 
 
 @lru_cache(maxsize=1024)
@@ -171,15 +172,16 @@ def _edits(word: str) -> Iterator[str]:
 # --- English --------------------------------------------------------------------------------
 
 
-def english_variants(word: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def english_variants(word: str) -> tuple[str, ...]:
     """Spellings one edit from a lower-case Latin surname, nearest first (``MAX_ENGLISH``)."""
     if len(word) < MIN_SURNAME or not LATIN_WORD.fullmatch(word):
-        return []
+        return ()
     found: dict[str, None] = {}
     for candidate in _english_edits(word):
         if candidate != word and len(candidate) >= MIN_ENGLISH:
             found.setdefault(candidate)
-    return list(found)[:MAX_ENGLISH]
+    return tuple(found)[:MAX_ENGLISH]
 
 
 def _english_edits(word: str) -> Iterator[str]:
@@ -206,6 +208,7 @@ def _english_edits(word: str) -> Iterator[str]:
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     target: Target
+    key: str  # the pattern: the target's words, joined
     word: str  # the alias word varied
     spelling: str  # its variant
     alone: bool  # the alias is this one word: the spelling may need a guard
@@ -221,12 +224,12 @@ def variant_targets(entities: Iterable[Entity]) -> list[Target]:
         for entity in entities
         if entity.variants and entity.kind != "topic"
         for candidate in _candidates(entity)
-        if " ".join(candidate.target.words) not in taken
+        if candidate.key not in taken
     ]
     owners: dict[str, set[str]] = defaultdict(set)
     for candidate in candidates:
         if candidate.target.kind == "alias":
-            owners[" ".join(candidate.target.words)].add(candidate.target.entity_id)
+            owners[candidate.key].add(candidate.target.entity_id)
     words = {
         language: lookup(
             language,
@@ -234,13 +237,13 @@ def variant_targets(entities: Iterable[Entity]) -> list[Target]:
         )
         for language, arabic in (("ar", True), ("en", False))
     }
-    kept: dict[tuple[str, str, tuple[str, ...]], Target] = {}
+    kept: dict[tuple[str, str, str], Target] = {}
     for candidate in candidates:
         target = candidate.target
-        if len(owners.get(" ".join(target.words), ())) <= 1:
+        if len(owners.get(candidate.key, ())) <= 1:
             judged = _judge(candidate, words["ar" if candidate.arabic else "en"])
             if judged is not None:
-                kept.setdefault((target.kind, target.entity_id, target.words), judged)
+                kept.setdefault((target.kind, target.entity_id, candidate.key), judged)
     return list(kept.values())
 
 
@@ -248,9 +251,9 @@ def _candidates(entity: Entity) -> Iterator[_Candidate]:
     for kind, aliases in (("alias", entity.aliases), ("exclude", entity.exclude)):
         for alias in aliases:
             words = normalise_words(alias)
-            alone = kind == "alias" and len(words) == 1
             if not words:
                 continue
+            alone = kind == "alias" and len(words) == 1
             *first, word = words  # the surname, or the distinctive last word of a name
             arabic = bool(ARABIC_WORD.fullmatch(word))
             if arabic:
@@ -262,7 +265,7 @@ def _candidates(entity: Entity) -> Iterator[_Candidate]:
             for spelling in spellings:
                 varied = (*first, spelling)
                 target = Target(kind, entity.id, alias, varied, variant=True)  # type: ignore[arg-type]
-                yield _Candidate(target, word, spelling, alone, arabic)
+                yield _Candidate(target, " ".join(varied), word, spelling, alone, arabic)
 
 
 def _judge(candidate: _Candidate, words: dict[str, Word]) -> Target | None:
