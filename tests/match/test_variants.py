@@ -9,6 +9,7 @@ import pytest
 from tests.match.conftest import make_item
 from watcher.config import parse_config
 from watcher.match import Matcher
+from watcher.match.explain import explain
 from watcher.match.variants import (
     MAX_ENGLISH,
     MAX_PER_WORD,
@@ -177,10 +178,10 @@ def test_a_variant_in_the_author_field_does_not_make_an_author(matcher: Matcher)
 
 
 def test_explain_says_variant_of_alias(matcher: Matcher) -> None:
-    notes = {h.note for h in matcher.explain(make_item("ألتمن يعترف بأخطاء")).hits}
+    notes = {h.note for h in explain(matcher, make_item("ألتمن يعترف بأخطاء")).hits}
     assert notes == {"variant of 'ألتمان'"}
-    (hit,) = matcher.explain(make_item("اعمل لايك للمنشور")).hits
+    (hit,) = explain(matcher, make_item("اعمل لايك للمنشور")).hits
     assert hit.status == "discarded"
     assert hit.note.startswith("variant of 'لايكي' (fewer than 5 letters), and no strong alias")
-    (hit,) = matcher.explain(make_item("Dr Altmann treats patients")).hits
+    (hit,) = explain(matcher, make_item("Dr Altmann treats patients")).hits
     assert hit.note.startswith("variant of 'Altman' (also a word or a name)")

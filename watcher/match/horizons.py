@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from typing import Any
 
 from babel.dates import get_day_names, get_month_names
 
@@ -149,7 +150,7 @@ def _names() -> tuple[dict[str, int], dict[str, int]]:
     return _folded(months), _folded(days)
 
 
-def _folded(tables: list) -> dict[str, int]:  # type: ignore[type-arg]
+def _folded(tables: Sequence[Mapping[Any, str]]) -> dict[str, int]:
     return {fold_letters(name.casefold()): n for table in tables for n, name in table.items()}
 
 
