@@ -280,9 +280,10 @@ class Metrics(Model):
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
-    """``127.0.0.1:8080``, ``[::1]:8080``, ``:8080`` (every interface) → (host, port)."""
+    """``127.0.0.1:8080``, ``[::1]:8080``, ``:8080`` (every interface) → (host, port); port 0
+    picks a free one."""
     host, sep, port = listen.strip().rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) <= 65535:
+    if not sep or not port.isdigit() or int(port) > 65535:
         raise ValueError(f"{listen!r} is not HOST:PORT; write it like 127.0.0.1:8080")
     return host.strip("[]") or "0.0.0.0", int(port)
 

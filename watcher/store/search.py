@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from watcher.model import AllTerms, AnyTerms, EntityTerm, SearchTerm, WordTerm
@@ -99,11 +100,12 @@ def indexed_until(session: Session) -> datetime | None:
 
 
 def save_indexed_until(session: Session, moment: datetime) -> None:
-    row = session.get(StateRow, _STATE_KEY)
-    if row is None:
-        session.add(StateRow(key=_STATE_KEY, value=moment.isoformat(), updated_at=moment))
-    else:
-        row.value, row.updated_at = moment.isoformat(), moment
+    """Record a complete pass (an upsert: two indexers, in two processes say, may race)."""
+    insert = postgres_insert if _postgres(session) else sqlite_insert
+    values = {"key": _STATE_KEY, "value": moment.isoformat(), "updated_at": moment}
+    statement = insert(StateRow).values(values)
+    update = {"value": statement.excluded.value, "updated_at": statement.excluded.updated_at}
+    session.execute(statement.on_conflict_do_update(index_elements=["key"], set_=update))
 
 
 def pending_since(session: Session) -> datetime | None:

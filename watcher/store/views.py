@@ -6,13 +6,16 @@ last item shown), so page 500 costs what page 1 does and a new item never shifts
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from watcher.store.engine import Store
 from watcher.store.items import ItemView, attach_matches
 from watcher.store.tables import (
     DeliveryRow,
@@ -22,6 +25,18 @@ from watcher.store.tables import (
     MentionRow,
     StoryMatchRow,
 )
+
+
+@contextlib.contextmanager
+def reading(store: Store) -> Iterator[Session]:
+    """A session that never commits; on PostgreSQL the transaction refuses writes as well."""
+    with store.sessions() as session:
+        if store.dialect == "postgresql":
+            session.execute(text("SET TRANSACTION READ ONLY"))
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 @dataclass(frozen=True, slots=True)
