@@ -34,6 +34,7 @@ from watcher.web.render import environment
 log = logging.getLogger(__name__)
 
 MAX_QUERY_STRING = 2048
+TEXT = "text/plain; charset=utf-8"
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
@@ -156,12 +157,19 @@ class WebApp:
             page.close()
 
     def _error(self, request: Request, keep: dict[str, str], status: int, message: str) -> Response:
-        """JSON under /api/, plain text for feeds and text files, else a small page."""
+        """JSON under /api/, plain text for feeds and files, else a small page."""
+        response = self._error_body(request, keep, status, message)
+        if status == 405:
+            response.headers["Allow"] = "GET, HEAD"
+        return response
+
+    def _error_body(
+        self, request: Request, keep: dict[str, str], status: int, message: str
+    ) -> Response:
         if request.path.startswith("/api/"):
             return Page.json({"error": message, "status": status}, status)
-        headers = {"Allow": "GET, HEAD"} if status == 405 else {}
         if request.path.endswith((".atom", ".txt", ".css")):
-            return Response(f"{status}: {message}\n", status, headers, "text/plain")
+            return Response(f"{status}: {message}\n", status, content_type=TEXT)
         config = self.config()
         language = keep.get("lang") or request.accept_languages.best_match(LANGUAGES) or "en"
         env = environment(language, config.timezone, config.resolved_templates_dir)
@@ -173,7 +181,7 @@ class WebApp:
             home=link("/", keep),
             stylesheet=link("/static/web.css", keep),
         )
-        return Response(html, status, headers, "text/html; charset=utf-8")
+        return Response(html, status, content_type="text/html; charset=utf-8")
 
 
 def _kept(request: Request, token_by_query: bool) -> dict[str, str]:
@@ -191,6 +199,5 @@ def _unauthorised() -> Response:
         "401: this watcher needs its token: send 'Authorization: Bearer TOKEN', "
         "or add ?token=TOKEN to the address\n"
     )
-    return Response(
-        body, 401, {"WWW-Authenticate": 'Bearer realm="watcher"'}, "text/plain; charset=utf-8"
-    )
+    challenge = {"WWW-Authenticate": 'Bearer realm="watcher"'}
+    return Response(body, 401, challenge, content_type=TEXT)
