@@ -84,7 +84,7 @@ def test_the_sources_page_shows_health_and_the_last_error(site: Site) -> None:
     text = _text(site.get("/sources").text)
     assert re.search(r"broken feed .*/broken\.xml failing \(1x\)", text)
     assert "HTTP 503" in text
-    assert re.search(r"wire feed .*/wire\.xml ok", text)
+    assert re.search(r"wire feed .*/wire\.xml ok .* 5 ", text)  # with its item count
 
 
 def test_the_deliveries_page_shows_states_and_attempts(site: Site) -> None:

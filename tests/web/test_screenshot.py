@@ -28,14 +28,14 @@ FLAGS = [
     "--no-first-run",
     "--hide-scrollbars",
 ]
-DESKTOP, PHONE = (1100, 1600), (390, 2400)
+DESKTOP, PHONE, TALL_PHONE = (1100, 1600), (390, 1300), (390, 2400)
 SHOTS = [
     ("home-en", "/?lang=en", DESKTOP),
     ("home-ar", "/?lang=ar", DESKTOP),
     ("story-en", "/stories/exits?lang=en", DESKTOP),
     ("story-ar", "/stories/arabic-coverage?lang=ar", DESKTOP),
     ("home-en-phone", "/?lang=en", PHONE),
-    ("story-ar-phone", "/stories/exits?lang=ar", PHONE),
+    ("story-ar-phone", "/stories/exits?lang=ar", TALL_PHONE),
 ]
 
 pytestmark = [

@@ -84,7 +84,6 @@ def environment(language: str, timezone: str, override: Path | None) -> Environm
         when=lambda value: format_when(value, language, tz) if value else "",
         day=lambda value: format_day(value, language, tz) if value else "",
         shortday=lambda value: format_skeleton("MMMEd", value, locale=language),
-        safe_url=safe_url,
         listing=lambda values: ("، " if language == "ar" else ", ").join(values),
     )
     return env

@@ -29,6 +29,11 @@ def story_title(config: Config, story_id: str) -> str:
     return next((s.title for s in config.stories if s.id == story_id), story_id)
 
 
+def followup_title(config: Config, followup_id: str) -> str:
+    titles = (f.title for s in config.stories for f in s.followups if f.id == followup_id)
+    return next(titles, followup_id)
+
+
 # --- follow-up boards ---------------------------------------------------------------------------
 
 
@@ -97,7 +102,7 @@ class ItemLine:
     by: str | None
     entities: list[tuple[str, str]]  # (id, name)
     stories: list[tuple[str, str]]  # (id, title)
-    followups: list[str]
+    followups: list[str]  # titles of the follow-ups it fulfils or may fulfil
 
 
 def item_line(page: Page, view: ItemView) -> ItemLine:
@@ -115,7 +120,7 @@ def item_line(page: Page, view: ItemView) -> ItemLine:
         by=entity_name(config, row.by) if row.by else None,
         entities=[(e, entity_name(config, e)) for e in view.entities],
         stories=[(s, story_title(config, s)) for s in view.stories],
-        followups=view.followups,
+        followups=[followup_title(config, f) for f in view.followups],
     )
 
 
@@ -200,5 +205,5 @@ def source_line(row: SourceRow) -> dict[str, object]:
         "failing_since": row.failing_since,
         "next_poll": row.next_poll_at,
         "warning": row.warning,
-        "items": row.items_total,
+        "item_count": row.items_total,
     }
