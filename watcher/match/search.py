@@ -27,17 +27,18 @@ MAX_WORD = 64  # longer words are indexed cut to this; a query word that long be
 MAX_WORDS = 20_000  # distinct words of one item; beyond, the item is indexed as OVERSIZE
 OVERSIZE = "0watcheroversize0"
 _PREFIXES = sorted({normalise_token(prefix) for prefix in CLITIC_PREFIXES}, key=len)
+_PREFIX_LETTERS = frozenset(prefix[0] for prefix in _PREFIXES)
 
 
 def index_words(item: Item) -> str:
     """The item's distinct words, as the search index stores them (space-separated)."""
-    words: set[str] = set()
+    tokens: set[str] = set()
     for text in (item.title, item.summary, item.summary_html, item.text, item.author or ""):
-        for token in Tokens(as_plain_text(text)).norm:
-            word = _indexed(token)
-            if word:
-                words.add(word)
-                words.update(_without_clitic(word))
+        tokens.update(Tokens(as_plain_text(text)).norm)
+    words = {_indexed(token) for token in tokens} - {""}
+    words |= {
+        bare for word in words if word[0] in _PREFIX_LETTERS for bare in _without_clitic(word)
+    }
     if len(words) > MAX_WORDS:
         return OVERSIZE
     return " ".join(sorted(words))

@@ -114,14 +114,12 @@ def pending_since(session: Session) -> datetime | None:
     return until - MARGIN if until is not None else None
 
 
-def _stale(session: Session, since: datetime | None) -> Select[tuple[int]]:
-    """Ids of items updated since ``since`` whose index row is missing or older than them."""
+def _unindexed(session: Session, query: Select, since: datetime | None) -> Select:  # type: ignore[type-arg]
+    """``query`` (over items) narrowed to items updated since ``since`` whose index row is
+    missing or older than them."""
     table = _POSTGRES if _postgres(session) else _SQLITE
-    key = _key(session)
-    query = (
-        select(ItemRow.id)
-        .outerjoin(table, key == ItemRow.id)
-        .where(or_(table.c.version.is_(None), table.c.version != ItemRow.updated_at))
+    query = query.outerjoin(table, _key(session) == ItemRow.id).where(
+        or_(table.c.version.is_(None), table.c.version != ItemRow.updated_at)
     )
     return query.where(ItemRow.updated_at >= since) if since is not None else query
 
@@ -130,7 +128,7 @@ def stale_items(
     session: Session, since: datetime | None, after: tuple[datetime, int] | None, limit: int
 ) -> list[ItemRow]:
     """The next ``limit`` items to (re)index, in update order, after ``after``."""
-    query = select(ItemRow).where(ItemRow.id.in_(_stale(session, since)))
+    query = _unindexed(session, select(ItemRow), since)
     if after is not None:
         updated, item_id = after
         query = query.where(
@@ -189,7 +187,7 @@ def candidates(
     item it has not seen yet. ``terms`` None, or no index: every item matching ``filters``."""
     query = narrowed(select(ItemRow), filters)
     if terms is not None and has_index(session):
-        unseen = ItemRow.id.in_(_stale(session, pending_since(session)))
+        unseen = ItemRow.id.in_(_unindexed(session, select(ItemRow.id), pending_since(session)))
         query = query.where(or_(_condition(session, terms), unseen))
     return list(session.scalars(newest_first(query, before, limit)))
 
