@@ -46,7 +46,7 @@ QUERY_WORDS = [
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Config]]:
     url = (
         f"sqlite:///{tmp_path / 'search.db'}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, datetime
 
 import feedparser
@@ -52,7 +53,7 @@ def test_the_followups_feed_has_an_entry_per_fulfilled_followup(site: Site) -> N
     assert entry.author == "Sam Altman"
     assert entry.summary == "Sam Altman: A longer post about safety and the superalignment team"
     assert entry.published == "2024-05-18T20:00:00Z"
-    recorded = datetime(*entry.updated_parsed[:6], tzinfo=UTC)
+    recorded = datetime.fromtimestamp(calendar.timegm(entry.updated_parsed), UTC)
     assert recorded > datetime(2025, 1, 1, tzinfo=UTC)  # when watcher found it: the poll
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -140,7 +140,7 @@ class WebApp:
         request: Request,
         keep: dict[str, str],
         endpoint: Callable[..., Response],
-        values: dict[str, Any],
+        values: Mapping[str, Any],
     ) -> Response:
         config = self.config()
         page = Page(

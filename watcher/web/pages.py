@@ -7,6 +7,7 @@ and digests by ``page`` number; ``limit`` is at most ``MAX_LIMIT`` everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response
@@ -77,7 +78,8 @@ def story(page: Page, story_id: str) -> Response:
 
 
 def items(page: Page) -> Response:
-    form = {"values": _values(page), "choices": _choices(page), "max_query": MAX_QUERY}
+    form: dict[str, Any] = {"values": _values(page), "choices": _choices(page)}
+    form["max_query"] = MAX_QUERY
     try:
         results = _results(page)
     except QuerySyntaxError as error:
@@ -277,7 +279,7 @@ def _numbered(page: Page) -> tuple[int, int]:
     return limit, number
 
 
-def _pager(page: Page, number: int, more: bool) -> dict[str, str | None]:
+def _pager(page: Page, number: int, more: bool) -> dict[str, Any]:
     limit = page.request.args.get("limit")
     path = page.request.path
     return {

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from waitress import wasyncore
 from waitress.server import create_server
@@ -28,7 +29,7 @@ from watcher.web.indexer import SearchIndexer
 
 log = logging.getLogger(__name__)
 
-LIMITS = {
+LIMITS: dict[str, Any] = {
     "threads": 4,
     "connection_limit": 64,
     "channel_timeout": 30,
@@ -50,7 +51,8 @@ class WebServer:
         except ValueError as error:
             raise WatcherError(f"web.listen: {error}") from None
         try:
-            self._server = create_server(app, host=host, port=port, **LIMITS)
+            # Any: waitress's type stubs know neither effective_port nor trigger
+            self._server: Any = create_server(app, host=host, port=port, **LIMITS)
         except OSError as error:
             raise WatcherError(
                 f"web.listen {listen!r}: cannot listen there ({error.strerror or error}); is "
