@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import PlanRecorder, fill
 
 from watcher.config import Config, load_config
+from watcher.jobs.rematch import stored_item
 from watcher.match import Matcher
-from watcher.match.rematch import stored_item
 from watcher.store import Store, open_store
 from watcher.store.tables import ItemRow, MentionRow
 from watcher.store.views import ItemFilter

@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 from w3lib.url import canonicalize_url, url_query_cleaner
 
+from watcher.config import Source
 from watcher.model import Entry, Item
 from watcher.text import clean_text, shorten
 
@@ -153,8 +155,8 @@ def normalise_entry(
     if not (url or guid or title or text):
         return None
     seen_at = _utc(seen_at)
-    published, estimated, extra = _published(entry, seen_at)
-    extra = {k: v for k, v in entry.extra.items() if k not in ("key", "by")} | extra
+    published, estimated, flags = _published(entry, seen_at)
+    extra: dict[str, Any] = {k: v for k, v in entry.extra.items() if k not in ("key", "by")} | flags
     if not title and text:
         # Posts (X, Bluesky, Mastodon) have no title: their first words make the headline.
         title, extra["title_from_text"] = shorten(text, TITLE_FROM_TEXT_MAX), True
@@ -175,6 +177,30 @@ def normalise_entry(
         language=detect_language(f"{title} {text}", languages) or entry.language,
         extra=extra,
     )
+
+
+def normalise_entries(
+    entries: Iterable[Entry],
+    source: Source,
+    *,
+    feed_url: str,
+    seen_at: datetime,
+    languages: Sequence[str],
+) -> list[Item]:
+    """A source's entries as items, keeping the first of any that share an identity."""
+    items: dict[str, Item] = {}
+    for entry in entries:
+        item = normalise_entry(
+            entry,
+            source_id=source.id,
+            feed_url=feed_url,
+            seen_at=seen_at,
+            owner=source.owner,
+            languages=languages,
+        )
+        if item is not None:
+            items.setdefault(item.key, item)
+    return list(items.values())
 
 
 _URI_SCHEME = re.compile(r"(?:tag|urn|uuid|at|did):\S", re.IGNORECASE)

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from watcher.store import Store, open_store
-from watcher.store.search import in_models
+from watcher.store.search_index import in_models
 from watcher.store.tables import Base
 
 

@@ -13,12 +13,12 @@ from sqlalchemy import text
 
 from watcher.config import Config, load_config
 from watcher.config.query import parse_query
+from watcher.jobs.rematch import rematch, stored_item
 from watcher.match import Matcher
-from watcher.match import search as match_search
-from watcher.match.rematch import rematch, stored_item
-from watcher.match.search import SearchMatcher, prefilter
+from watcher.match import item_search as match_search
+from watcher.match.item_search import SearchMatcher, prefilter
 from watcher.store import Store, open_store
-from watcher.store.search import candidates, prune_index
+from watcher.store.search_index import candidates, prune_index
 from watcher.store.tables import ItemRow, SourceRow
 from watcher.store.views import ItemFilter
 from watcher.web.indexer import SearchIndexer
@@ -87,7 +87,7 @@ def _corpus(store: Store, config: Config, count: int) -> None:
         title = " ".join(rng.choices(WORDS, k=rng.randint(1, 5)))
         body = ", ".join(rng.choices(WORDS, k=rng.randint(0, 12)))
         _add(store, title, body, NOW - timedelta(minutes=index))
-    rematch(store, config)  # mentions and matches, as a poll would have recorded them
+    rematch(store, config, now=NOW)  # mentions and matches, as a poll would have recorded them
 
 
 def _queries(count: int) -> list[str]:

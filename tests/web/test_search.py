@@ -6,9 +6,9 @@ import pytest
 
 from tests.web.conftest import Site
 from watcher.config.query import parse_query
+from watcher.jobs.rematch import stored_item
 from watcher.match import Matcher
-from watcher.match.rematch import stored_item
-from watcher.match.search import SearchMatcher
+from watcher.match.item_search import SearchMatcher
 from watcher.store.items import find_item
 from watcher.store.views import Cursor, ItemFilter
 from watcher.web import search as search_module

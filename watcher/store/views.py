@@ -63,7 +63,7 @@ def cursor_at(session: Session, item_id: int) -> Cursor | None:
     return Cursor(published, item_id) if published is not None else None
 
 
-def narrowed(query: Select, filters: ItemFilter) -> Select:  # type: ignore[type-arg]
+def narrowed(query: Select, filters: ItemFilter) -> Select:
     """``query`` (over items) restricted by ``filters``."""
     if filters.story is not None:
         # A join: a story's matches are usually few of all items (see list_items).
@@ -87,7 +87,7 @@ def narrowed(query: Select, filters: ItemFilter) -> Select:  # type: ignore[type
     return query
 
 
-def newest_first(query: Select, before: Cursor | None, limit: int) -> Select:  # type: ignore[type-arg]
+def newest_first(query: Select, before: Cursor | None, limit: int) -> Select:
     """One page of ``query`` in newest-first order, after ``before``."""
     if before is not None:
         query = query.where(

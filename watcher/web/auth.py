@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from watcher.config.models import refuse_open_listen
 from watcher.errors import WatcherError
-from watcher.logs import register_secrets
+from watcher.redact import register_secrets
 
 MIN_TOKEN_LENGTH = 16
 TOKEN_HINT = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"

@@ -1,7 +1,7 @@
 """Keeps the search index up to date, in a background thread of whatever serves the web view.
 
 A pass indexes, in batches of one transaction each, the items stored or changed since the last
-complete pass (``watcher.store.search``); the first pass indexes everything. Searches never
+complete pass (``watcher.store.search_index``); the first pass indexes everything. Searches never
 wait for it: what it has not reached yet is matched directly. This thread, writing to the
 index table and one state row, is the only writer the web view has; no request writes.
 """
@@ -14,10 +14,10 @@ import time
 from datetime import datetime, timedelta
 
 from watcher.clock import Clock, utcnow
-from watcher.match.search import index_words
+from watcher.match.item_search import index_words
 from watcher.store import Store
 from watcher.store.items import row_to_item
-from watcher.store.search import (
+from watcher.store.search_index import (
     has_index,
     pending_since,
     prune_index,

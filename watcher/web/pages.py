@@ -14,8 +14,9 @@ from werkzeug.wrappers import Response
 
 from watcher.config import Story
 from watcher.config.query import QuerySyntaxError
+from watcher.jobs.rematch import stored_item
+from watcher.match.explain import explain
 from watcher.match.followups import followup_statuses
-from watcher.match.rematch import stored_item
 from watcher.resources import bundled
 from watcher.store.digests import recent_deliveries
 from watcher.store.items import ItemView, find_item
@@ -143,7 +144,7 @@ def item(page: Page, item_id: int) -> Response:
     row = find_item(page.session, str(item_id))
     if row is None:
         raise NotFound(f"no item {item_id}")
-    explanation = page.matcher.explain(stored_item(row, page.config))
+    explanation = explain(page.matcher, stored_item(row, page.config))
     statuses = {
         (s.story, s.id): s
         for s in followup_statuses(page.config, fulfilments(page.session), page.now)

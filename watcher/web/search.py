@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from watcher.config import Config
 from watcher.config.query import parse_query
+from watcher.jobs.rematch import stored_item
 from watcher.match import Matcher
-from watcher.match.rematch import stored_item
-from watcher.match.search import SearchMatcher, prefilter
-from watcher.store.search import candidates
+from watcher.match.item_search import SearchMatcher, prefilter
+from watcher.store.search_index import candidates
 from watcher.store.tables import ItemRow
 from watcher.store.views import Cursor, ItemFilter
 

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from watcher.store.search import in_models
+from watcher.store.search_index import in_models
 from watcher.store.tables import Base
 
 connection = context.config.attributes["connection"]

@@ -5,7 +5,7 @@ Revises: 0001
 
 SQLite keeps them in an FTS5 table (rowid = item id; without FTS5 compiled in, search scans
 instead); PostgreSQL in a tsvector column under a GIN index. Both are filled by the web
-view's indexer, never by a poll (``watcher.store.search``).
+view's indexer, never by a poll (``watcher.store.search_index``).
 """
 
 import sqlalchemy as sa

@@ -1,7 +1,7 @@
 """The search index: each item's words, kept beside the items to narrow a search.
 
-The words come from ``watcher.match.search.index_words``; a query's ``SearchTerm`` tree from
-``watcher.match.search.prefilter``; the matcher has the last word on every candidate.
+The words come from ``watcher.match.item_search.index_words``; a query's ``SearchTerm`` tree from
+``watcher.match.item_search.prefilter``; the matcher has the last word on every candidate.
 
 - SQLite: an FTS5 table, rowid = item id, ``tokenize='ascii'`` (the words are normalised
   already, and every non-ASCII character is part of a word) and ``detail='none'`` (only which
@@ -114,7 +114,7 @@ def pending_since(session: Session) -> datetime | None:
     return until - MARGIN if until is not None else None
 
 
-def _unindexed(session: Session, query: Select, since: datetime | None) -> Select:  # type: ignore[type-arg]
+def _unindexed(session: Session, query: Select, since: datetime | None) -> Select:
     """``query`` (over items) narrowed to items updated since ``since`` whose index row is
     missing or older than them."""
     table = _POSTGRES if _postgres(session) else _SQLITE
@@ -169,7 +169,7 @@ def prune_index(session: Session) -> int:
     if _postgres(session):
         return 0
     gone = delete(_SQLITE).where(_SQLITE.c.rowid.not_in(select(ItemRow.id)))
-    return session.execute(gone).rowcount  # type: ignore[attr-defined, no-any-return]
+    return session.execute(gone).rowcount  # type: ignore[attr-defined]
 
 
 # --- searching ------------------------------------------------------------------------------------
