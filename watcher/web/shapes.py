@@ -29,6 +29,11 @@ def story_title(config: Config, story_id: str) -> str:
     return next((s.title for s in config.stories if s.id == story_id), story_id)
 
 
+def source_name(config: Config, source_id: str) -> str:
+    """A source's ``name`` when the config gives one, else its id."""
+    return next((s.name for s in config.sources if s.id == source_id and s.name), source_id)
+
+
 def followup_title(config: Config, followup_id: str) -> str:
     titles = (f.title for s in config.stories for f in s.followups if f.id == followup_id)
     return next(titles, followup_id)
@@ -112,7 +117,7 @@ def item_line(page: Page, view: ItemView) -> ItemLine:
         id=row.id,
         title=row.title,
         url=safe_url(row.url),
-        source=row.source_id,
+        source=source_name(config, row.source_id),
         author=row.author,
         published=row.published_at,
         lang=lang,
