@@ -65,9 +65,9 @@ def _timed(action: Callable[[], Any], repeat: int = 5) -> tuple[float, float, An
     return round(statistics.median(cpus), 1), round(statistics.median(walls), 1), result
 
 
-def measure_query(store: Store, app: Client, matcher: Matcher, name: str, text: str) -> dict:
-    config = matcher.config
-
+def measure_query(
+    store: Store, app: Client, config: Config, matcher: Matcher, name: str, text: str
+) -> dict:
     def run() -> Any:
         with store.session() as session:
             return search(session, config, matcher, text, ItemFilter(), before=None, limit=50)
@@ -103,13 +103,13 @@ def name_the_mentions(store: Store, config: Config) -> None:
             )
 
 
-def matcher_rate(store: Store, matcher: Matcher, count: int = 5000) -> float:
+def matcher_rate(store: Store, config: Config, matcher: Matcher, count: int = 5000) -> float:
     """Items per second the matcher reads without an index (what a scan would cost)."""
     with store.session() as session:
         rows = list(session.scalars(select(ItemRow).limit(count)))
     started = time.process_time()
     for row in rows:
-        matcher.analyse(stored_item(row, matcher.config))
+        matcher.analyse(stored_item(row, config))
     return round(len(rows) / (time.process_time() - started))
 
 
@@ -142,8 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         "index_items": indexed,
         "index_cpu_s": round(index_cpu, 1),
         "index_wall_s": round(index_wall, 1),
-        "matcher_items_per_s": matcher_rate(store, matcher),
-        "queries": [measure_query(store, client, matcher, *query) for query in QUERIES],
+        "matcher_items_per_s": matcher_rate(store, config, matcher),
+        "queries": [measure_query(store, client, config, matcher, *q) for q in QUERIES],
     }
     store.close()
     print(json.dumps(result, indent=1))
