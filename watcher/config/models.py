@@ -133,6 +133,7 @@ class Entity(Model):
     weak_aliases: list[str] = []
     exclude: list[str] = []
     accounts: dict[str, str] = {}
+    variants: bool = True  # also match unlisted spellings of the aliases (watcher.match.variants)
     kind: Literal["person", "organization", "topic"] = "person"
 
     @model_validator(mode="after")

@@ -95,7 +95,7 @@ def _how(hit: Found) -> str:
 
 def _hits(analysis: Analysis) -> list[HitView]:
     resolution = analysis.resolution
-    views = [_view(analysis, hit, "kept") for hit in resolution.kept]
+    views = [_view(analysis, hit, "kept", _variant_note(hit)) for hit in resolution.kept]
     views += [
         _view(analysis, hit, "excluded", f"inside exclude phrase {blocker.alias!r}")
         for hit, blocker in resolution.excluded
@@ -105,12 +105,19 @@ def _hits(analysis: Analysis) -> list[HitView]:
             analysis,
             hit,
             "discarded",
-            f"weak alias, and no strong alias of {hit.entity_id} or of an entity sharing a "
-            "story with it",
+            f"{_variant_note(hit) or 'weak alias'}, and no strong alias of {hit.entity_id} or of "
+            "an entity sharing a story with it",
         )
         for hit in resolution.discarded
     ]
     return views
+
+
+def _variant_note(hit: Found) -> str:
+    """``variant of 'ألتمان'``, and why it needed a second clue when it did."""
+    if not hit.variant:
+        return ""
+    return f"variant of {hit.alias!r}" + (f" ({hit.doubt})" if hit.doubt else "")
 
 
 def _view(analysis: Analysis, hit: Found, status: HitStatus, note: str = "") -> HitView:

@@ -16,6 +16,7 @@ from watcher.match.followups import compile_stories, story_partners
 from watcher.match.handles import HandleIndex
 from watcher.match.query import Evidence, satisfies
 from watcher.match.resolve import Found, FoundKind, Resolution, screen, weigh
+from watcher.match.variants import variant_targets
 from watcher.model import Field, Item, ItemMatches, Mention
 from watcher.text import Tokens, as_plain_text
 
@@ -47,6 +48,7 @@ class Matcher:
         self.automaton = Automaton(
             [
                 *(target for entity in config.entities for target in entity_targets(entity)),
+                *variant_targets(config.entities),
                 *(phrase_target(p.words, p.text, p.prefix) for p in phrases.values()),
             ]
         )
@@ -102,7 +104,7 @@ class Matcher:
                     if name != "author":
                         evidence.phrases[hit.target.alias].append((name, hit.first, hit.last + 1))
                 else:
-                    (excludes if kind == "exclude" else found).append(_found(hit, name))
+                    (excludes if kind == "exclude" else found).append(_found(hit, name, tokens))
             found.extend(self._handles(name, tokens))
         resolution = Resolution()
         candidates = screen(found, excludes, resolution)
@@ -134,8 +136,9 @@ class Matcher:
 
     def _authors(self, item: Item, candidates: list[Found]) -> dict[str, Found]:
         """Who wrote the item: declared (source owner, archived account), then the author
-        field's strong aliases and handles, then a link to their own post as the item's URL.
-        Only people and organisations are found this way; a source may declare any entity."""
+        field's strong aliases (as configured: not variant spellings) and handles, then a link
+        to their own post as the item's URL. Only people and organisations are found this way;
+        a source may declare any entity."""
         authors: dict[str, Found] = {}
         declared = self._declared(item)
         if declared in self.entity_ids:
@@ -143,7 +146,8 @@ class Matcher:
                 declared, f"source {item.source_id}", "author", 0, 0, 0, 0, "author"
             )
         for hit in candidates:
-            if hit.field == "author" and hit.kind != "weak" and hit.entity_id in self.can_author:
+            strong = hit.kind != "weak" and not hit.variant  # a name as the author spells it
+            if hit.field == "author" and strong and hit.entity_id in self.can_author:
                 authors.setdefault(hit.entity_id, hit)
         for link in self.handles.find(item.url or "", links_only=True):
             if link.entity_id in self.can_author:
@@ -154,11 +158,23 @@ class Matcher:
         return {entity_id: replace(hit, kind="author") for entity_id, hit in authors.items()}
 
 
-def _found(hit: Hit, name: Field) -> Found:
+def _found(hit: Hit, name: Field, tokens: Tokens) -> Found:
+    """A hit as evidence: a variant spelling its guard applies to counts as a weak alias."""
     target = hit.target
-    kind: FoundKind = "weak" if target.kind == "weak" else "alias"
+    guard = target.guard
+    doubt = guard.reason if guard and guard.applies(tokens.text[hit.start : hit.end]) else ""
+    kind: FoundKind = "weak" if target.kind == "weak" or doubt else "alias"
     return Found(
-        target.entity_id, target.alias, name, hit.first, hit.last, hit.start, hit.end, kind
+        target.entity_id,
+        target.alias,
+        name,
+        hit.first,
+        hit.last,
+        hit.start,
+        hit.end,
+        kind,
+        target.variant,
+        doubt,
     )
 
 
