@@ -203,3 +203,34 @@ class CaptureLog:
 
     done: frozenset[tuple[str, str]] = frozenset()
     complete: frozenset[str] = frozenset()
+
+
+# --- search: what an index must hold for an item to be worth asking the matcher about ---------
+
+
+@dataclass(frozen=True, slots=True)
+class WordTerm:
+    """One of ``forms`` is a word of the item (``prefix``: a word starting with it)."""
+
+    forms: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EntityTerm:
+    """Matching recorded a mention of the entity (authorship included)."""
+
+    entity_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AllTerms:
+    parts: tuple[SearchTerm, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyTerms:
+    parts: tuple[SearchTerm, ...]
+
+
+SearchTerm = WordTerm | EntityTerm | AllTerms | AnyTerms

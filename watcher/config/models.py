@@ -7,6 +7,7 @@ Every key a user can write is declared here; ``watcher.config.load`` reads the Y
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -385,6 +386,48 @@ class Metrics(Model):
     listen: str = "127.0.0.1:9464"
 
 
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``127.0.0.1:8080``, ``[::1]:8080``, ``:8080`` (every interface) → (host, port); port 0
+    picks a free one."""
+    host, sep, port = listen.strip().rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{listen!r} is not HOST:PORT; write it like 127.0.0.1:8080")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach ``host`` (a name other than localhost may not be)."""
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_open_listen(listen: str, token_env: str | None) -> None:
+    """Raise ValueError when ``listen`` reaches beyond this machine and no token guards it."""
+    host, _ = parse_listen(listen)
+    if token_env is None and not is_loopback(host):
+        raise ValueError(
+            f"listening on {listen!r} without 'token_env' would show what you follow to anyone "
+            "who can reach that address: add token_env: NAME (an environment variable holding "
+            "a long random token), or listen on 127.0.0.1"
+        )
+
+
+class Web(Model):
+    """The read-only web view: where it listens, and the variable holding its access token."""
+
+    listen: str = "127.0.0.1:8080"
+    token_env: EnvName | None = None
+
+    @model_validator(mode="after")
+    def _safe_binding(self) -> Web:
+        refuse_open_listen(self.listen, self.token_env)
+        return self
+
+
 # --- the whole file ---------------------------------------------------------------------------
 
 
@@ -422,6 +465,7 @@ class Config(Model):
     archive: ArchiveSettings = ArchiveSettings()
     search: SearchSettings = SearchSettings()
     metrics: Metrics | None = None
+    web: Web | None = None
     people: list[Entity] = []
     organizations: list[Entity] = []
     topics: list[Entity] = []

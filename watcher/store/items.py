@@ -178,7 +178,7 @@ def list_items(
     if limit is not None:
         query = query.limit(limit)
     views = {row.id: ItemView(row) for row in session.scalars(query)}
-    _attach_matches(session, views)
+    attach_matches(session, views)
     _attach_sources(session, views)
     return list(views.values())
 
@@ -191,7 +191,7 @@ def find_item(session: Session, ref: str) -> ItemRow | None:
     return session.scalars(query).first()
 
 
-def _attach_matches(session: Session, views: dict[int, ItemView]) -> None:
+def attach_matches(session: Session, views: dict[int, ItemView]) -> None:
     ids = list(views)
     if not ids:
         return

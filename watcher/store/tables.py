@@ -148,6 +148,7 @@ class ItemRow(Base):
         Index("ix_items_first_seen", "first_seen_at"),
         Index("ix_items_source", "source_id", "published_at"),
         Index("ix_items_by", "by", "published_at"),
+        Index("ix_items_updated", "updated_at"),  # what the search index has not seen yet
     )
 
 
