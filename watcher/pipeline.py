@@ -244,7 +244,7 @@ def normalise_entries(
     entries: Iterable[Entry], source: Source, config: Config, *, feed_url: str
 ) -> list[Item]:
     """Normalise a source's entries, keeping the first of any that share an identity."""
-    seen_at = utcnow()
+    seen_at, zone = utcnow(), config.source_zone(source)
     items: dict[str, Item] = {}
     for entry in entries:
         item = normalise_entry(
@@ -254,6 +254,7 @@ def normalise_entries(
             seen_at=seen_at,
             owner=source.owner,
             languages=config.languages,
+            zone=zone,
         )
         if item is not None:
             items.setdefault(item.key, item)

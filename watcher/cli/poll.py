@@ -79,7 +79,7 @@ def items(
         ["published", "source", "title", "entities", "stories"],
         (
             (
-                v.row.published_at.strftime("%Y-%m-%d %H:%M"),
+                _published(v.row),
                 v.row.source_id,
                 _shorten(v.row.title, 70),
                 ",".join(v.entities),
@@ -88,6 +88,12 @@ def items(
             for v in views
         ),
     )
+
+
+def _published(row: item_store.ItemRow) -> str:
+    """The date, or the time first seen for an item without a readable date (and says so)."""
+    when = row.published_at.strftime("%Y-%m-%d %H:%M")
+    return f"{when} (first seen)" if row.published_estimated else when
 
 
 def _shorten(text: str, width: int) -> str:
@@ -104,12 +110,13 @@ def sources(ctx: Context, as_json: bool) -> None:
     with ctx.store.session() as session:
         source_store.sync_sources(session, ctx.config, utcnow())
         rows = source_store.all_sources(session)
-    records = [_source_record(row) for row in rows]
+        undated = source_store.undated_counts(session)
+    records = [_source_record(row, undated.get(row.id, 0)) for row in rows]
     if as_json:
         print_json_lines(records)
         return
     print_table(
-        ["id", "kind", "status", "last success", "next poll", "items", "last error"],
+        ["id", "kind", "status", "last success", "next poll", "items", "undated", "last error"],
         (
             (
                 r["id"],
@@ -118,6 +125,7 @@ def sources(ctx: Context, as_json: bool) -> None:
                 _when(r["last_success"]),
                 _when(r["next_poll"]),
                 r["items"],
+                r["undated"],
                 f"{_when(r['last_error_at'])} {r['last_error'] or ''}".strip(),
             )
             for r in records
@@ -125,7 +133,7 @@ def sources(ctx: Context, as_json: bool) -> None:
     )
 
 
-def _source_record(row: source_store.SourceRow) -> dict[str, object]:
+def _source_record(row: source_store.SourceRow, undated: int) -> dict[str, object]:
     return {
         "id": row.id,
         "kind": row.kind,
@@ -139,6 +147,7 @@ def _source_record(row: source_store.SourceRow) -> dict[str, object]:
         "next_poll": row.next_poll_at,
         "warning": row.warning,
         "items": row.items_total,
+        "undated": undated,
     }
 
 

@@ -168,6 +168,8 @@ class ItemView:
             "entities": self.entities,
             "stories": self.stories,
             "followups": self.followups,
+            "date_from": "seen" if row.published_estimated else "feed",
+            "first_seen": iso_utc(row.first_seen_at),
         }
 
 

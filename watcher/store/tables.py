@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a big table.
@@ -104,6 +105,13 @@ class ItemRow(Base):
         Index("ix_items_first_seen", "first_seen_at"),
         Index("ix_items_source", "source_id", "published_at"),
         Index("ix_items_by", "by", "published_at"),
+        # Only the few items dated when first seen: `watcher sources` counts them per source.
+        Index(
+            "ix_items_undated",
+            "source_id",
+            sqlite_where=sql_text("published_estimated IS 1"),
+            postgresql_where=sql_text("published_estimated IS true"),
+        ),
     )
 
 
