@@ -280,8 +280,8 @@ class _Reading:
     def result(self) -> datetime | None:
         if self.year is None or self.month is None or len(set(self.days.values())) != 1:
             return None
-        hour, minute, second = self.clock or (0, 0, 0)
-        hour = _twenty_four(hour, self.meridiem)
+        written, minute, second = self.clock or (0, 0, 0)
+        hour = _twenty_four(written, self.meridiem)
         if hour is None:
             return None
         zone = None if self.offset is None else timezone(timedelta(minutes=self.offset))
