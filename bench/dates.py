@@ -11,6 +11,8 @@ and the zone normalise applies. Reported:
 - the common path: µs per standard RFC 822 / ISO 8601 date (with and without a zone) for
   ``feed_date`` on feedparser's reading, beside the conversion it replaced (struct_time →
   datetime) and feedparser's own cost for the same texts;
+- the same on every date field of the shared real-world corpus, when it is there
+  (``$WATCHER_SHARED_DIR``, else ``../shared``);
 - dateparser, when it is importable (``pip install dateparser`` in a scratch venv that also has
   watcher: it is not a dependency), on the same table with the zone, Arabic and English.
 """
@@ -19,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import csv
 import json
+import os
 import sys
 import timeit
 import warnings
@@ -36,6 +40,7 @@ from feedparser.datetimes import _parse_date  # noqa: E402
 from watcher.parse.dates import feed_date, parse_date  # noqa: E402
 
 TABLE = ROOT / "tests" / "data" / "arabic_dates.tsv"
+CORPUS = Path(os.environ.get("WATCHER_SHARED_DIR", ROOT.parent / "shared")) / "corpus" / "realworld"
 STANDARD = [
     "Wed, 15 May 2024 02:30:00 GMT",
     "Wed, 15 May 2024 02:30:00 +0300",
@@ -88,6 +93,30 @@ def _before(parsed: Any) -> datetime:
     return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
 
 
+def corpus_figures(repeat: int) -> dict[str, Any] | None:
+    """feed_date against the conversion it replaced, on every date field of the corpus."""
+    if not (CORPUS / "manifest.tsv").is_file():
+        return None
+    import feedparser
+
+    from watcher.parse.feed import prepare_xml
+
+    pairs = []
+    with (CORPUS / "manifest.tsv").open(encoding="utf-8") as manifest:
+        for row in csv.DictReader(manifest, delimiter="\t"):
+            result = feedparser.parse(prepare_xml((CORPUS / row["path"]).read_bytes()).data)
+            for entry in result.get("entries", []):
+                pairs += [
+                    (entry.get(key), entry.get(f"{key}_parsed")) for key in ("published", "updated")
+                ]
+    passes = max(1, repeat // 20)
+    return {
+        "fields": len(pairs),
+        "feed_date_us": round(per_date(lambda pair: feed_date(*pair), pairs, passes), 2),
+        "replaced_us": round(per_date(lambda pair: pair[1] and _before(pair[1]), pairs, passes), 2),
+    }
+
+
 def dateparser_figures(table: list[tuple[str, str, str]], repeat: int) -> dict[str, Any] | None:
     try:
         import dateparser
@@ -112,6 +141,8 @@ def main() -> None:
     args = parser.parse_args()
     table = rows()
     figures = {"watcher": watcher_figures(table, args.repeat)}
+    if (corpus := corpus_figures(args.repeat)) is not None:
+        figures["corpus"] = corpus
     if (other := dateparser_figures(table, args.repeat)) is not None:
         figures["dateparser"] = other
     if args.json:
@@ -125,6 +156,11 @@ def main() -> None:
         f"{mine['feed_date_standard_us']} µs (the conversion it replaced: "
         f"{mine['replaced_standard_us']} µs)"
     )
+    if corpus is not None:
+        print(
+            f"corpus: {corpus['fields']} date fields, feed_date {corpus['feed_date_us']} µs each "
+            f"(the conversion it replaced: {corpus['replaced_us']} µs)"
+        )
     if other is not None:
         print(f"dateparser exact: {other['exact']}; {other['parse_us']} µs per date")
 
