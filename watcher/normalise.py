@@ -219,7 +219,7 @@ def _text_key(source_id: str, title: str, text: str) -> str:
 
 def _published(
     entry: Entry, seen_at: datetime, zone: tzinfo
-) -> tuple[datetime, bool, dict[str, str]]:
+) -> tuple[datetime, bool, dict[str, Any]]:
     """(published, estimated, extra flags) following the rules in the module docstring."""
     given = entry.published or entry.updated
     unread = {"unreadable_date": entry.date_text} if entry.date_text else {}
@@ -246,7 +246,7 @@ _reported: set[str] = set()  # sources whose unreadable date was logged by this 
 _reported_lock = threading.Lock()
 
 
-def _report_unreadable(source_id: str, extra: dict[str, str]) -> None:
+def _report_unreadable(source_id: str, extra: dict[str, Any]) -> None:
     """Log a source's unreadable date once per process, with its text (every item keeps it
     in ``extra``; `watcher sources` counts them and `watcher explain` shows it)."""
     with _reported_lock:

@@ -137,7 +137,7 @@ def test_feed_date_keeps_feedparser_where_it_is_right_and_fixes_the_rest(text, e
 )
 def test_shapes_only_feedparser_reads_keep_its_reading_and_zone(text):
     parsed = _parse_date(text)
-    assert feed_date(text, parsed) == datetime(*parsed[:6], tzinfo=UTC)
+    assert feed_date(text, parsed) == datetime(*parsed[:6]).replace(tzinfo=UTC)
 
 
 def test_feed_date_without_a_text_keeps_feedparsers_utc_reading():
