@@ -25,7 +25,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 from w3lib.url import canonicalize_url, url_query_cleaner
 
+from watcher.config import Source
 from watcher.model import Entry, Item
 from watcher.text import clean_text, shorten
 
@@ -163,10 +164,10 @@ def normalise_entry(
     if not (url or guid or title or text):
         return None
     seen_at = to_utc(seen_at)
-    published, estimated, extra = _published(entry, seen_at, zone)
-    if "unreadable_date" in extra:
-        _report_unreadable(source_id, extra)
-    extra = {k: v for k, v in entry.extra.items() if k not in ("key", "by")} | extra
+    published, estimated, flags = _published(entry, seen_at, zone)
+    if "unreadable_date" in flags:
+        _report_unreadable(source_id, flags)
+    extra: dict[str, Any] = {k: v for k, v in entry.extra.items() if k not in ("key", "by")} | flags
     if not title and text:
         # Posts (X, Bluesky, Mastodon) have no title: their first words make the headline.
         title, extra["title_from_text"] = shorten(text, TITLE_FROM_TEXT_MAX), True
@@ -187,6 +188,33 @@ def normalise_entry(
         language=detect_language(f"{title} {text}", languages) or entry.language,
         extra=extra,
     )
+
+
+def normalise_entries(
+    entries: Iterable[Entry],
+    source: Source,
+    *,
+    feed_url: str,
+    seen_at: datetime,
+    languages: Sequence[str],
+    zone: tzinfo = UTC,
+) -> list[Item]:
+    """A source's entries as items, keeping the first of any that share an identity; ``zone``
+    as for ``normalise_entry`` (``Config.source_zone``)."""
+    items: dict[str, Item] = {}
+    for entry in entries:
+        item = normalise_entry(
+            entry,
+            source_id=source.id,
+            feed_url=feed_url,
+            seen_at=seen_at,
+            owner=source.owner,
+            languages=languages,
+            zone=zone,
+        )
+        if item is not None:
+            items.setdefault(item.key, item)
+    return list(items.values())
 
 
 _URI_SCHEME = re.compile(r"(?:tag|urn|uuid|at|did):\S", re.IGNORECASE)

@@ -15,7 +15,7 @@ from tests.pipeline.conftest import Farm
 from watcher import normalise
 from watcher.cli import cli
 from watcher.config import load_config
-from watcher.pipeline import poll_once
+from watcher.jobs.poll import poll_once
 from watcher.store import open_store
 
 ARABIC = Path(__file__).resolve().parent.parent / "fixtures" / "feeds" / "arabic"

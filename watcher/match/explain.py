@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from watcher.clock import as_utc, iso_utc
 from watcher.config.query import And, EntityRef, Near, Node, Not, Or, Phrase
 from watcher.match.followups import CompiledFollowup, CompiledStory
+from watcher.match.matcher import Analysis, Matcher
 from watcher.match.query import Evidence, evaluate, satisfies
 from watcher.match.resolve import Found
 from watcher.model import Item
 from watcher.normalise import date_problem
-
-if TYPE_CHECKING:
-    from watcher.match.matcher import Analysis, Matcher
 
 HitStatus = Literal["kept", "excluded", "discarded"]
 SNIPPET_CONTEXT = 40
@@ -69,8 +67,9 @@ class Explanation:
         return data
 
 
-def explain(matcher: Matcher, analysis: Analysis) -> Explanation:
-    item = analysis.item
+def explain(matcher: Matcher, item: Item) -> Explanation:
+    """Why ``item`` matches what it matches under ``matcher``'s config."""
+    analysis = matcher.analyse(item)
     published = as_utc(item.published)
     evidence = analysis.evidence
     return Explanation(

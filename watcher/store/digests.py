@@ -17,6 +17,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from watcher.redact import error_text
 from watcher.store.tables import (
     ChannelStateRow,
     DeliveryRow,
@@ -252,7 +253,11 @@ def claim_delivery(
 
 
 def finish_delivery(session: Session, delivery_id: int, worker: str, **values: object) -> bool:
-    """Record an outcome, only if ``worker`` still holds the lease (a stale worker cannot)."""
+    """Record an outcome, only if ``worker`` still holds the lease (a stale worker cannot).
+
+    An error text is kept redacted and clipped (``error_text``)."""
+    if isinstance(values.get("last_error"), str):
+        values["last_error"] = error_text(str(values["last_error"]))
     result = session.execute(
         update(DeliveryRow)
         .where(
@@ -312,6 +317,7 @@ def disabled_channels(session: Session) -> dict[str, ChannelStateRow]:
 
 
 def disable_channel(session: Session, channel_id: str, now: datetime, reason: str) -> None:
+    reason = error_text(reason)
     row = session.get(ChannelStateRow, channel_id)
     if row is None:
         session.add(ChannelStateRow(channel_id=channel_id, disabled_at=now, reason=reason))
