@@ -13,8 +13,8 @@ and the zone normalise applies. Reported:
   datetime) and feedparser's own cost for the same texts;
 - the same on every date field of the shared real-world corpus, when it is there
   (``$WATCHER_SHARED_DIR``, else ``../shared``);
-- dateparser, when it is importable (``pip install dateparser`` in a scratch venv that also has
-  watcher: it is not a dependency), on the same table with the zone, Arabic and English.
+- dateparser, when it is importable (watcher does not use it; trafilatura's htmldate installs
+  it), on the same table with the zone, Arabic and English.
 """
 
 from __future__ import annotations
