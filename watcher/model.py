@@ -39,7 +39,12 @@ class FetchResult:
 
 @dataclass(slots=True)
 class Entry:
-    """One entry as the source published it: raw fields, HTML still in place."""
+    """One entry as the source published it: raw fields, HTML still in place.
+
+    ``published`` and ``updated`` are aware when the source wrote a zone and naive (the time
+    as written) when it did not: normalise reads a naive one in the source's zone.
+    ``date_text`` is the date as written: the one read, else the one no parser could read.
+    """
 
     guid: str | None = None
     link: str | None = None
@@ -51,6 +56,7 @@ class Entry:
     updated: datetime | None = None
     language: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    date_text: str | None = None
 
 
 @dataclass(slots=True)

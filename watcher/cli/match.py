@@ -78,7 +78,7 @@ def _render(
     lines = [
         f"item {item_id}: {explanation.title}",
         f"  url: {explanation.url or '-'}",
-        f"  published: {explanation.published:%Y-%m-%d %H:%M} UTC",
+        f"  published: {explanation.published:%Y-%m-%d %H:%M} UTC ({_date_origin(explanation)})",
     ]
     for entity_id, how in explanation.authors or [("-", "no tracked author")]:
         lines.append(f"  by: {entity_id} ({how})")
@@ -94,6 +94,12 @@ def _render(
     if not explanation.followups:
         lines.append("  (none)")
     return "\n".join(lines)
+
+
+def _date_origin(explanation: Explanation) -> str:
+    if explanation.date_from == "feed":
+        return "the feed's date"
+    return f"first seen: {explanation.date_note}"
 
 
 def _hit_line(hit: HitView) -> str:

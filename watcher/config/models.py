@@ -236,6 +236,7 @@ class Source(Model):
     every: Duration | None = None
     enabled: bool = True
     full_text: bool = False  # fetch each new item's page and match on its main text
+    timezone: str | None = None  # where its dates written without a zone are read
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Source:
@@ -534,6 +535,10 @@ class Config(Model):
     @property
     def resolved_templates_dir(self) -> Path | None:
         return self._resolve(Path(self.templates_dir).expanduser()) if self.templates_dir else None
+
+    def source_zone(self, source: Source) -> ZoneInfo:
+        """Where a source's dates written without a zone are read: its own, else the config's."""
+        return ZoneInfo(source.timezone or self.timezone)
 
     def source_interval(self, source: Source) -> timedelta:
         if source.every is not None:

@@ -295,6 +295,7 @@ def collect_feed(
         feed_url=result.final_url,
         seen_at=now,
         languages=config.languages,
+        zone=config.source_zone(source),
     )
     return Collected(source, items, result, body_hash, warning=parsed.warning)
 
@@ -323,7 +324,12 @@ def collect_archive(
     if batch.error is not None and not batch.captures:
         raise batch.error
     items = normalise_entries(
-        batch.entries, source, feed_url=source.url, seen_at=now, languages=config.languages
+        batch.entries,
+        source,
+        feed_url=source.url,
+        seen_at=now,
+        languages=config.languages,
+        zone=config.source_zone(source),
     )
     return Collected(
         source,

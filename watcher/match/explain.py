@@ -17,6 +17,7 @@ from watcher.match.matcher import Analysis, Matcher
 from watcher.match.query import Evidence, evaluate, satisfies
 from watcher.match.resolve import Found
 from watcher.model import Item
+from watcher.normalise import date_problem
 
 HitStatus = Literal["kept", "excluded", "discarded"]
 SNIPPET_CONTEXT = 40
@@ -56,6 +57,8 @@ class Explanation:
     hits: list[HitView] = field(default_factory=list)
     stories: list[Verdict] = field(default_factory=list)
     followups: list[Verdict] = field(default_factory=list)
+    date_from: Literal["feed", "seen"] = "feed"  # as in `watcher items --json`
+    date_note: str | None = None  # why the time first seen stands in for the feed's date
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -82,7 +85,13 @@ def explain(matcher: Matcher, item: Item) -> Explanation:
             for story in matcher.stories
             for followup in story.followups
         ],
+        date_from="seen" if item.published_estimated else "feed",
+        date_note=_date_note(item) if item.published_estimated else None,
     )
+
+
+def _date_note(item: Item) -> str:
+    return date_problem(item.extra) or "the feed gave no date"
 
 
 def _how(hit: Found) -> str:
