@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
+import yaml
 from click.testing import CliRunner
 
 from tests.archive.conftest import FakeWayback
@@ -77,3 +79,38 @@ def test_without_after_the_promise_fulfils_itself(
     poll_archives(config)
     longer = followups(config)["altman-longer-post"]
     assert (longer["item_url"], longer["promise_url"]) == (PROMISE_URL, None)
+
+
+def test_followups_suggest_proposes_altmans_longer_post_after_his_tweet(
+    make_config: Callable[[str], Config], story_wayback: FakeWayback
+) -> None:
+    """The bundled story as it stood before its follow-up was written: the promise is found
+    in Altman's tweet and proposed as a follow-up anchored after it."""
+    config = bundled_story(make_config, story_wayback, edit=f'        after: "{PROMISE_URL}"\n')
+    poll_archives(config)
+    output = run(config, "followups", "suggest")
+    print(output)
+    proposed = yaml.safe_load(output)["openai-safety-exits"]
+    assert proposed == [
+        {
+            "id": "altman-2024-05-17",
+            "title": "Sam Altman: i'll have a longer post in the next couple of days.",
+            "by": ["altman"],
+            "after": PROMISE_URL,
+            "due": date(2024, 5, 20),
+        }
+    ]
+    assert (
+        "# promise of 2024-05-17 18:56 UTC: \"i'll have a longer post in the next couple of "
+        'days." (horizon: "in the next couple of days")'
+    ) in output
+
+
+def test_followups_suggest_skips_a_promise_already_anchored(
+    make_config: Callable[[str], Config], story_wayback: FakeWayback
+) -> None:
+    config = bundled_story(make_config, story_wayback)
+    poll_archives(config)
+    output = run(config, "followups", "suggest")
+    print(output)
+    assert PROMISE_URL not in output

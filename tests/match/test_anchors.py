@@ -291,8 +291,15 @@ def test_an_anchor_on_an_article(store: Store, config: Config) -> None:
 @pytest.mark.parametrize(
     ("url", "keys", "status_id"),
     [
-        (PROMISE_URL, (f"x:{STATUS}",), STATUS),
-        (f"https://twitter.com/Sama/status/{STATUS}?s=20", (f"x:{STATUS}",), STATUS),
+        (PROMISE_URL, (f"x:{STATUS}", PROMISE_URL), STATUS),
+        (
+            f"https://twitter.com/Sama/status/{STATUS}?s=20",
+            (
+                f"x:{STATUS}",
+                f"https://twitter.com/Sama/status/{STATUS}?s=20",
+            ),
+            STATUS,
+        ),
         (
             "https://Blog.example/a?utm_source=x&b=1",
             ("https://blog.example/a?b=1", "https://Blog.example/a?utm_source=x&b=1"),

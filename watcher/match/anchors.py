@@ -61,11 +61,11 @@ class Anchor:
 
     @property
     def keys(self) -> tuple[str, ...]:
-        """The keys a stored copy of the promise may have: ``x:<status id>`` for an X post,
-        else its canonical URL (or the URL as written, for a feed that keys by its link)."""
-        if self.status_id is not None:
-            return (f"x:{self.status_id}",)
-        return tuple(dict.fromkeys((self.canonical, self.url)))
+        """The keys a stored copy of the promise may have: ``x:<status id>`` for an X post
+        (archives and mirrors key posts so), its canonical URL, and the URL as written (for a
+        feed that keys by its link)."""
+        status = (f"x:{self.status_id}",) if self.status_id is not None else ()
+        return tuple(dict.fromkeys((*status, self.canonical, self.url)))
 
     def verdict(self, item: Item, promises: Promises) -> AnchorVerdict:
         """Whether ``item`` may answer the promise, by the rules in the module docstring."""
