@@ -463,6 +463,8 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
     then, when one of them is a promise a follow-up is anchored on, that follow-up's
     candidates are matched again (``rematch_promised``)."""
     stats = IngestStats()
+    if not items:
+        return stats
     promises = promise_items(session, matcher.promise_keys)
     known = existing_items(session, [item.key for item in items])
     unseen = {item.key: item for item in reversed(items) if item.key not in known}
