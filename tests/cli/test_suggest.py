@@ -3,7 +3,6 @@ small stored sample."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -13,13 +12,12 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from tests.match.conftest import make_item, store_item
+from tests.match.conftest import altman_post, make_item, store_item
 from watcher.cli import cli
 from watcher.config import Config, load_config
 from watcher.errors import WatcherError
 from watcher.jobs.suggest import propose_followups, suggest_entity_aliases
 from watcher.match import Matcher
-from watcher.model import Item
 from watcher.store import open_store
 
 CONFIG = """
@@ -54,20 +52,6 @@ sources:
 """
 
 
-def altman_post(status: int, text: str, day: int) -> Item:
-    """A post of Altman's archived account, keyed as archives key posts."""
-    item = make_item(
-        "",
-        text,
-        source="sama-x",
-        by="altman",
-        author="@sama",
-        url=f"https://x.com/sama/status/{status}",
-        published=datetime(2024, 5, day, 12, tzinfo=UTC),
-    )
-    return dataclasses.replace(item, key=f"x:{status}")
-
-
 ITEMS = [
     make_item("سوتسكفر يطلق شركة جديدة", "", url="https://wire.example/1"),
     make_item("خبر", "قال سوتسكفر إن السلامة أولوية", url="https://wire.example/2"),
@@ -75,10 +59,18 @@ ITEMS = [
     # in the story through Altman; "Sutskevar" is a variant the matcher finds by itself
     make_item("Altman thanks Ilya Sutskevar", "", url="https://wire.example/4"),
     make_item("The weather", "Sunny, and Ilya's garden is fine", url="https://wire.example/5"),
-    altman_post(1, "i'll have a longer post in the next couple of days.", 17),
-    altman_post(2, "thank you all. more on this soon.", 18),
-    altman_post(3, "we will share the details of the launch next week.", 20),
-    altman_post(4, "a lovely day at the office.", 21),
+    altman_post(
+        1,
+        "i'll have a longer post in the next couple of days.",
+        datetime(2024, 5, 17, 12, tzinfo=UTC),
+    ),
+    altman_post(2, "thank you all. more on this soon.", datetime(2024, 5, 18, 12, tzinfo=UTC)),
+    altman_post(
+        3,
+        "we will share the details of the launch next week.",
+        datetime(2024, 5, 20, 12, tzinfo=UTC),
+    ),
+    altman_post(4, "a lovely day at the office.", datetime(2024, 5, 21, 12, tzinfo=UTC)),
 ]
 
 

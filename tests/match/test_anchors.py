@@ -9,13 +9,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from tests.match.conftest import make_item, store_item
+from tests.match.conftest import altman_post, make_item, store_item
 from watcher.config import Config
 from watcher.jobs.poll import ingest
 from watcher.match import Matcher
@@ -80,30 +79,7 @@ def config(make_config: Callable[[str], Config]) -> Config:
     return make_config(CONFIG)
 
 
-def post(
-    status: str,
-    text: str,
-    published: datetime,
-    *,
-    summary_html: str = "",
-    **extra: Any,
-) -> Item:
-    """An archived post of Altman's account (the archive declares him its author)."""
-    item = make_item(
-        "",
-        text,
-        source="sama-x",
-        by="altman",
-        author="@sama",
-        url=f"https://x.com/sama/status/{status}",
-        published=published,
-        summary_html=summary_html,
-    )
-    item.extra.update({"status_id": status, **extra})
-    return dataclasses.replace(item, key=f"x:{status}")
-
-
-PROMISE = post(STATUS, PROMISE_TEXT, PROMISED_AT)
+PROMISE = altman_post(STATUS, PROMISE_TEXT, PROMISED_AT)
 LATER = datetime(2024, 5, 17, 22, tzinfo=UTC)  # the same day, after the promise
 EARLIER = datetime(2024, 5, 17, 12, tzinfo=UTC)  # after since (midnight in Riyadh), before it
 
@@ -164,7 +140,7 @@ CASES = [
     ),
     (
         "a repost its archive flags, cut short",
-        post(
+        altman_post(
             "1791600000000000001",
             "RT @sama: i'm super appreciative of @janleike's contributions to openai's "
             "alignment research and safety culture, and very sad to se…",
@@ -176,19 +152,19 @@ CASES = [
     ),
     (
         "a copy of its words (a cross-post)",
-        post("1791600000000000002", PROMISE_TEXT, LATER),
+        altman_post("1791600000000000002", PROMISE_TEXT, LATER),
         False,
         "✗ a repost of the promise",
     ),
     (
         "a quote by its URL",
-        post("1791600000000000003", f"safety matters, as i said: {PROMISE_URL}", LATER),
+        altman_post("1791600000000000003", f"safety matters, as i said: {PROMISE_URL}", LATER),
         False,
         "✗ quotes the promise (its URL)",
     ),
     (
         "a quote by its status id",
-        post(
+        altman_post(
             "1791600000000000004",
             "on safety, more below",
             LATER,
@@ -199,13 +175,13 @@ CASES = [
     ),
     (
         "an earlier post of the same day",
-        post("1791500000000000005", "thank you jan for your work on safety", EARLIER),
+        altman_post("1791500000000000005", "thank you jan for your work on safety", EARLIER),
         False,
         "✗ published before the promise (2024-05-17 18:56 UTC)",
     ),
     (
         "a later post of the same day",
-        post("1791600000000000006", "a longer post on safety at openai", LATER),
+        altman_post("1791600000000000006", "a longer post on safety at openai", LATER),
         True,
         "✓ after the promise of 2024-05-17 18:56 UTC",
     ),
@@ -230,8 +206,8 @@ def test_anchoring_rules_with_the_promise_stored(
 def test_before_the_promise_is_stored_only_since_applies_then_its_arrival_moves_the_fulfilment(
     store: Store, config: Config
 ) -> None:
-    early = post("1791500000000000005", "thank you jan for your work on safety", EARLIER)
-    later = post("1791600000000000006", "a longer post on safety at openai", LATER)
+    early = altman_post("1791500000000000005", "thank you jan for your work on safety", EARLIER)
+    later = altman_post("1791600000000000006", "a longer post on safety at openai", LATER)
     save(store, config, early)
     assert candidates(store) == {early.key}
     assert anchor_reason(store, config, early) == (
@@ -245,7 +221,7 @@ def test_before_the_promise_is_stored_only_since_applies_then_its_arrival_moves_
 
 
 def test_a_promise_arriving_with_an_earlier_post_in_one_batch(store: Store, config: Config) -> None:
-    early = post("1791500000000000005", "thank you jan for your work on safety", EARLIER)
+    early = altman_post("1791500000000000005", "thank you jan for your work on safety", EARLIER)
     with store.session() as session:
         sync_sources(session, config, LATER)
         ingest(session, Matcher(config), [early, PROMISE], now=LATER)
@@ -261,7 +237,7 @@ def test_a_promise_whose_date_moves_earlier_admits_what_follows_it(
     undated = dataclasses.replace(
         PROMISE, published=datetime(2024, 5, 18, 6, tzinfo=UTC), published_estimated=True
     )
-    between = post("1791600000000000006", "a longer post on safety at openai", LATER)
+    between = altman_post("1791600000000000006", "a longer post on safety at openai", LATER)
     save(store, config, undated, between)
     assert candidates(store) == set()
     save(store, config, PROMISE)
@@ -333,8 +309,8 @@ def test_a_since_moment_divides_one_day(make_config: Callable[[str], Config]) ->
     assert followup.since == datetime(2024, 5, 17, 17, tzinfo=UTC)  # 20:00 in Riyadh
     at_five, at_six = (datetime(2024, 5, 17, hour, tzinfo=UTC) for hour in (16, 18))
     texts = "a longer post on safety"
-    assert LONGER not in matcher.match(post("1791600000000000007", texts, at_five)).followups
-    assert LONGER in matcher.match(post("1791600000000000008", texts, at_six)).followups
+    assert LONGER not in matcher.match(altman_post("1791600000000000007", texts, at_five)).followups
+    assert LONGER in matcher.match(altman_post("1791600000000000008", texts, at_six)).followups
 
 
 def test_the_matching_fingerprint_covers_after_and_since(
@@ -354,7 +330,7 @@ def test_adding_after_to_a_stored_story_rematches_it(
     from watcher.jobs.rematch import rematch_if_config_changed
 
     unanchored = make_config(CONFIG.replace(f'        after: "{PROMISE_URL}"\n', ""))
-    later = post("1791869138132218351", "a longer post on safety at openai", LATER)
+    later = altman_post("1791869138132218351", "a longer post on safety at openai", LATER)
     save(store, unanchored, PROMISE, later)
     rematch_if_config_changed(store, unanchored, now=LATER)
     assert fulfilled_by(store) == PROMISE_URL  # the promise fulfils itself
@@ -364,7 +340,9 @@ def test_adding_after_to_a_stored_story_rematches_it(
 
 
 def test_the_stored_promises(store: Store, config: Config) -> None:
-    save(store, config, PROMISE, post("1791600000000000006", "a longer post on safety", LATER))
+    save(
+        store, config, PROMISE, altman_post("1791600000000000006", "a longer post on safety", LATER)
+    )
     with store.session() as session:
         found = promise_items(session, Matcher(config).promise_keys)
     assert list(found) == [PROMISE.key]

@@ -237,7 +237,12 @@ def _replace(path: Path, text: str) -> None:
 def source_id(title: str | None, url: str, taken: set[str]) -> str:
     """An ASCII slug from the feed's title (``"WIRED – AI"`` → ``wired-ai``), else from its host
     (``www.bbc.co.uk`` → ``bbc-co-uk``), made unique among ``taken`` (``-2``, ``-3`` …)."""
-    base = _slug(title or "") or _slug(_host(url)) or "feed"
+    return unique_id(_slug(title or "") or _slug(_host(url)) or "feed", taken)
+
+
+def unique_id(base: str, taken: set[str]) -> str:
+    """``base``, else ``base-2``, ``base-3`` …: the first not in ``taken`` (then added to it),
+    cut to stay within ``ID_MAX`` characters."""
     candidate, number = base, 1
     while candidate in taken:
         number += 1

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from watcher.config import Config, Entity
+from watcher.config.edit import unique_id
 from watcher.errors import WatcherError
 from watcher.match.anchors import Anchor
 from watcher.match.followups import CompiledStory, compile_stories, day_start
@@ -124,7 +125,7 @@ def _proposal(
     name = next((e.name for e in config.entities if e.id == by), by)
     return ProposedFollowup(
         story_id=story.id,
-        id=_unique(f"{by}-{row.published_at:%Y-%m-%d}", taken),
+        id=unique_id(f"{by}-{row.published_at:%Y-%m-%d}", taken),
         title=shorten(f"{name}: {promise.phrase}", TITLE_CHARS),
         by=by,
         after=row.url or "",
@@ -132,15 +133,6 @@ def _proposal(
         promise=promise,
         published=row.published_at,
     )
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    candidate, number = base, 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{base}-{number}"
-    taken.add(candidate)
-    return candidate
 
 
 # --- aliases -----------------------------------------------------------------------------------
