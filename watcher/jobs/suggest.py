@@ -61,14 +61,18 @@ def propose_followups(
     stories = _stories(config, story_id)
     watching = {story.id: _authors(config, story) for story in stories}
     anchored = {
-        key for s in config.stories for f in s.followups if f.after for key in _keys(f.after)
+        key
+        for s in config.stories
+        for f in s.followups
+        if f.after
+        for key in Anchor.parse(f.after).keys
     }
     taken = {s.id: {f.id for f in s.followups} for s in config.stories}
     start = day_start(since, config.tz) if since else None
     proposals: list[ProposedFollowup] = []
     items = 0
     with store.session() as session:
-        authors = set().union(*watching.values())
+        authors = {author for ids in watching.values() for author in ids}
         for row in authored_items(session, authors, since=start, limit=MAX_AUTHORED):
             if items >= limit:
                 break
@@ -102,15 +106,9 @@ def _authors(config: Config, story: CompiledStory) -> set[str]:
     return {e.id for e in config.entities if e.id in ids and e.kind != "topic"}
 
 
-def _keys(url: str) -> Iterator[str]:
-    anchor = Anchor.parse(url)
-    yield from anchor.keys
-    yield anchor.canonical
-
-
 def _promise(row: ItemRow, anchored: set[str]) -> Promise | None:
     """The first promise in an item nobody anchored a follow-up on yet (it needs a URL)."""
-    if row.url is None or row.key in anchored or set(_keys(row.url)) & anchored:
+    if row.url is None or row.key in anchored or set(Anchor.parse(row.url).keys) & anchored:
         return None
     title = "" if (row.extra or {}).get("title_from_text") else row.title
     text = f"{title}\n{row.text}" if title else row.text
