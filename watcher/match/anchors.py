@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from watcher.clock import as_utc
 from watcher.model import Item, PromiseItem, status_ref
@@ -115,19 +116,27 @@ def repeats(item: Item, promise: PromiseItem) -> bool:
     """Whether ``item`` says the promise over again: the same words, or a repost's (``RT
     @sama: …``, or flagged as a repost by its archive or mirror) whose words begin the
     promise's, the last one perhaps cut short."""
-    promised = normalise_words(promise.text)
+    reposted = bool(item.extra.get("repost") or item.extra.get("reposted_by"))
+    reposted = reposted or item.text.lstrip()[:3].casefold() == "rt "  # "RT @handle: …"
+    if not reposted and not len(promise.text) / 2 <= len(item.text) <= 2 * len(promise.text):
+        return False  # not the same words (the common case: spared normalising the text)
+    promised = _promise_words(promise.text)
     words = normalise_words(item.text)
     if len(promised) < MIN_COPY_WORDS or not words:
         return False
-    reposted = bool(item.extra.get("repost") or item.extra.get("reposted_by"))
-    if words[0] == "rt" and item.text.lstrip()[:2].casefold() == "rt":
-        words, reposted = words[2:], True  # "RT @handle: …"
+    if words[0] == "rt" and item.text.lstrip()[:3].casefold() == "rt ":
+        words = words[2:]
     if words == promised:
         return True
     if not reposted or len(words) < MIN_COPY_WORDS or len(words) > len(promised):
         return False
     *whole, last = words
     return promised[: len(whole)] == tuple(whole) and promised[len(whole)].startswith(last)
+
+
+@lru_cache(maxsize=64)
+def _promise_words(text: str) -> tuple[str, ...]:
+    return normalise_words(text)
 
 
 def _bare(url: str) -> str:
