@@ -89,6 +89,7 @@ def test_the_keys_stay_and_the_values_read_as_before(with_deliveries: Path) -> N
         "next_poll",
         "warning",
         "items",
+        "undated",
     ]
     assert sources["gone-feed"]["last_error"] == "HTTP 404 Not Found"
     deliveries = {row["channel"]: row for row in _json(with_deliveries, "deliveries")}

@@ -35,6 +35,7 @@ EXIT_USAGE = 2  # a usage or config error: nothing was done
 EXIT_CANNOT_RUN = 3  # the database (or another file watcher needs) cannot be used
 
 COMMANDS = {
+    "aliases": "watcher.cli.suggest:aliases",
     "backfill": "watcher.cli.backfill:backfill_command",
     "check": "watcher.cli.basics:check",
     "db": "watcher.cli.basics:db",
@@ -48,6 +49,7 @@ COMMANDS = {
     "rematch": "watcher.cli.match:rematch_command",
     "run": "watcher.cli.run:run",
     "sources": "watcher.cli.sources:sources",
+    "web": "watcher.cli.web:web_command",
 }
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from watcher.cli.app import Context, command, pass_context
+from watcher.cli.app import Context, LazyGroup, command, pass_context
 from watcher.cli.output import json_option, local_time, plural, print_json_lines
 
 if TYPE_CHECKING:
@@ -17,11 +17,20 @@ if TYPE_CHECKING:
     from watcher.match.followups import FollowupStatus
 
 
-@command()
+@click.group(
+    cls=LazyGroup,
+    lazy={"suggest": "watcher.cli.suggest:followups_suggest"},
+    invoke_without_command=True,
+)
 @json_option
-@pass_context
-def followups(ctx: Context, as_json: bool) -> None:
+@click.pass_context
+def followups(click_context: click.Context, as_json: bool) -> None:
     """Each follow-up's status: fulfilled (by which item, when), awaiting or overdue."""
+    if click_context.invoked_subcommand is None:
+        _list_followups(click_context.ensure_object(Context), as_json)
+
+
+def _list_followups(ctx: Context, as_json: bool) -> None:
     from watcher.match.followups import followup_statuses
     from watcher.store.matches import fulfilments
     from watcher.text import printable
@@ -60,6 +69,7 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
     from watcher.normalise import canonical_url
     from watcher.store.items import find_item
     from watcher.store.matches import fulfilments
+    from watcher.store.promises import promise_items
     from watcher.text import printable
 
     config = ctx.config
@@ -68,7 +78,9 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
         if row is None:
             raise click.ClickException(f"no stored item has the id, key or URL {ref!r}")
         item_id = row.id
-        explanation = explain_item(Matcher(config), stored_item(row, config))
+        matcher = Matcher(config)
+        promises = promise_items(session, matcher.promise_keys)
+        explanation = explain_item(matcher, stored_item(row, config), promises)
         statuses = {
             (s.story, s.id): s
             for s in followup_statuses(config, fulfilments(session), datetime.now(UTC))
@@ -92,7 +104,7 @@ def _render(
     lines = [
         f"item {item_id}: {explanation.title}",
         f"  url: {explanation.url or '-'}",
-        f"  published: {local_time(explanation.published, tz)}",
+        f"  published: {local_time(explanation.published, tz)} ({_date_origin(explanation)})",
     ]
     for entity_id, how in explanation.authors or [("-", "no tracked author")]:
         lines.append(f"  by: {entity_id} ({how})")
@@ -108,6 +120,12 @@ def _render(
     if not explanation.followups:
         lines.append("  (none)")
     return "\n".join(lines)
+
+
+def _date_origin(explanation: Explanation) -> str:
+    if explanation.date_from == "feed":
+        return "the feed's date"
+    return f"first seen: {explanation.date_note}"
 
 
 def _hit_line(hit: HitView) -> str:

@@ -59,6 +59,7 @@ class Col(NamedTuple):
 
     header: str
     kind: Kind = "fixed"
+    optional: bool = False  # left out on a terminal when every row has it empty or 0
 
 
 def json_option(func: F) -> F:
@@ -152,7 +153,12 @@ def _print_rich(columns: Sequence[Col], cells: list[list[str]], title: str | Non
     from rich.table import Table
 
     console = Console(soft_wrap=False)
-    shown = [i for i, column in enumerate(columns) if column.kind != "note"]
+    shown = [
+        i
+        for i, column in enumerate(columns)
+        if column.kind != "note"
+        and not (column.optional and all(row[i] in {"", "0"} for row in cells))
+    ]
     widths = _fit(columns, shown, cells, console.width)
     folded = widths is None  # too narrow for the lists beside the text: under it instead
     if widths is None:

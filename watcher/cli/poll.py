@@ -108,6 +108,8 @@ def items(ctx: Context, as_json: bool, story: str | None, since: Since | None, l
         print_json_lines(view.as_json() for view in views)
         return
     _print_items(views, LocalTimes(config.tz, (v.row.published_at for v in views)))
+    if any(v.row.published_estimated for v in views):
+        click.echo("~ no readable date in the feed: the time watcher first saw the item")
 
 
 def _print_items(views: list[ItemView], when: LocalTimes) -> None:
@@ -123,7 +125,8 @@ def _print_items(views: list[ItemView], when: LocalTimes) -> None:
         columns.append(Col("follow-ups", "ids"))
     rows = []
     for v in views:
-        row = [when(v.row.published_at), v.row.source_id, v.row.title]
+        published = ("~" if v.row.published_estimated else "") + when(v.row.published_at)
+        row = [published, v.row.source_id, v.row.title]
         row += [", ".join(v.entities), ", ".join(v.stories)]
         rows.append([*row, ", ".join(v.followups)] if with_followups else row)
     print_table(columns, rows)

@@ -35,8 +35,9 @@ def _list_sources(ctx: Context, as_json: bool) -> None:
     with ctx.store.session() as session:
         source_store.sync_sources(session, config, utcnow())
         rows = source_store.all_sources(session)
+        undated = source_store.undated_counts(session)
     if as_json:
-        print_json_lines(_source_record(row) for row in rows)
+        print_json_lines(_source_record(row, undated.get(row.id, 0)) for row in rows)
         return
     click.echo(f"config: {config.path} · database: {redact(config.database_url)}", err=True)
     when = LocalTimes(
@@ -49,6 +50,7 @@ def _list_sources(ctx: Context, as_json: bool) -> None:
         Col(when.header("last success")),
         Col(when.header("next poll")),
         Col("items", "number"),
+        Col("undated", "number", optional=True),
         Col("last error", "note"),
     ]
     print_table(
@@ -61,6 +63,7 @@ def _list_sources(ctx: Context, as_json: bool) -> None:
                 when(r.last_success_at),
                 when(r.next_poll_at),
                 r.items_total,
+                undated.get(r.id, 0),
                 f"{when(r.last_error_at)} {error_text(r.last_error)}" if r.last_error else "",
             )
             for r in rows
@@ -68,7 +71,7 @@ def _list_sources(ctx: Context, as_json: bool) -> None:
     )
 
 
-def _source_record(row: SourceRow) -> dict[str, object]:
+def _source_record(row: SourceRow, undated: int) -> dict[str, object]:
     from watcher.redact import error_text, redact
     from watcher.store import sources as source_store
 
@@ -85,6 +88,7 @@ def _source_record(row: SourceRow) -> dict[str, object]:
         "next_poll": row.next_poll_at,
         "warning": error_text(row.warning) if row.warning else None,
         "items": row.items_total,
+        "undated": undated,
     }
 
 
