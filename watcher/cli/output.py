@@ -134,9 +134,7 @@ def local_time(moment: datetime, tz: ZoneInfo) -> str:
 # --- tables ------------------------------------------------------------------------------------
 
 
-def print_table(
-    columns: Sequence[Col], rows: Iterable[Sequence[Any]], *, title: str | None = None
-) -> None:
+def print_table(columns: Sequence[Col], rows: Iterable[Sequence[Any]]) -> None:
     """A table that fits the terminal; plain tab-separated lines (headers first) when piped."""
     from watcher.text import one_line, printable
 
@@ -145,10 +143,10 @@ def print_table(
         for line in [[c.header for c in columns], *cells]:
             click.echo("\t".join(line))
         return
-    _print_rich(columns, cells, title)
+    _print_rich(columns, cells)
 
 
-def _print_rich(columns: Sequence[Col], cells: list[list[str]], title: str | None) -> None:
+def _print_rich(columns: Sequence[Col], cells: list[list[str]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -164,7 +162,7 @@ def _print_rich(columns: Sequence[Col], cells: list[list[str]], title: str | Non
     if widths is None:
         shown = [i for i in shown if columns[i].kind != "ids"]
         widths = _fit(columns, shown, cells, console.width) or [len(c.header) for c in columns]
-    table = Table(title=title, box=None, header_style="bold", pad_edge=False, padding=(0, 1))
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
     for i, width in zip(shown, widths, strict=True):
         kind = columns[i].kind
         table.add_column(
