@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+from typing import Any
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
-from w3lib.url import canonicalize_url, url_query_cleaner
 
+from watcher.config import Source
 from watcher.model import Entry, Item
 from watcher.text import clean_text, shorten
+from watcher.urls import canonical_url
+
+__all__ = ["canonical_url", "content_hash", "detect_language", "normalise_entry"]
 
 KEY_MAX = 1_000  # the store's items.key holds 2,000
 SUMMARY_HTML_MAX = 20_000
@@ -40,64 +43,6 @@ SUMMARY_MAX = 1_000
 LANGUAGE_SAMPLE = 120
 FUTURE_TOLERANCE = timedelta(days=1)
 EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)  # before: a CMS default (epoch 0, year 1)
-
-# --- canonical URLs ---------------------------------------------------------------------------
-
-TRACKING_PARAMETERS = frozenset(
-    {
-        "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "yclid", "twclid", "igshid",
-        "mc_cid", "mc_eid", "ref", "ref_src", "ref_url", "_ga", "_gl", "_hsenc", "_hsmi",
-        "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "wt_mc", "cmpid", "ocid", "xtor",
-        "smid", "s_cid", "sr_share", "at_medium", "at_campaign",
-    }
-)  # fmt: skip
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-# A host name (IDN letters allowed) or an IPv6 literal; WHATWG parsers read "\\" as "/".
-_HOST = re.compile(r"[^\s/\\?#@%:\[\]<>^|\"'`{}]+|[0-9a-f:.]*:[0-9a-f:.]*", re.IGNORECASE)
-
-
-def canonical_url(url: str | None, base: str | None = None) -> str | None:
-    """The form of an http(s) URL used as identity; None when it is not an http(s) URL.
-
-    Scheme and host lower-cased; default port, fragment and any ``user:password@`` (never part
-    of an article's identity, never worth storing) dropped; tracking parameters
-    (``utm_*``, ``fbclid``, ``ref``…) removed, the query sorted and percent-encoding
-    normalised (w3lib). Relative URLs are resolved against ``base``. Never raises; applying it
-    twice changes nothing.
-    """
-    if not url or not isinstance(url, str):
-        return None
-    try:
-        return _canonical(url, base)
-    except (ValueError, UnicodeError):
-        return None
-
-
-def _canonical(url: str, base: str | None) -> str | None:
-    url = "".join(url.split())  # whitespace inside a URL is a publisher's line wrap
-    if base:
-        url = urljoin(base, url)
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    netloc = (parts.hostname or "").rstrip(".")
-    if scheme not in _DEFAULT_PORTS or not _HOST.fullmatch(netloc):
-        return None
-    if ":" in netloc:
-        netloc = f"[{netloc}]"
-    if parts.port is not None and parts.port != _DEFAULT_PORTS[scheme]:
-        netloc = f"{netloc}:{parts.port}"
-    url = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
-    tracking = [name for name, _ in parse_qsl(parts.query, True) if _is_tracking(name)]
-    if tracking:
-        url = url_query_cleaner(url, tracking, remove=True, unique=False)
-    return canonicalize_url(url)
-
-
-def _is_tracking(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in TRACKING_PARAMETERS or lowered.startswith(TRACKING_PREFIXES)
-
 
 # --- language ---------------------------------------------------------------------------------
 
@@ -153,8 +98,8 @@ def normalise_entry(
     if not (url or guid or title or text):
         return None
     seen_at = _utc(seen_at)
-    published, estimated, extra = _published(entry, seen_at)
-    extra = {k: v for k, v in entry.extra.items() if k not in ("key", "by")} | extra
+    published, estimated, flags = _published(entry, seen_at)
+    extra: dict[str, Any] = {k: v for k, v in entry.extra.items() if k not in ("key", "by")} | flags
     if not title and text:
         # Posts (X, Bluesky, Mastodon) have no title: their first words make the headline.
         title, extra["title_from_text"] = shorten(text, TITLE_FROM_TEXT_MAX), True
@@ -175,6 +120,30 @@ def normalise_entry(
         language=detect_language(f"{title} {text}", languages) or entry.language,
         extra=extra,
     )
+
+
+def normalise_entries(
+    entries: Iterable[Entry],
+    source: Source,
+    *,
+    feed_url: str,
+    seen_at: datetime,
+    languages: Sequence[str],
+) -> list[Item]:
+    """A source's entries as items, keeping the first of any that share an identity."""
+    items: dict[str, Item] = {}
+    for entry in entries:
+        item = normalise_entry(
+            entry,
+            source_id=source.id,
+            feed_url=feed_url,
+            seen_at=seen_at,
+            owner=source.owner,
+            languages=languages,
+        )
+        if item is not None:
+            items.setdefault(item.key, item)
+    return list(items.values())
 
 
 _URI_SCHEME = re.compile(r"(?:tag|urn|uuid|at|did):\S", re.IGNORECASE)
