@@ -116,7 +116,6 @@ _BLOCK_TAGS = (
 )
 _BLOCK = re.compile(rf"</?(?:{_BLOCK_TAGS})\b[^<>]*>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>")
-_SPACE = re.compile(r"\s+")
 
 
 def clean_text(markup: str | None) -> str:
@@ -130,13 +129,15 @@ def clean_text(markup: str | None) -> str:
     if not markup:
         return ""
     if "<" in markup:
-        markup = _COMMENT.sub("", markup)
+        if "<!--" in markup:
+            markup = _COMMENT.sub("", markup)
         markup = _DROPPED.sub(" ", markup)
         markup = _BLOCK.sub(" ", markup)
         markup = _TAG.sub("", markup)
     if "&" in markup:
         markup = html.unescape(markup)
-    return _SPACE.sub(" ", markup).strip()
+    # str.split() splits on exactly the characters regex \s matches, several times faster.
+    return " ".join(markup.split())
 
 
 def shorten(text: str, limit: int) -> str:
