@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from watcher.config import Source
 from watcher.language import LANGUAGE_SAMPLE, detect_language
 from watcher.model import Entry, Item
 from watcher.text import clean_text, shorten
 from watcher.urls import canonical_url
 
-__all__ = ["canonical_url", "content_hash", "detect_language", "normalise_entry"]
+__all__ = ["canonical_url", "content_hash", "detect_language", "normalise_entries", "normalise_entry"]
 
 KEY_MAX = 1_000  # the store's items.key holds 2,000
 SUMMARY_HTML_MAX = 20_000
@@ -85,6 +86,30 @@ def normalise_entry(
         language=_language(title, text, languages, entry.language),
         extra=extra,
     )
+
+
+def normalise_entries(
+    entries: Iterable[Entry],
+    source: Source,
+    *,
+    feed_url: str,
+    seen_at: datetime,
+    languages: Sequence[str],
+) -> list[Item]:
+    """A source's entries as items, keeping the first of any that share an identity."""
+    items: dict[str, Item] = {}
+    for entry in entries:
+        item = normalise_entry(
+            entry,
+            source_id=source.id,
+            feed_url=feed_url,
+            seen_at=seen_at,
+            owner=source.owner,
+            languages=languages,
+        )
+        if item is not None:
+            items.setdefault(item.key, item)
+    return list(items.values())
 
 
 def _language(title: str, text: str, languages: Sequence[str], declared: str | None) -> str | None:

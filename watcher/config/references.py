@@ -34,6 +34,7 @@ def cross_check(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
     }
     yield from _check_stories(data, entity_ids)
     yield from _check_sources(data, entity_ids)
+    yield from _check_search_stories(data)
     yield from _check_digests(data)
 
 
@@ -89,8 +90,8 @@ def _check_stories(data: dict[str, Any], entity_ids: set[str]) -> Iterator[tuple
         for f, followup in _records(story, "followups"):
             for b, author in _strings(followup.get("by")):
                 if author not in entity_ids:
-                    loc = ("stories", s, "followups", f, "by", b)
-                    yield loc, _unknown("person or organisation", author, entity_ids)
+                    where: Loc = ("stories", s, "followups", f, "by", b)
+                    yield where, _unknown("person or organisation", author, entity_ids)
             queries.append((("stories", s, "followups", f, "match"), followup.get("match")))
         for loc, text in queries:
             if not isinstance(text, str):
@@ -106,6 +107,15 @@ def _check_sources(data: dict[str, Any], entity_ids: set[str]) -> Iterator[tuple
         owner = source.get("owner")
         if isinstance(owner, str) and owner not in entity_ids:
             yield ("sources", index, "owner"), _unknown("person or organisation", owner, entity_ids)
+
+
+def _check_search_stories(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    story_ids = {str(s.get("id")) for _, s in _records(data, "stories")}
+    for index, source in _records(data, "sources"):
+        search = source.get("search")
+        story = search.get("story") if isinstance(search, dict) else None
+        if isinstance(story, str) and story not in story_ids:
+            yield ("sources", index, "search", "story"), _unknown("story", story, story_ids)
 
 
 def _check_digests(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:

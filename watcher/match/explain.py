@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from watcher.clock import as_utc, iso_utc
 from watcher.config.query import And, EntityRef, Near, Node, Not, Or, Phrase
-from watcher.match.followups import CompiledFollowup, CompiledStory, as_utc
+from watcher.match.followups import CompiledFollowup, CompiledStory
+from watcher.match.matcher import Analysis, Matcher
 from watcher.match.query import Evidence, evaluate, satisfies
 from watcher.match.resolve import Found
-
-if TYPE_CHECKING:
-    from watcher.match.matcher import Analysis, Matcher
+from watcher.model import Item
 
 HitStatus = Literal["kept", "excluded", "discarded"]
 SNIPPET_CONTEXT = 40
@@ -59,13 +59,14 @@ class Explanation:
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["published"] = as_utc(self.published).isoformat().replace("+00:00", "Z")
+        data["published"] = iso_utc(self.published)
         data["authors"] = [{"entity": e, "how": how} for e, how in self.authors]
         return data
 
 
-def explain(matcher: Matcher, analysis: Analysis) -> Explanation:
-    item = analysis.item
+def explain(matcher: Matcher, item: Item) -> Explanation:
+    """Why ``item`` matches what it matches under ``matcher``'s config."""
+    analysis = matcher.analyse(item)
     published = as_utc(item.published)
     evidence = analysis.evidence
     return Explanation(

@@ -8,19 +8,16 @@ field → who wrote it → which hits count → which stories and follow-ups it 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
+from watcher.clock import as_utc
 from watcher.config import Config, archive_handle
 from watcher.match.entities import Automaton, Hit, entity_targets, phrase_target
-from watcher.match.followups import as_utc, compile_stories, story_partners
+from watcher.match.followups import compile_stories, story_partners
 from watcher.match.handles import HandleIndex
 from watcher.match.query import Evidence, satisfies
-from watcher.match.resolve import Found, Resolution, screen, weigh
+from watcher.match.resolve import Found, FoundKind, Resolution, screen, weigh
 from watcher.model import Field, Item, ItemMatches, Mention
 from watcher.text import Tokens, as_plain_text
-
-if TYPE_CHECKING:
-    from watcher.match.explain import Explanation
 
 
 @dataclass(slots=True)
@@ -42,7 +39,6 @@ class Analysis:
 
 class Matcher:
     def __init__(self, config: Config) -> None:
-        self.config = config
         self.stories = compile_stories(config)
         self.partners = story_partners(self.stories)
         self.entity_ids = {e.id for e in config.entities}
@@ -94,11 +90,6 @@ class Matcher:
         by = next(iter(analysis.authors), None)
         return ItemMatches(analysis.mentions, by, stories, followups)
 
-    def explain(self, item: Item) -> Explanation:
-        from watcher.match.explain import explain
-
-        return explain(self, self.analyse(item))
-
     def analyse(self, item: Item) -> Analysis:
         fields = _fields(item)
         found: list[Found] = []
@@ -123,10 +114,10 @@ class Matcher:
             self.partners,
             resolution,
         )
-        for hit in resolution.kept:
-            if hit.field != "author":
-                evidence.entities[hit.entity_id].append((hit.field, hit.first, hit.last + 1))
-        evidence.present = {hit.entity_id for hit in resolution.kept} | set(authors)
+        for kept in resolution.kept:
+            if kept.field != "author":
+                evidence.entities[kept.entity_id].append((kept.field, kept.first, kept.last + 1))
+        evidence.present = {kept.entity_id for kept in resolution.kept} | set(authors)
         return Analysis(item, fields, authors, resolution, evidence)
 
     def _handles(self, name: Field, tokens: Tokens) -> list[Found]:
@@ -154,18 +145,18 @@ class Matcher:
         for hit in candidates:
             if hit.field == "author" and hit.kind != "weak" and hit.entity_id in self.can_author:
                 authors.setdefault(hit.entity_id, hit)
-        for hit in self.handles.find(item.url or "", links_only=True):
-            if hit.entity_id in self.can_author:
+        for link in self.handles.find(item.url or "", links_only=True):
+            if link.entity_id in self.can_author:
                 authors.setdefault(
-                    hit.entity_id,
-                    Found(hit.entity_id, hit.handle, "url", 0, 0, hit.start, hit.end, "author"),
+                    link.entity_id,
+                    Found(link.entity_id, link.handle, "url", 0, 0, link.start, link.end, "author"),
                 )
         return {entity_id: replace(hit, kind="author") for entity_id, hit in authors.items()}
 
 
 def _found(hit: Hit, name: Field) -> Found:
     target = hit.target
-    kind = "weak" if target.kind == "weak" else "alias"
+    kind: FoundKind = "weak" if target.kind == "weak" else "alias"
     return Found(
         target.entity_id, target.alias, name, hit.first, hit.last, hit.start, hit.end, kind
     )

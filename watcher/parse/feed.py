@@ -207,16 +207,19 @@ def unicode_codec(body: bytes) -> str | None:
     for bom, codec in _BOMS:
         if body.startswith(bom):
             return codec
-    return _WIDE_SNIFF.get(tuple(byte == 0 for byte in body[:4])) if len(body) >= 4 else None
+    if len(body) < 4:
+        return None
+    zeros = (body[0] == 0, body[1] == 0, body[2] == 0, body[3] == 0)
+    return _WIDE_SNIFF.get(zeros)
 
 
 def _declared_encoding(body: bytes, content_type: str | None) -> str | None:
     """The HTTP charset, else the XML declaration's, as a Python codec name."""
     candidates = []
-    if content_type and (match := _CHARSET.search(content_type)):
-        candidates.append(match[1])
-    if match := _XML_ENCODING.match(body[:512]):
-        candidates.append(match[1].decode("ascii"))
+    if content_type and (charset := _CHARSET.search(content_type)):
+        candidates.append(charset[1])
+    if declaration := _XML_ENCODING.match(body[:512]):
+        candidates.append(declaration[1].decode("ascii"))
     for name in candidates:
         if codec := _codec(name):
             return codec
@@ -231,7 +234,8 @@ def _guess_encoding(body: bytes) -> tuple[str | None, float]:
     """
     sample = _XML_DECL_ENCODING.sub(rb"\1", body[:_CHARDET_SAMPLE], count=1)
     found = chardet.detect(sample)
-    codec = _codec(found["encoding"]) if found.get("encoding") else None
+    encoding = found.get("encoding")
+    codec = _codec(encoding) if encoding else None
     return codec, float(found.get("confidence") or 0.0)
 
 
