@@ -79,8 +79,8 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
 def _canonical(url: str, base: str | None) -> str | None:
     url = "".join(url.split())
     parts = urlsplit(url)
-    if base and not (parts.scheme in _DEFAULT_PORTS and parts.netloc):
-        parts = urlsplit(urljoin(base, url))
+    if base:
+        parts = _resolved(url, parts, base)
     netloc = _netloc(parts)
     if netloc is None:
         return None
@@ -93,6 +93,21 @@ def _canonical(url: str, base: str | None) -> str | None:
     return (
         f"{parts.scheme}://{netloc}{path}?{query}" if query else f"{parts.scheme}://{netloc}{path}"
     )
+
+
+def _resolved(url: str, parts: SplitResult, base: str) -> SplitResult:
+    """``url`` resolved against ``base``, as ``urljoin`` does it, but an absolute http(s) URL
+    is not parsed and rebuilt: only the one thing that round trip changes is done (a ";" that
+    ends the path with nothing after it goes, when ``base`` has the same scheme). A malformed
+    ``base`` raises ``ValueError`` either way."""
+    base_scheme = urlsplit(base).scheme
+    if not (parts.scheme in _DEFAULT_PORTS and parts.netloc):
+        return urlsplit(urljoin(base, url))
+    if parts.scheme == base_scheme and parts.path.endswith(";"):
+        last = parts.path.rfind("/")
+        if parts.path.find(";", last) == len(parts.path) - 1:
+            return parts._replace(path=parts.path[:-1])
+    return parts
 
 
 def _netloc(parts: SplitResult) -> str | None:
