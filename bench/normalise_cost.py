@@ -31,7 +31,7 @@ from feeds import Text, default_epoch, plan_feeds, render
 from workload import load_entities, watched_names
 
 from watcher.errors import ParseError
-from watcher.model import Entry
+from watcher.model import Entry, Item
 from watcher.normalise import canonical_url, detect_language, normalise_entry
 from watcher.parse import parse_feed
 
@@ -79,16 +79,20 @@ def corpus_samples(corpus: Path) -> list[Sample]:
     return found
 
 
+def normalised(sample: Sample) -> Item | None:
+    return normalise_entry(
+        sample.entry,
+        source_id="bench",
+        feed_url=sample.feed_url,
+        seen_at=SEEN,
+        owner=None,
+        languages=LANGUAGES,
+    )
+
+
 def normalise_all(samples: list[Sample]) -> None:
     for sample in samples:
-        normalise_entry(
-            sample.entry,
-            source_id="bench",
-            feed_url=sample.feed_url,
-            seen_at=SEEN,
-            owner=None,
-            languages=LANGUAGES,
-        )
+        normalised(sample)
 
 
 def per_call_us(run: Callable[[], int], repeat: int) -> float:
@@ -102,22 +106,9 @@ def per_call_us(run: Callable[[], int], repeat: int) -> float:
 
 
 def measure(samples: list[Sample], repeat: int) -> dict[str, Any]:
-    items = [
-        item
-        for sample in samples
-        if (
-            item := normalise_entry(
-                sample.entry,
-                source_id="bench",
-                feed_url=sample.feed_url,
-                seen_at=SEEN,
-                owner=None,
-                languages=LANGUAGES,
-            )
-        )
-    ]
+    items = [(item, s.entry) for s in samples if (item := normalised(s)) is not None]
     links = [(s.entry.link, s.feed_url) for s in samples if s.entry.link]
-    texts = [(f"{item.title} {item.text}", entry.language) for item, entry in _paired(samples)]
+    texts = [(f"{item.title} {item.text}", entry.language) for item, entry in items]
 
     def normalise() -> int:
         normalise_all(samples)
@@ -140,22 +131,6 @@ def measure(samples: list[Sample], repeat: int) -> dict[str, Any]:
         "canonical_url_us": per_call_us(canonicalise, repeat),
         "detect_language_us": per_call_us(detect, repeat),
     }
-
-
-def _paired(samples: list[Sample]) -> list[tuple[Any, Entry]]:
-    pairs = []
-    for sample in samples:
-        item = normalise_entry(
-            sample.entry,
-            source_id="bench",
-            feed_url=sample.feed_url,
-            seen_at=SEEN,
-            owner=None,
-            languages=LANGUAGES,
-        )
-        if item is not None:
-            pairs.append((item, sample.entry))
-    return pairs
 
 
 def profile(sets: dict[str, list[Sample]]) -> None:
