@@ -298,12 +298,15 @@ def given_up_deliveries(
     return [(delivery, run) for delivery, run in rows]
 
 
-def recent_deliveries(session: Session, limit: int = 50) -> list[tuple[DeliveryRow, DigestRunRow]]:
+def recent_deliveries(
+    session: Session, limit: int = 50, offset: int = 0
+) -> list[tuple[DeliveryRow, DigestRunRow]]:
     rows = session.execute(
         select(DeliveryRow, DigestRunRow)
         .join(DigestRunRow, DigestRunRow.id == DeliveryRow.run_id)
         .order_by(DigestRunRow.period_end.desc(), DeliveryRow.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     return [(delivery, run) for delivery, run in rows]
 
