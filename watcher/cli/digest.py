@@ -43,7 +43,8 @@ def digest() -> None:
 @click.option(
     "--since",
     metavar="DURATION",
-    help="Cover this much time back from now (like 7d) instead of since the last digest.",
+    help="Cover this much time back from now (like 7d) instead of what `digest send` would "
+    "send now.",
 )
 @pass_context
 def preview(ctx: Context, digest_id: str | None, out: Path, since: str | None) -> None:
@@ -52,14 +53,17 @@ def preview(ctx: Context, digest_id: str | None, out: Path, since: str | None) -
     from watcher.deliver.email import build_message
     from watcher.digest.build import build_digest
     from watcher.digest.render import render_digest
-    from watcher.jobs.digest_run import period_start
+    from watcher.jobs.digest_run import open_period
 
     config = ctx.config
     chosen = _digests(config, digest_id)[0]
     now = datetime.now(UTC)
-    with ctx.store.session() as session:
-        start = now - _duration(since) if since else period_start(session, config, chosen, now)
-        content = build_digest(session, config, chosen, start, now)
+    if since:
+        start = now - _duration(since)
+        with ctx.store.session() as session:
+            content = build_digest(session, config, chosen, start, now)
+    else:
+        start, content = open_period(ctx.store, config, chosen, now)
     rendered = render_digest(content, config, chosen)
     channel = next((config.channel(c) for c in chosen.send_to), None)
     out.mkdir(parents=True, exist_ok=True)
@@ -96,21 +100,24 @@ MAX_LOOKBACK = timedelta(days=36500)
 @click.option("--digest", "digest_id", metavar="ID", help="Only this digest (default: all).")
 @pass_context
 def send(ctx: Context, digest_id: str | None) -> None:
-    """Build and deliver the current period now; running it twice sends nothing twice."""
+    """Deliver everything not yet sent, up to now; running it twice sends nothing twice."""
     from watcher.deliver.outbox import worker_id
-    from watcher.digest.period import latest_slot
-    from watcher.jobs.digest_run import DigestLocks, run_digest
+    from watcher.jobs.digest_run import DigestLocks, send_now
 
     config, store = ctx.config, ctx.store
     now = datetime.now(UTC)
     failed, worker, locks = False, worker_id(), DigestLocks()
     for chosen in _digests(config, digest_id):
-        slot = latest_slot(chosen, config.tz, now)
-        result = run_digest(store, config, chosen.id, slot, now=now, worker=worker, locks=locks)
+        result = send_now(store, config, chosen.id, now=now, worker=worker, locks=locks)
+        if result.nothing_new:
+            since = result.period_start.astimezone(config.tz)
+            click.echo(f"{chosen.id}: nothing new since {since:%Y-%m-%d %H:%M}; nothing sent")
+            continue
         states = ", ".join(f"{c}: {s}" for c, s in sorted(result.deliveries.items()))
         built = "built" if result.built else "already built"
+        end = result.period_end.astimezone(config.tz)
         click.echo(
-            f"{chosen.id}: period ending {slot.astimezone(config.tz):%Y-%m-%d %H:%M} {built}"
+            f"{chosen.id}: period ending {end:%Y-%m-%d %H:%M} {built}"
             f"{' (nothing new, skipped)' if result.skipped else ''} — {states}"
         )
         failed |= any(s in {"failed", "given_up"} for s in result.deliveries.values())

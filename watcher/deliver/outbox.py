@@ -65,10 +65,11 @@ def retry_pending_deliveries(
     now: datetime,
     worker: str,
     backends: BackendFactory = backend_for,
+    digest_id: str | None = None,
 ) -> dict[int, str]:
-    """For the daemon's tick: deliver whatever is due (retries, expired leases); id → state."""
+    """Deliver whatever is due (retries, expired leases), of one digest or all; id → state."""
     with store.session() as session:
-        due = queries.claimable_deliveries(session, now)
+        due = queries.claimable_deliveries(session, now, digest_id=digest_id)
     return {
         delivery_id: deliver_one(
             store, config, delivery_id, now=now, worker=worker, backends=backends

@@ -113,6 +113,12 @@ class DigestContent:
             self.new_entries or self.fulfilled or self.failing_sources or self.failed_deliveries
         )
 
+    @property
+    def has_news(self) -> bool:
+        """Something happened in the period: an item, a fulfilment, a delivery given up (a
+        source failing for days is reported by every digest, and is not news on its own)."""
+        return bool(self.new_entries or self.fulfilled or self.failed_deliveries)
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 

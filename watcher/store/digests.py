@@ -197,7 +197,9 @@ def insert_run(session: Session, run: DigestRunRow, channel_ids: list[str], stat
     return True
 
 
-def claimable_deliveries(session: Session, now: datetime, run_id: int | None = None) -> list[int]:
+def claimable_deliveries(
+    session: Session, now: datetime, run_id: int | None = None, digest_id: str | None = None
+) -> list[int]:
     """Deliveries due now: pending or failed and due, or sending with an expired lease."""
     due = or_(
         and_(
@@ -209,6 +211,9 @@ def claimable_deliveries(session: Session, now: datetime, run_id: int | None = N
     query = select(DeliveryRow.id).where(due).order_by(DeliveryRow.id)
     if run_id is not None:
         query = query.where(DeliveryRow.run_id == run_id)
+    if digest_id is not None:
+        runs = select(DigestRunRow.id).where(DigestRunRow.digest_id == digest_id)
+        query = query.where(DeliveryRow.run_id.in_(runs.scalar_subquery()))
     return list(session.scalars(query))
 
 
