@@ -82,6 +82,8 @@ def run_digest(
     """Build (once) and deliver (once per channel) the period of ``digest_id`` ending then."""
     digest = config.digest(digest_id)
     run, built = build_run(store, config, digest, period_end, now=now, locks=locks)
+    if run is None:  # only an open period (``send_now``) is left unbuilt
+        raise RuntimeError(f"digest {digest_id}: no run for the period ending {period_end}")
     return _delivered(store, config, run, built, now=now, worker=worker, backends=backends)
 
 
