@@ -64,6 +64,7 @@ class Collected:
     # Called inside the source's transaction before commit (archives record their captures).
     on_store: Callable[[Session, datetime], object] | None = None
     results: SearchTally | None = None  # news searches: results seen, kept and dropped
+    title: str | None = None  # the feed's own title: names the outlet where the config does not
 
     @property
     def outcome(self) -> str:
@@ -296,7 +297,7 @@ def collect_feed(
         seen_at=now,
         languages=config.languages,
     )
-    return Collected(source, items, result, body_hash, warning=parsed.warning)
+    return Collected(source, items, result, body_hash, warning=parsed.warning, title=parsed.title)
 
 
 def collect_archive(
@@ -453,6 +454,7 @@ def record_outcome(
         cursor=collected.cursor,
         warning=collected.warning,
         new_items=stats.new,
+        title=collected.title,
     )
     return stats
 

@@ -132,9 +132,10 @@ def failing_sources(session: Session, failing_before: datetime) -> list[SourceRo
     )
 
 
-def source_names(session: Session) -> dict[str, str]:
-    """Source id → the URL it was last polled at (for sources no longer in the config)."""
-    return {row.id: row.url for row in session.execute(select(SourceRow.id, SourceRow.url))}
+def source_names(session: Session) -> dict[str, tuple[str, str | None]]:
+    """Source id → the URL it was last polled at and the feed's own title, if it gave one."""
+    query = select(SourceRow.id, SourceRow.url, SourceRow.title)
+    return {row.id: (row.url, row.title) for row in session.execute(query)}
 
 
 # --- the outbox -------------------------------------------------------------------------------

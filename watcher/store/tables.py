@@ -98,6 +98,7 @@ class SourceRow(Base):
     id: Mapped[str] = mapped_column(CleanString(200), primary_key=True)
     kind: Mapped[str] = mapped_column(CleanString(20))
     url: Mapped[str] = mapped_column(CleanText)
+    title: Mapped[str | None] = mapped_column(CleanText)  # the feed's own title, as last polled
     owner: Mapped[str | None] = mapped_column(CleanString(200))
     etag: Mapped[str | None] = mapped_column(CleanText)
     last_modified: Mapped[str | None] = mapped_column(CleanText)
