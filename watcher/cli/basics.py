@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from watcher.cli.app import Context, cli, pass_context
+from watcher.config.channels import channel_problems
+from watcher.errors import ConfigError
 from watcher.store.engine import open_store
 
 
@@ -13,6 +17,8 @@ from watcher.store.engine import open_store
 def check(ctx: Context) -> None:
     """Validate the config; print every problem as FILE:LINE: message."""
     config = ctx.config
+    if problems := channel_problems(config, os.environ):  # what the channels need to send
+        raise ConfigError(problems)
     counts = {
         "entity": len(config.entities),
         "story": len(config.stories),

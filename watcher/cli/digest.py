@@ -131,8 +131,26 @@ def send(ctx: Context, digest_id: str | None) -> None:
 @click.option(
     "--enable", "enable", metavar="CHANNEL", help="Re-enable a channel disabled after a 410 Gone."
 )
+@click.option(
+    "--retry",
+    "retry_ids",
+    metavar="ID",
+    type=int,
+    multiple=True,
+    help="Send this given-up, waiting or failed delivery again now (repeatable).",
+)
+@click.option(
+    "--all-failed", is_flag=True, help="Send every given-up, waiting or failed delivery again now."
+)
 @pass_context
-def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> None:
+def deliveries(
+    ctx: Context,
+    as_json: bool,
+    limit: int,
+    enable: str | None,
+    retry_ids: tuple[int, ...],
+    all_failed: bool,
+) -> None:
     """Recent deliveries, newest period first: state, attempts, last error."""
     from watcher.store import digests as queries
 
@@ -141,18 +159,23 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
         with ctx.store.session() as session:
             enabled = queries.enable_channel(session, enable)
         click.echo(f"channel {enable} " + ("enabled" if enabled else "was not disabled"))
+    if retry_ids or all_failed:
+        _retry(ctx, list(retry_ids) if not all_failed else None)
     with ctx.store.session() as session:
         rows = queries.recent_deliveries(session, limit)
         disabled = queries.disabled_channels(session)
     records = [
         {
+            "id": d.id,
             "digest": run.digest_id,
             "period_end": run.period_end.astimezone(config.tz).isoformat(timespec="minutes"),
             "channel": d.channel_id,
             "state": d.state,
             "attempts": d.attempts,
             "sent_at": d.sent_at.isoformat(timespec="seconds") if d.sent_at else None,
-            "next_attempt_at": _when(d.next_attempt_at) if d.state == "failed" else None,
+            "next_attempt_at": _when(d.next_attempt_at)
+            if d.state in ("failed", "waiting")
+            else None,
             "error": error_text(d.last_error) if d.last_error else None,
         }
         for d, run in rows
@@ -160,8 +183,8 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
     if as_json:
         print_json_lines(records)
         return
-    headers = ["digest", "period end", "channel", "state", "attempts", "next try", "error"]
-    columns = ("digest", "period_end", "channel", "state", "attempts", "next_attempt_at")
+    headers = ["id", "digest", "period end", "channel", "state", "attempts", "next try", "error"]
+    columns = ("id", "digest", "period_end", "channel", "state", "attempts", "next_attempt_at")
     table = [[*(r[c] for c in columns), str(r["error"] or "")[:80]] for r in records]
     print_table(headers, table, title="Deliveries")
     for channel_id, state in disabled.items():
@@ -170,6 +193,28 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
             f"channel {channel_id} is disabled since {since}: {state.reason} "
             f"(watcher deliveries --enable {channel_id})"
         )
+    if any(r["state"] in ("waiting", "given_up") for r in records):
+        click.echo(
+            "fix what the error says (a waiting delivery: set the variable, then restart the "
+            "daemon), then send again: watcher deliveries --retry ID, or --all-failed"
+        )
+
+
+def _retry(ctx: Context, ids: list[int] | None) -> None:
+    """Re-queue the deliveries (all failed ones when ``ids`` is None) and send them now."""
+    from watcher.deliver.outbox import deliver_one, worker_id
+    from watcher.store import digests as queries
+
+    now, worker = datetime.now(UTC), worker_id()
+    with ctx.store.session() as session:
+        requeued = queries.requeue_deliveries(session, now, ids)
+    for missing in sorted(set(ids or []) - set(requeued)):
+        click.echo(f"delivery {missing}: not found, or not given up, waiting or failed", err=True)
+    for delivery_id in requeued:
+        state = deliver_one(ctx.store, ctx.config, delivery_id, now=now, worker=worker)
+        click.echo(f"delivery {delivery_id}: {state}")
+    if ids and len(requeued) < len(ids):
+        raise click.exceptions.Exit(1)
 
 
 def _when(moment: datetime | None) -> str | None:

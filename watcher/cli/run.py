@@ -11,6 +11,8 @@ import click
 
 from watcher.cli.app import Context, cli, pass_context
 from watcher.config import parse_duration
+from watcher.config.channels import channel_problems
+from watcher.errors import ConfigError
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
@@ -64,6 +66,8 @@ def run(
     if ctx.verbose == 0:
         logging.getLogger("watcher").setLevel(logging.INFO)
     config = ctx.config
+    if problems := channel_problems(config, os.environ):  # refused now rather than at 07:00
+        raise ConfigError(problems)
     register_config_secrets(config)
     options = DaemonOptions(
         worker_id=worker_id, tick=tick, lease=lease, metrics_listen=metrics_listen

@@ -326,24 +326,39 @@ class SearchSettings(Model):
 
 
 class Channel(Model):
+    """Where digests and alerts go: email addresses, a webhook, or any Apprise URL (given in
+    ``apprise``, or in the environment variable ``url_env`` names: such URLs hold tokens)."""
+
     id: Id
     email: list[Email] | None = None
     webhook: HttpUrl | None = None
+    apprise: str | None = None
+    url_env: EnvName | None = None
     secret_env: EnvName | None = None
     format: Literal["standard", "slack", "discord"] = "standard"
     give_up_after: Duration = timedelta(hours=48)
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Channel:
-        if (self.email is None) == (self.webhook is None):
-            raise ValueError("give exactly one of 'email' (a list of addresses) or 'webhook'")
+        given = [self.email, self.webhook, self.apprise or self.url_env]
+        if given.count(None) != 2:
+            raise ValueError(
+                "give exactly one of 'email' (a list of addresses), 'webhook' (a URL) or "
+                "'apprise' (an Apprise URL, or 'url_env': the variable that holds it)"
+            )
+        if self.apprise and self.url_env:
+            raise ValueError("give the Apprise URL in 'apprise' or in 'url_env', not both")
         if self.email is not None and not self.email:
             raise ValueError("'email' needs at least one address")
+        if self.secret_env and self.kind != "webhook":
+            raise ValueError("'secret_env' signs webhooks; this channel is not one")
         return self
 
     @property
-    def kind(self) -> Literal["email", "webhook"]:
-        return "email" if self.email is not None else "webhook"
+    def kind(self) -> Literal["email", "webhook", "apprise"]:
+        if self.email is not None:
+            return "email"
+        return "webhook" if self.webhook is not None else "apprise"
 
 
 class Smtp(Model):

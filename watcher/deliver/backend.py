@@ -44,7 +44,9 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class SendResult:
-    """What one send did. ``gone``: the endpoint asked never to be called again (HTTP 410)."""
+    """What one send did. ``gone``: the endpoint asked never to be called again (HTTP 410).
+    ``waiting``: nothing was sent for a reason on this side that the operator fixes (a secret
+    not set): the delivery is not given up but waits, and is tried again."""
 
     ok: bool
     message_id: str | None = None
@@ -53,6 +55,7 @@ class SendResult:
     retry_after: float | None = None
     gone: bool = False
     attempts: int = 1
+    waiting: bool = False
 
 
 class Backend(Protocol):

@@ -72,7 +72,7 @@ class EmailBackend:
         if self.smtp.password_env and not password:
             return self._failed(
                 f"the environment variable {self.smtp.password_env} (SMTP password) is not set",
-                retryable=False,
+                waiting=True,
             )
         try:
             refused = self._deliver(message, recipients, password)
@@ -129,7 +129,7 @@ class EmailBackend:
         )
         return f"sent, but recipients refused: {described}"
 
-    def _failed(self, reason: str, *, retryable: bool = True) -> SendResult:
+    def _failed(self, reason: str, *, retryable: bool = True, waiting: bool = False) -> SendResult:
         secret = os.environ.get(self.smtp.password_env) if self.smtp.password_env else None
         reason = mask(reason, [secret])
         log.warning(
@@ -138,4 +138,4 @@ class EmailBackend:
             reason,
             extra={"channel": self.channel.id, "event": "delivery_failed"},
         )
-        return SendResult(ok=False, error=reason, retryable=retryable)
+        return SendResult(ok=False, error=reason, retryable=retryable, waiting=waiting)

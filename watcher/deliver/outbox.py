@@ -13,9 +13,13 @@ How a period is delivered exactly once:
    workers can never hold the same delivery at the same time, on SQLite or PostgreSQL.
 3. It sends outside any transaction, then records the outcome, only if it still holds the
    lease: ``sent``; ``failed`` with the next attempt time (exponential backoff with jitter, or
-   the server's Retry-After); ``given_up`` when the error is permanent or the channel's
+   the server's Retry-After); ``waiting`` when nothing could be sent for a reason on this side
+   that the operator fixes (a secret not set): never given up, tried again on the same
+   schedule, at once when the daemon starts, and by ``watcher digest send`` and ``watcher
+   deliveries --retry``; ``given_up`` when the error is permanent or the channel's
    ``give_up_after`` has passed since the run was built (reported in the next digest and in
-   ``watcher deliveries``); a 410 from a webhook also disables the channel.
+   ``watcher deliveries``, re-queued by ``watcher deliveries --retry``); a 410 from a webhook
+   also disables the channel.
 
 The window that remains, honestly: a crash (or a lease that expires) *after* the receiver
 accepted a message but *before* the ``sent`` row is committed means that, once the lease runs
@@ -167,6 +171,12 @@ def _record(
             "sent_at": now,
             "message_id": result.message_id,
             "last_error": result.error,  # a success can carry a warning: refused recipients
+        }
+    elif result.waiting:  # the operator's to fix: never given up, tried again
+        values = {
+            "state": "waiting",
+            "last_error": result.error,
+            "next_attempt_at": now + _retry_delay(delivery.attempts, None),
         }
     elif _give_up(delivery, result, channel, now):
         values = {"state": "given_up", "given_up_at": now, "last_error": result.error}

@@ -40,6 +40,7 @@ from tenacity.wait import wait_random_exponential
 
 from watcher import __version__
 from watcher.config import Channel
+from watcher.config.channels import usable_webhook_secret
 from watcher.deliver.backend import MAX_RETRY, Outgoing, SendResult, mask, redact_url, url_secrets
 from watcher.fetch.http import parse_retry_after
 
@@ -87,13 +88,13 @@ class WebhookBackend:
         if self.channel.secret_env and not secret:
             return self._failed(
                 f"the environment variable {self.channel.secret_env} (webhook secret) is not set",
-                retryable=False,
+                waiting=True,
             )
-        if secret and not _usable_secret(secret):
+        if secret and not usable_webhook_secret(secret):
             return self._failed(
                 f"the secret in {self.channel.secret_env} is not a Standard Webhooks secret "
                 "(whsec_ followed by base64)",
-                retryable=False,
+                waiting=True,
             )
         body = json.dumps(
             render_payload(outgoing, self.channel.format), ensure_ascii=False, separators=(",", ":")
@@ -184,10 +185,16 @@ class WebhookBackend:
         retryable: bool = True,
         retry_after: float | None = None,
         attempts: int = 0,
+        waiting: bool = False,
     ) -> SendResult:
         self._log_failure(reason)
         return SendResult(
-            ok=False, error=reason, retryable=retryable, retry_after=retry_after, attempts=attempts
+            ok=False,
+            error=reason,
+            retryable=retryable,
+            retry_after=retry_after,
+            attempts=attempts,
+            waiting=waiting,
         )
 
     def _log_failure(self, reason: str) -> None:
@@ -202,14 +209,6 @@ class WebhookBackend:
 def sign(secret: str, message_id: str, timestamp: int, body: str) -> str:
     """The ``webhook-signature`` header value (``v1,<base64 HMAC-SHA256>``)."""
     return Webhook(secret).sign(message_id, datetime.fromtimestamp(timestamp, UTC), body)
-
-
-def _usable_secret(secret: str) -> bool:
-    try:
-        Webhook(secret)
-    except Exception:  # binascii.Error, EmptyWebhookSecretError: the library's own checks
-        return False
-    return True
 
 
 # --- payloads -------------------------------------------------------------------------------

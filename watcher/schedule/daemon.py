@@ -41,6 +41,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from watcher import metrics
 from watcher.clock import Clock, utcnow
 from watcher.config import Channel, Config, load_config
+from watcher.config.channels import channel_problems
 from watcher.deliver.backend import Backend, Outgoing, SendResult
 from watcher.deliver.outbox import retry_pending_deliveries
 from watcher.deliver.registry import backend_for
@@ -62,6 +63,7 @@ from watcher.store.claims import (
     release_claims,
     serialise,
 )
+from watcher.store.digests import wake_waiting
 from watcher.store.housekeeping import prune_items
 from watcher.store.sources import sync_sources
 
@@ -356,6 +358,7 @@ class Daemon:
             last_success_at=state.last_success_at,
             failing_deliveries=state.failing_deliveries,
             given_up_deliveries=state.given_up_deliveries,
+            waiting_deliveries=state.waiting_deliveries,
             stale_after=self.stale_after(),
             worker=self.options.worker_id,
         )
@@ -412,6 +415,8 @@ class Daemon:
 
     def _build_runtime(self) -> _Runtime:
         config = load_config(self.config_file)
+        if problems := channel_problems(config, os.environ):
+            raise ConfigError(problems)
         for digest in config.digests:
             digest_trigger(config, digest)  # a trigger that cannot be built refuses the config
         return _Runtime.build(config)
@@ -440,6 +445,8 @@ class Daemon:
         """Reconcile, serve health, schedule the jobs (poll at once, catch up digests)."""
         now = self.clock()
         self.reconcile(now)
+        with self.store.session() as session:
+            wake_waiting(session, now)  # a restart is when a missing secret gets set
         metrics.set_info(self.options.worker_id)
         if listen := self.metrics_listen():
             self._health_server = HealthServer(listen, self.health).start()
@@ -451,7 +458,12 @@ class Daemon:
             next_run_time=now,
         )
         add(_outage_tolerant(self.catch_up_digests), id="catch-up", next_run_time=now)
-        add(_outage_tolerant(self.deliveries_tick), _every(DELIVERY_RETRY_EVERY), id="deliveries")
+        add(
+            _outage_tolerant(self.deliveries_tick),
+            _every(DELIVERY_RETRY_EVERY),
+            id="deliveries",
+            next_run_time=now,
+        )
         add(_outage_tolerant(self.housekeeping_tick), _every(HOUSEKEEPING_EVERY), id="housekeeping")
         self._schedule_digests()
         self.scheduler.start()

@@ -41,6 +41,7 @@ class Health:
     worker: str
     failing_deliveries: int = 0  # shown, not part of ``ok``: a mail server's outage is not ours
     given_up_deliveries: int = 0
+    waiting_deliveries: int = 0  # shown: a secret not set holds them (see watcher deliveries)
 
     @property
     def scheduler(self) -> str:
@@ -77,6 +78,7 @@ class Health:
             "failing_sources": self.failing_sources,
             "failing_deliveries": self.failing_deliveries,
             "given_up_deliveries": self.given_up_deliveries,
+            "waiting_deliveries": self.waiting_deliveries,
             "started_at": self.started_at.isoformat(),
         }
 

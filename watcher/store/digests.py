@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -198,18 +198,25 @@ def insert_run(session: Session, run: DigestRunRow, channel_ids: list[str], stat
     return True
 
 
-def claimable_deliveries(
-    session: Session, now: datetime, run_id: int | None = None, digest_id: str | None = None
-) -> list[int]:
-    """Deliveries due now: pending or failed and due, or sending with an expired lease."""
-    due = or_(
+CLAIMABLE = ("pending", "failed", "waiting")
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Pending, or failed or waiting and due again, or sending under an expired lease."""
+    return or_(
         and_(
-            DeliveryRow.state.in_(("pending", "failed")),
+            DeliveryRow.state.in_(CLAIMABLE),
             or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now),
         ),
         and_(DeliveryRow.state == "sending", DeliveryRow.claimed_until < now),
     )
-    query = select(DeliveryRow.id).where(due).order_by(DeliveryRow.id)
+
+
+def claimable_deliveries(
+    session: Session, now: datetime, run_id: int | None = None, digest_id: str | None = None
+) -> list[int]:
+    """Deliveries due now (of one run, or of one digest's runs, or all)."""
+    query = select(DeliveryRow.id).where(_due(now)).order_by(DeliveryRow.id)
     if run_id is not None:
         query = query.where(DeliveryRow.run_id == run_id)
     if digest_id is not None:
@@ -228,19 +235,7 @@ def claim_delivery(
     """
     result = session.execute(
         update(DeliveryRow)
-        .where(
-            DeliveryRow.id == delivery_id,
-            or_(
-                and_(
-                    DeliveryRow.state.in_(("pending", "failed")),
-                    or_(
-                        DeliveryRow.next_attempt_at.is_(None),
-                        DeliveryRow.next_attempt_at <= now,
-                    ),
-                ),
-                and_(DeliveryRow.state == "sending", DeliveryRow.claimed_until < now),
-            ),
-        )
+        .where(DeliveryRow.id == delivery_id, _due(now))
         .values(
             state="sending",
             claimed_by=worker,
@@ -256,6 +251,34 @@ def claim_delivery(
         .where(DeliveryRow.id == delivery_id)
         .execution_options(populate_existing=True)
     ).one()
+
+
+def requeue_deliveries(session: Session, now: datetime, ids: list[int] | None = None) -> list[int]:
+    """Make given-up, waiting and failed deliveries (the ``ids``, or all of them) due now; the
+    give-up clock starts again. Returns the ids re-queued."""
+    query = select(DeliveryRow.id).where(DeliveryRow.state.in_(("given_up", "waiting", "failed")))
+    if ids is not None:
+        query = query.where(DeliveryRow.id.in_(ids))
+    chosen = list(session.scalars(query.order_by(DeliveryRow.id)))
+    if chosen:
+        session.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_(chosen))
+            .values(state="pending", next_attempt_at=None, given_up_at=None, created_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return chosen
+
+
+def wake_waiting(session: Session, now: datetime) -> int:
+    """Waiting deliveries become due now (a restart is when a missing secret is fixed)."""
+    result = session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.state == "waiting")
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def finish_delivery(session: Session, delivery_id: int, worker: str, **values: object) -> bool:

@@ -250,7 +250,7 @@ class DeliveryRow(Base):
     channel_id: Mapped[str] = mapped_column(CleanString(200))
     state: Mapped[str] = mapped_column(
         String(20), default="pending"
-    )  # pending|sending|sent|failed|given_up
+    )  # pending|sending|sent|failed|waiting|given_up|skipped
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(CleanText)
