@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 from datetime import timedelta
+from typing import NoReturn
 
 import click
 
@@ -77,3 +79,14 @@ def run(
         daemon.run()
     finally:
         ctx.store.close()
+    _exit_without_waiting()
+
+
+def _exit_without_waiting() -> NoReturn:
+    """Exit now that the daemon stopped cleanly. Python would otherwise join every worker thread
+    first: a fetch waiting out its time-out or an archive poll waiting on the rate limiter
+    (which hold no lock and write nothing now) would keep the process alive for a minute."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

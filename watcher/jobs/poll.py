@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -46,6 +48,8 @@ from watcher.text import shorten
 log = logging.getLogger(__name__)
 
 QUIET_BATCH = 100  # unchanged sources recorded per transaction
+STOP_GRACE = 2.0  # seconds the polls in flight have to finish once a stop is asked
+STOP_CHECK = 0.2  # how often a poll that may be stopped looks at its stop event
 
 
 @dataclass(slots=True)
@@ -169,15 +173,18 @@ def poll_sources(
     matcher: Matcher,
     progress: Callable[[Collected], None] | None = None,
     clock: Clock = utcnow,
+    stop: threading.Event | None = None,
 ) -> PollSummary:
-    """Poll the given sources on a bounded pool and store what they bring; never raises for one."""
+    """Poll the given sources on a bounded pool and store what they bring; never raises for one.
+
+    Setting ``stop`` ends it within ``STOP_GRACE`` seconds (see ``_collect_all``)."""
     wanted = set(source_ids)
     sources = [source for source in config.sources if source.id in wanted]
     with store.session() as session:
         states = source_store.states(session, [source.id for source in sources])
     summary = PollSummary()
     quiet: list[Collected] = []
-    for collected in _collect_all(sources, states, clients, config, clock, store):
+    for collected in _collect_all(sources, states, clients, config, clock, store, stop):
         if collected.quiet:
             quiet.append(collected)
             stats = IngestStats()
@@ -204,29 +211,46 @@ def _collect_all(
     config: Config,
     clock: Clock,
     store: Store,
+    stop: threading.Event | None = None,
 ) -> Iterator[Collected]:
     """Yield each source's result as soon as it is ready, keeping few results in memory.
 
-    A full-text source's new items go back to the pool once, to have their pages read.
+    A full-text source's new items go back to the pool once, to have their pages read. Once
+    ``stop`` is set, nothing more is started, what is queued is dropped, and the polls in flight
+    have ``STOP_GRACE`` seconds to finish; the rest are abandoned to their threads (they hold no
+    lock and write nothing: the caller gives their claims back).
     """
     workers = config.fetch.workers
     reader = ArticleReader(clients.pages)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
-        pending: set[Future[Collected]] = set()
-        reading: set[Future[Collected]] = set()
-        queue = iter(sources)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll")
+    pending: set[Future[Collected]] = set()
+    reading: set[Future[Collected]] = set()
+    queue = iter(sources)
+    deadline: float | None = None
+    try:
         while True:
-            for source in queue:
+            for source in queue if deadline is None else ():
                 state = states.get(source.id)
                 pending.add(pool.submit(collect, source, state, clients, config, clock()))
                 if len(pending) >= 2 * workers:
                     break
             if not pending:
                 return
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            timeout = STOP_CHECK if stop is not None else None
+            done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            if stop is not None and stop.is_set():
+                if deadline is None:
+                    deadline = time.monotonic() + STOP_GRACE
+                    pending = {future for future in pending if not future.cancel()}
+                elif time.monotonic() > deadline:
+                    return
             for future in done:
                 collected = future.result()
-                fresh = [] if future in reading else _new_full_text_items(store, collected)
+                fresh = (
+                    []
+                    if future in reading or deadline is not None
+                    else _new_full_text_items(store, collected)
+                )
                 reading.discard(future)
                 if fresh:
                     read = pool.submit(_read_pages, collected, fresh, reader)
@@ -234,6 +258,8 @@ def _collect_all(
                     pending.add(read)
                 else:
                     yield collected
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _new_full_text_items(store: Store, collected: Collected) -> list[Item]:

@@ -12,9 +12,9 @@
 * **deliveries** every minute: retry deliveries that failed and are due again.
 * **housekeeping** hourly: the ``retention`` policy.
 
-SIGHUP reloads the config (the old one stays when the new one is invalid); SIGTERM and SIGINT stop:
-no new batch is claimed, the batch in flight is finished and recorded, claims still held are given
-back, and the process exits.
+SIGHUP reloads the config (the old one stays when the new one is invalid); SIGTERM and SIGINT stop
+within seconds: no new batch is claimed, queued polls are dropped, the polls in flight have a
+short grace to finish and be recorded, claims still held are given back, and the process exits.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ from watcher.store import Store
 from watcher.store.claims import (
     PollingHealth,
     claim_due_sources,
+    last_successes,
     polling_health,
     release_claims,
     serialise,
@@ -70,6 +71,7 @@ from watcher.store.sources import sync_sources
 log = logging.getLogger(__name__)
 
 DELIVERY_RETRY_EVERY = timedelta(minutes=1)
+STOP_GRACE = 3.0  # seconds ``stop`` waits for running jobs (the polls in flight have 2 of them)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 
 
@@ -132,6 +134,8 @@ class Daemon:
         )
         self._stopping = threading.Event()
         self._wake = threading.Event()
+        self._idle = threading.Condition()  # notified when a scheduled job ends
+        self._running_jobs = 0
         self._reload_requested = False
         self._reconcile_pending = False
         self._health_server: HealthServer | None = None
@@ -220,6 +224,7 @@ class Daemon:
                 clients=runtime.clients,
                 matcher=runtime.matcher,
                 clock=self.clock,
+                stop=self._stopping,
             )
         finally:
             with self.store.session() as session:
@@ -337,13 +342,15 @@ class Daemon:
     # --- health ------------------------------------------------------------------------------
 
     def health(self, now: datetime | None = None) -> Health:
-        """Scheduler running and the poll loop moving; database up; a recent success."""
+        """Scheduler running and the poll loop moving; database up; not every source failing,
+        and some source's last success within twice its own interval."""
         now = now or self.clock()
-        database_error, state = None, PollingHealth(0, 0, None)
+        database_error, state, fresh = None, PollingHealth(0, 0, None), 0
         try:
             with self.store.session() as session:
                 session.execute(text("SELECT 1"))
                 state = polling_health(session)
+                fresh = self.fresh_sources(last_successes(session), now)
         except Exception as error:  # the probe reports it; the daemon goes on
             database_error = f"{error.__class__.__name__}: {str(error).splitlines()[0]}"
         return Health(
@@ -356,10 +363,10 @@ class Daemon:
             active_sources=state.active,
             failing_sources=state.failing,
             last_success_at=state.last_success_at,
+            fresh_sources=fresh,
             failing_deliveries=state.failing_deliveries,
             given_up_deliveries=state.given_up_deliveries,
             waiting_deliveries=state.waiting_deliveries,
-            stale_after=self.stale_after(),
             worker=self.options.worker_id,
         )
 
@@ -367,11 +374,15 @@ class Daemon:
         metrics_config = self.config.metrics
         return self.options.metrics_listen or (metrics_config.listen if metrics_config else None)
 
-    def stale_after(self) -> timedelta:
-        """How old the latest success may be: twice the longest polling interval, plus a lease."""
+    def fresh_sources(self, successes: dict[str, datetime | None], now: datetime) -> int:
+        """How many configured sources succeeded within twice their own polling interval."""
         config = self.config
-        intervals = [config.source_interval(s) for s in config.sources if s.enabled]
-        return 2 * max(intervals, default=config.fetch.every) + self.options.lease
+        return sum(
+            1
+            for source in config.sources
+            if (success := successes.get(source.id)) is not None
+            and now - success <= 2 * config.source_interval(source)
+        )
 
     # --- reload --------------------------------------------------------------------------------
 
@@ -452,19 +463,19 @@ class Daemon:
             self._health_server = HealthServer(listen, self.health).start()
         add = self.scheduler.add_job
         add(
-            _outage_tolerant(self.poll_tick),
+            self._job(self.poll_tick),
             _every(self.options.tick),
             id="poll",
             next_run_time=now,
         )
-        add(_outage_tolerant(self.catch_up_digests), id="catch-up", next_run_time=now)
+        add(self._job(self.catch_up_digests), id="catch-up", next_run_time=now)
         add(
-            _outage_tolerant(self.deliveries_tick),
+            self._job(self.deliveries_tick),
             _every(DELIVERY_RETRY_EVERY),
             id="deliveries",
             next_run_time=now,
         )
-        add(_outage_tolerant(self.housekeeping_tick), _every(HOUSEKEEPING_EVERY), id="housekeeping")
+        add(self._job(self.housekeeping_tick), _every(HOUSEKEEPING_EVERY), id="housekeeping")
         self._schedule_digests()
         self.scheduler.start()
         metrics.SCHEDULER_RUNNING.set(1)
@@ -481,7 +492,7 @@ class Daemon:
                 job.remove()
         for digest in self.config.digests:
             self.scheduler.add_job(
-                _outage_tolerant(self.digest_tick),
+                self._job(self.digest_tick),
                 digest_trigger(self.config, digest),
                 args=[digest.id],
                 id=f"digest:{digest.id}",
@@ -529,10 +540,22 @@ class Daemon:
         log.info("%s: stopping after the polls in flight", why, extra={"event": "daemon.stopping"})
 
     def stop(self) -> None:
-        """Finish what runs, give back unused claims, close everything. Safe to call twice."""
+        """Stop within seconds, whatever is queued: no job starts any more, the polls in flight
+        have ``STOP_GRACE`` to finish and be recorded (``poll_sources`` drops what is queued),
+        then the claims still held are given back and everything is closed. A job still running
+        after the grace (a fetch waiting out its time-out, an archive poll waiting on the rate
+        limiter, a send) is left to its thread: it holds no lock, and a delivery it was sending
+        is under a lease. Safe to call twice."""
         self._stopping.set()
         if self.scheduler.state == STATE_RUNNING:
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown(wait=False)
+            with self._idle:
+                if not self._idle.wait_for(lambda: self._running_jobs == 0, STOP_GRACE):
+                    log.warning(
+                        "stopping without waiting for %d job(s) still running",
+                        self._running_jobs,
+                        extra={"event": "daemon.abandoned_jobs", "count": self._running_jobs},
+                    )
         metrics.SCHEDULER_RUNNING.set(0)
         try:
             with self.store.session() as session:
@@ -550,6 +573,24 @@ class Daemon:
             released,
             extra={"event": "daemon.stopped", "worker": self.options.worker_id},
         )
+
+    def _job(self, job: Callable[..., Any]) -> Callable[..., Any]:
+        """A scheduled job: tolerant of database outages, and counted, so ``stop`` knows when
+        none runs any more."""
+        tolerant = _outage_tolerant(job)
+
+        @functools.wraps(job)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self._idle:
+                self._running_jobs += 1
+            try:
+                return tolerant(*args, **kwargs)
+            finally:
+                with self._idle:
+                    self._running_jobs -= 1
+                    self._idle.notify_all()
+
+        return run
 
 
 class _CountedBackend:

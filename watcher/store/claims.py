@@ -134,6 +134,12 @@ def polling_health(session: Session) -> PollingHealth:
     )
 
 
+def last_successes(session: Session) -> dict[str, datetime | None]:
+    """Each active source's last successful poll (None: never)."""
+    query = select(SourceRow.id, SourceRow.last_success_at).where(SourceRow.removed_at.is_(None))
+    return dict(session.execute(query).tuples().all())
+
+
 @contextlib.contextmanager
 def exclusive(store: Store, name: str) -> Iterator[None]:
     """Hold a database-wide lock named ``name`` across several transactions (PostgreSQL).
