@@ -167,8 +167,10 @@ def deliveries(
     records = [
         {
             "id": d.id,
-            "digest": run.digest_id,
-            "period_end": run.period_end.astimezone(config.tz).isoformat(timespec="minutes"),
+            "digest": listed.run.digest_id if listed.run else None,
+            "alert": listed.message.alert_id if listed.message else None,
+            "what": listed.what,
+            "period_end": listed.period_end.astimezone(config.tz).isoformat(timespec="minutes"),
             "channel": d.channel_id,
             "state": d.state,
             "attempts": d.attempts,
@@ -178,13 +180,14 @@ def deliveries(
             else None,
             "error": error_text(d.last_error) if d.last_error else None,
         }
-        for d, run in rows
+        for listed in rows
+        for d in [listed.delivery]
     ]
     if as_json:
         print_json_lines(records)
         return
     headers = ["id", "digest", "period end", "channel", "state", "attempts", "next try", "error"]
-    columns = ("id", "digest", "period_end", "channel", "state", "attempts", "next_attempt_at")
+    columns = ("id", "what", "period_end", "channel", "state", "attempts", "next_attempt_at")
     table = [[*(r[c] for c in columns), str(r["error"] or "")[:80]] for r in records]
     print_table(headers, table, title="Deliveries")
     for channel_id, state in disabled.items():

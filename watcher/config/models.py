@@ -10,7 +10,7 @@ import difflib
 import os
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -395,6 +395,43 @@ class Digest(Model):
         return self
 
 
+def _check_quiet_hours(value: str) -> str:
+    match = re.fullmatch(
+        r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*", value
+    )
+    if not match or match.group(1, 2) == match.group(3, 4):
+        raise ValueError(f'{value!r} is not a span of hours: write it like "23:00-07:00"')
+    return value
+
+
+def _as_list(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+AlertReason = Literal["followup", "story", "author"]
+
+
+class Alert(Model):
+    """Sent the moment a poll stores what it is about: a follow-up fulfilled (``followup``), a
+    new item of its stories (``story``), a new item authored by an entity its stories watch
+    (``author``). The key is ``when``: YAML 1.1 reads ``on`` as true."""
+
+    id: Id
+    when: Annotated[list[AlertReason], BeforeValidator(_as_list), Field(min_length=1)]
+    stories: list[Id] | None = None
+    send_to: list[Id] = Field(min_length=1)
+    max_per_hour: int | None = Field(None, ge=1)
+    quiet_hours: Annotated[str, AfterValidator(_check_quiet_hours)] | None = None
+    max_age: Duration = timedelta(days=7)
+
+    def quiet_span(self) -> tuple[time, time] | None:
+        """``quiet_hours`` as (start, end) times of day, in the config's zone."""
+        if self.quiet_hours is None:
+            return None
+        start, end = (part.strip() for part in self.quiet_hours.split("-"))
+        return time.fromisoformat(start.zfill(5)), time.fromisoformat(end.zfill(5))
+
+
 class Metrics(Model):
     listen: str = "127.0.0.1:9464"
 
@@ -444,6 +481,7 @@ class Config(Model):
     channels: list[Channel] = []
     smtp: Smtp | None = None
     digests: list[Digest] = []
+    alerts: list[Alert] = []
 
     # Not from the file: where it was read from (relative paths resolve against it), and what
     # the environment said when it was read.
@@ -483,6 +521,9 @@ class Config(Model):
 
     def digest(self, digest_id: str) -> Digest:
         return next(d for d in self.digests if d.id == digest_id)
+
+    def alert(self, alert_id: str) -> Alert:
+        return next(a for a in self.alerts if a.id == alert_id)
 
     @property
     def database_url(self) -> str:

@@ -1,4 +1,4 @@
-"""The outbox: each stored digest run delivered once per channel.
+"""The outbox: each stored digest run, and each alert message, delivered once per channel.
 
 How a period is delivered exactly once:
 
@@ -29,6 +29,9 @@ message: the same stored bytes, the same ``Message-ID`` for email, the same ``we
 webhooks, so receivers that de-duplicate (Standard Webhooks asks them to; many mail systems
 fold equal Message-IDs) see one message. No period is ever skipped: a period is only finished
 by a ``sent``, ``skipped`` (``skip_empty`` and nothing new) or ``given_up`` row.
+
+Alert messages (``watcher.jobs.alerts``) take the same path from step 2 on: built and stored
+with their pending deliveries in one transaction, then claimed, sent and recorded as above.
 """
 
 from __future__ import annotations
@@ -47,8 +50,9 @@ from watcher.config import Channel, Config
 from watcher.deliver.backend import MAX_RETRY, Backend, Outgoing, SendResult
 from watcher.deliver.registry import backend_for
 from watcher.store import Store
+from watcher.store import alerts as alert_queries
 from watcher.store import digests as queries
-from watcher.store.tables import DeliveryRow, DigestRunRow
+from watcher.store.tables import DeliveryRow
 
 log = logging.getLogger(__name__)
 
@@ -114,14 +118,41 @@ def deliver_one(
         delivery = queries.claim_delivery(session, delivery_id, worker, now, LEASE)
         if delivery is None:
             return "claimed elsewhere"
-        run = queries.run_of(session, delivery.run_id)
-        problem = _undeliverable(session, config, run, delivery)
-    if problem is not None:
+        problem = _undeliverable(session, config, delivery)
+        outgoing = _outgoing(session, config, delivery) if problem is None else None
+    if outgoing is None:
         return _record(
             store, delivery, worker, now, SendResult(False, error=problem, retryable=False)
         )
+    channel = outgoing.channel
+    try:
+        result = backends(channel, config).send(outgoing)
+    except Exception as error:  # a backend bug must not leave the lease to expire unexplained
+        log.exception("delivery on channel %s crashed", channel.id, extra={"channel": channel.id})
+        result = SendResult(False, error=f"internal error: {error.__class__.__name__}")
+    return _record(store, delivery, worker, now, result, channel)
+
+
+def _outgoing(session: Session, config: Config, delivery: DeliveryRow) -> Outgoing:
+    """What a delivery sends: its digest run, or its alert message, as stored."""
     channel = config.channel(delivery.channel_id)
-    outgoing = Outgoing(
+    if delivery.alert_message_id is not None:
+        message = alert_queries.message_of(session, delivery.alert_message_id)
+        return Outgoing(
+            run_id=message.id,
+            digest=None,
+            channel=channel,
+            period_start=message.built_at,
+            period_end=message.built_at,
+            built_at=message.built_at,
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+            payload=message.payload,
+            alert=config.alert(message.alert_id),
+        )
+    run = queries.run_of(session, delivery.run_id or 0)
+    return Outgoing(
         run_id=run.id,
         digest=config.digest(run.digest_id),
         channel=channel,
@@ -133,21 +164,19 @@ def deliver_one(
         html=run.html,
         payload=run.payload,
     )
-    try:
-        result = backends(channel, config).send(outgoing)
-    except Exception as error:  # a backend bug must not leave the lease to expire unexplained
-        log.exception("delivery on channel %s crashed", channel.id, extra={"channel": channel.id})
-        result = SendResult(False, error=f"internal error: {error.__class__.__name__}")
-    return _record(store, delivery, worker, now, result, channel)
 
 
-def _undeliverable(
-    session: Session, config: Config, run: DigestRunRow, delivery: DeliveryRow
-) -> str | None:
+def _undeliverable(session: Session, config: Config, delivery: DeliveryRow) -> str | None:
     if not any(c.id == delivery.channel_id for c in config.channels):
         return f"channel {delivery.channel_id} is no longer in the config"
-    if not any(d.id == run.digest_id for d in config.digests):
-        return f"digest {run.digest_id} is no longer in the config"
+    if delivery.alert_message_id is not None:
+        alert_id = alert_queries.message_of(session, delivery.alert_message_id).alert_id
+        if not any(a.id == alert_id for a in config.alerts):
+            return f"alert {alert_id} is no longer in the config"
+    else:
+        digest_id = queries.run_of(session, delivery.run_id or 0).digest_id
+        if not any(d.id == digest_id for d in config.digests):
+            return f"digest {digest_id} is no longer in the config"
     disabled = queries.disabled_channels(session).get(delivery.channel_id)
     if disabled is not None:
         return (

@@ -117,7 +117,8 @@ class WebhookBackend:
             return self._failed(error.reason, retry_after=error.retry_after, attempts=attempts)
         if result.ok:
             log.info(
-                "sent digest to webhook %s",
+                "sent %s to webhook %s",
+                outgoing.what,
                 redact_url(self.url),
                 extra={"channel": self.channel.id, "event": "sent"},
             )
@@ -215,6 +216,8 @@ def sign(secret: str, message_id: str, timestamp: int, body: str) -> str:
 
 
 def render_payload(outgoing: Outgoing, format: str = "standard") -> dict[str, Any]:
+    if outgoing.alert is not None:
+        return alert_payload(outgoing, format)
     data = digest_data(outgoing)
     if format == "slack":
         return slack_payload(data)
@@ -223,14 +226,40 @@ def render_payload(outgoing: Outgoing, format: str = "standard") -> dict[str, An
     return {"type": "digest.v1", "timestamp": outgoing.built_at.isoformat(), "data": data}
 
 
+def alert_payload(outgoing: Outgoing, format: str = "standard") -> dict[str, Any]:
+    """``alert.v1``: the stored alert data (item, items, follow-up); Slack and Discord get the
+    digest's message shapes, with the follow-up and the items as their lines."""
+    data = outgoing.payload
+    if format == "standard":
+        return {"type": "alert.v1", "timestamp": outgoing.built_at.isoformat(), "data": data}
+    followup = data.get("followup")
+    first = data.get("item") or {}
+    story = {
+        "followups": [
+            {"status": "fulfilled", "title": followup["title"], "url": first.get("url")}
+        ]
+        if followup
+        else [],
+        "entries": [] if followup and data.get("count") == 1 else [
+            {**item, "also_in": []} for item in data.get("items", [])
+        ],
+    }  # fmt: skip
+    shaped = {"subject": data.get("subject", ""), "title": None, "digest": data.get("alert")}
+    shaped["stories"] = [story]
+    return slack_payload(shaped) if format == "slack" else discord_payload(shaped)
+
+
 def digest_data(outgoing: Outgoing) -> dict[str, Any]:
     """The digest as small JSON: titles and links, no HTML; trimmed under MAX_PAYLOAD_BYTES."""
+    digest = outgoing.digest
+    if digest is None:
+        raise ValueError("digest_data needs a digest run")
     content = outgoing.payload
     stories = [_story(section) for section in content.get("sections", [])]
     data = {
-        "digest": outgoing.digest.id,
-        "title": content.get("title") or outgoing.digest.title,
-        "language": outgoing.digest.language,
+        "digest": digest.id,
+        "title": content.get("title") or digest.title,
+        "language": digest.language,
         "subject": outgoing.subject,
         "period": {
             "start": outgoing.period_start.isoformat(),

@@ -154,7 +154,7 @@ def build_digest(
         if found.stories.get(item.id, set()) & story_ids
         or (digest.stories is None and item.id in found.mentions)
     ]
-    names = _source_names(session, config)
+    names = outlet_names(session, config)
     owners = {source.id: source.owner for source in config.sources}
     ranked = sorted(wanted, key=lambda item: _importance([item], found, owners))
     groups = [
@@ -207,7 +207,7 @@ def _digest_stories(config: Config, digest: Digest) -> list[Story]:
     return [config.story(story_id) for story_id in digest.stories]
 
 
-def _source_names(session: Session, config: Config) -> dict[str, str]:
+def outlet_names(session: Session, config: Config) -> dict[str, str]:
     """Source id → what a reader knows it by: its configured name, else the feed's own title
     (as last polled), else its site."""
     stored = queries.source_names(session)

@@ -30,6 +30,7 @@ from watcher.clock import Clock, utcnow
 from watcher.config import Config, Source
 from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch.clients import Clients
+from watcher.jobs import alerts
 from watcher.jobs.archive_walk import collect_posts
 from watcher.jobs.rematch import rematch_if_config_changed
 from watcher.jobs.search import SearchTally, search_source
@@ -86,6 +87,7 @@ class IngestStats:
     new: int = 0
     updated: int = 0
     matches: int = 0
+    stored: list[int] = field(default_factory=list)  # the new items' ids
 
 
 @dataclass(slots=True)
@@ -400,7 +402,9 @@ def store_collected(
     """
     try:
         with store.session() as session:
-            return record_outcome(session, config, matcher, collected, now)
+            stats = record_outcome(session, config, matcher, collected, now)
+        alerts.send_after_commit(store, config, now=now)  # what this commit made due, now
+        return stats
     except (OperationalError, InterfaceError):
         raise  # the database itself is away: nothing can be recorded for any source
     except Exception as error:
@@ -468,6 +472,7 @@ def record_outcome(
         )
         return IngestStats()
     stats = ingest(session, matcher, collected.items, now=now)
+    alerts.record_alert_hits(session, config, matcher, stats.stored, now=now)
     if collected.on_store is not None:
         collected.on_store(session, now)
     source_store.record_success(
@@ -497,7 +502,7 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
     record_new_matches(
         session, [(ids[item.key], m) for item, m in fresh if item.key in ids], now=now
     )
-    stats.new = len(ids)
+    stats.new, stats.stored = len(ids), list(ids.values())
     stats.matches = sum(_tally(m) for item, m in fresh if item.key in ids)
     inserted = {id(item) for item, _ in fresh if item.key in ids}
     for item in items:

@@ -9,7 +9,9 @@
 * **digest:ID** at each of the digest's slots, in the config's time zone, DST included
   (``SlotTrigger``); the outbox makes each (digest, period) exactly-once across workers. On start,
   a slot missed while the daemon was down is caught up once if it is within ``grace``.
-* **deliveries** every minute: retry deliveries that failed and are due again.
+* **deliveries** at start and every minute: send alerts now due (held by quiet hours or the
+  hourly cap, or left by a crash between a poll's commit and its send), retry deliveries that
+  failed and are due again.
 * **housekeeping** hourly: the ``retention`` policy.
 
 SIGHUP reloads the config (the old one stays when the new one is invalid); SIGTERM and SIGINT stop
@@ -48,6 +50,7 @@ from watcher.deliver.registry import backend_for
 from watcher.digest.period import latest_slot
 from watcher.errors import ConfigError
 from watcher.fetch.clients import Clients
+from watcher.jobs.alerts import send_alerts
 from watcher.jobs.digest_run import DigestLocks, RunResult, run_digest
 from watcher.jobs.poll import PollSummary, poll_sources
 from watcher.jobs.rematch import rematch_if_config_changed
@@ -307,13 +310,13 @@ class Daemon:
         return caught_up
 
     def deliveries_tick(self, now: datetime | None = None) -> dict[int, str]:
-        """Retry the deliveries that failed and are due again, and any whose lease expired."""
-        states = retry_pending_deliveries(
-            self.store,
-            self.config,
-            now=now or self.clock(),
-            worker=self.options.worker_id,
-            backends=_counted_backend,
+        """Send the alerts now due (held until now, or left by a crash after their poll), then
+        retry the deliveries that failed and are due again, and any whose lease expired."""
+        now = now or self.clock()
+        worker, config = self.options.worker_id, self.config
+        states = send_alerts(self.store, config, now=now, worker=worker, backends=_counted_backend)
+        states |= retry_pending_deliveries(
+            self.store, config, now=now, worker=worker, backends=_counted_backend
         )
         metrics.TICKS.labels(job="deliveries").inc()
         return states

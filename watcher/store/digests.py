@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from watcher.redact import error_text
 from watcher.store.tables import (
+    AlertMessageRow,
     ChannelStateRow,
     DeliveryRow,
     DigestRunRow,
@@ -327,14 +328,42 @@ def given_up_deliveries(
     return [(delivery, run) for delivery, run in rows]
 
 
-def recent_deliveries(session: Session, limit: int = 50) -> list[tuple[DeliveryRow, DigestRunRow]]:
+@dataclass(frozen=True)
+class DeliveryListing:
+    """A delivery with what it delivers: a digest run or an alert message."""
+
+    delivery: DeliveryRow
+    run: DigestRunRow | None
+    message: AlertMessageRow | None
+
+    @property
+    def what(self) -> str:
+        """The digest's id, or ``alert:ID``."""
+        if self.run is not None:
+            return self.run.digest_id
+        return f"alert:{self.message.alert_id}" if self.message is not None else "?"
+
+    @property
+    def period_end(self) -> datetime:
+        """The end of the digest's period; when the alert was built."""
+        if self.run is not None:
+            return self.run.period_end
+        return self.message.built_at if self.message is not None else self.delivery.created_at
+
+
+def recent_deliveries(session: Session, limit: int = 50) -> list[DeliveryListing]:
+    """The latest deliveries of digests and alerts, newest first."""
     rows = session.execute(
-        select(DeliveryRow, DigestRunRow)
-        .join(DigestRunRow, DigestRunRow.id == DeliveryRow.run_id)
-        .order_by(DigestRunRow.period_end.desc(), DeliveryRow.id.desc())
+        select(DeliveryRow, DigestRunRow, AlertMessageRow)
+        .outerjoin(DigestRunRow, DigestRunRow.id == DeliveryRow.run_id)
+        .outerjoin(AlertMessageRow, AlertMessageRow.id == DeliveryRow.alert_message_id)
+        .order_by(
+            func.coalesce(DigestRunRow.period_end, AlertMessageRow.built_at).desc(),
+            DeliveryRow.id.desc(),
+        )
         .limit(limit)
     )
-    return [(delivery, run) for delivery, run in rows]
+    return [DeliveryListing(delivery, run, message) for delivery, run, message in rows]
 
 
 # --- channels disabled by the daemon ----------------------------------------------------------

@@ -14,9 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_HEAD = (
-    "0002_source_title"  # the newest migration (tests/store/test_migrations.py keeps this true)
-)
+SCHEMA_HEAD = "0003_alerts"  # the newest migration (tests/store/test_migrations.py checks it)
 
 
 @dataclass(frozen=True)
