@@ -47,6 +47,7 @@ def test_the_schema_head_constant_is_the_newest_migration(store: Store) -> None:
 
 
 def test_upgrading_a_database_of_the_first_schema_keeps_its_rows(tmp_path) -> None:
+    """0002 adds sources.title, 0003 makes deliveries either a digest's or an alert's."""
     from sqlalchemy import create_engine, text
 
     from watcher.store.engine import SCHEMA_HEAD, schema_version, upgrade
@@ -81,11 +82,11 @@ def test_upgrading_a_database_of_the_first_schema_keeps_its_rows(tmp_path) -> No
     with store.engine.connect() as connection:
         source = connection.execute(text("SELECT id, url, items_total, title FROM sources")).one()
         delivery = connection.execute(
-            text("SELECT run_id, channel_id, state, message_id FROM deliveries")
+            text("SELECT run_id, channel_id, state, message_id, alert_message_id FROM deliveries")
         ).one()
         run = connection.execute(text("SELECT digest_id, subject FROM digest_runs")).one()
     assert tuple(source) == ("news", "https://news.example/feed", 3, None)
-    assert tuple(delivery) == (1, "inbox", "sent", "<m@x>")
+    assert tuple(delivery) == (1, "inbox", "sent", "<m@x>", None)
     assert tuple(run) == ("daily", "S")
     assert schema_version(store.engine) == SCHEMA_HEAD and _differences(store) == []
     store.close()

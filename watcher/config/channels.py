@@ -55,7 +55,7 @@ def _problems(channel: Channel, environ: Mapping[str, str]) -> Iterator[tuple[Lo
                 ),
             )
     if channel.url_env and not environ.get(channel.url_env):
-        yield ("url_env",), _unset(channel.url_env, f"channel {channel.id}'s URL")
+        yield ("url_env",), _unset(channel.url_env, f"channel {channel.id}'s Apprise URL")
     url = channel.apprise or (environ.get(channel.url_env) if channel.url_env else None)
     if channel.kind == "apprise" and url:
         problem = apprise_problem(url)

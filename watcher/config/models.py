@@ -424,6 +424,13 @@ class Alert(Model):
     quiet_hours: Annotated[str, AfterValidator(_check_quiet_hours)] | None = None
     max_age: Duration = timedelta(days=7)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _on_is_not_when(cls, data: Any) -> Any:
+        if isinstance(data, dict) and True in data:  # ``on:`` as YAML 1.1 reads it
+            raise ValueError("the key is 'when', not 'on' (YAML reads 'on' as true)")
+        return data
+
     def quiet_span(self) -> tuple[time, time] | None:
         """``quiet_hours`` as (start, end) times of day, in the config's zone."""
         if self.quiet_hours is None:

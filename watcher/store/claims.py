@@ -137,7 +137,7 @@ def polling_health(session: Session) -> PollingHealth:
 def last_successes(session: Session) -> dict[str, datetime | None]:
     """Each active source's last successful poll (None: never)."""
     query = select(SourceRow.id, SourceRow.last_success_at).where(SourceRow.removed_at.is_(None))
-    return dict(session.execute(query).tuples().all())
+    return {row.id: row.last_success_at for row in session.execute(query)}
 
 
 @contextlib.contextmanager
