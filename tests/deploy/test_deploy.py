@@ -40,9 +40,10 @@ def readme_image_tag() -> str:
 
 
 def known_environment() -> set[str]:
-    """The variables watcher reads, and the secrets the bundled config names."""
+    """The variables watcher reads, and the secrets the bundled config names (in its settings,
+    or in the comment that says how to add them)."""
     names = set()
-    for path in (REPO / "watcher").rglob("*.py"):
+    for path in [*(REPO / "watcher").rglob("*.py"), REPO / "config" / "watch.yaml"]:
         names.update(re.findall(r"\bWATCHER_[A-Z_]+\b", path.read_text(encoding="utf-8")))
     config = load_config(REPO / "config" / "watch.yaml")
     names.update(c.secret_env for c in config.channels if c.secret_env)
