@@ -40,6 +40,24 @@ class Outgoing:
     payload: dict[str, Any] = field(default_factory=dict)
     alert: Alert | None = None
 
+    @classmethod
+    def of_alert(
+        cls,
+        alert: Alert,
+        channel: Channel,
+        message_id: int,
+        built_at: datetime,
+        subject: str,
+        text: str,
+        html: str,
+        payload: dict[str, Any],
+    ) -> Outgoing:
+        """An alert message (``message_id`` 0: a test, never stored) for one channel."""
+        return cls(
+            message_id, None, channel, built_at, built_at, built_at, subject, text, html, payload,
+            alert,
+        )  # fmt: skip
+
     @property
     def what(self) -> str:
         """``digest`` or ``alert``, for log lines."""

@@ -138,19 +138,10 @@ def _outgoing(session: Session, config: Config, delivery: DeliveryRow) -> Outgoi
     channel = config.channel(delivery.channel_id)
     if delivery.alert_message_id is not None:
         message = alert_queries.message_of(session, delivery.alert_message_id)
-        return Outgoing(
-            run_id=message.id,
-            digest=None,
-            channel=channel,
-            period_start=message.built_at,
-            period_end=message.built_at,
-            built_at=message.built_at,
-            subject=message.subject,
-            text=message.text,
-            html=message.html,
-            payload=message.payload,
-            alert=config.alert(message.alert_id),
-        )
+        return Outgoing.of_alert(
+            config.alert(message.alert_id), channel, message.id, message.built_at,
+            message.subject, message.text, message.html, message.payload,
+        )  # fmt: skip
     run = queries.run_of(session, delivery.run_id or 0)
     return Outgoing(
         run_id=run.id,

@@ -208,18 +208,9 @@ def send_test(
     results = {}
     for channel_id in alert.send_to:
         channel = config.channel(channel_id)
-        outgoing = Outgoing(
-            run_id=0,
-            digest=None,
-            channel=channel,
-            period_start=now,
-            period_end=now,
-            built_at=now,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            payload=rendered.payload,
-            alert=alert,
-        )
+        outgoing = Outgoing.of_alert(
+            alert, channel, 0, now, rendered.subject, rendered.text, rendered.html,
+            rendered.payload,
+        )  # fmt: skip
         results[channel_id] = backends(channel, config).send(outgoing)
     return results
