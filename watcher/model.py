@@ -1,10 +1,10 @@
 """Plain data passed between the pipeline stages.
 
 fetch → ``FetchResult``; parse → ``Entry``; normalise → ``Item``; match → ``Mention`` and
-``ItemMatches``; the store hands back ``Fulfilment``s. Archived X posts travel as ``Capture``s
-(fetch), ``CaptureOutcome``s (what processing one gave, recorded by the store) and
-``StatusRef``s (a status URL reduced to its post). Nothing here talks to the network or the
-database.
+``ItemMatches``; the store hands back ``Fulfilment``s and ``PromiseItem``s (the promises
+follow-ups are anchored on). Archived X posts travel as ``Capture``s (fetch),
+``CaptureOutcome``s (what processing one gave, recorded by the store) and ``StatusRef``s (a
+status URL reduced to its post). Nothing here talks to the network or the database.
 """
 
 from __future__ import annotations
@@ -39,7 +39,12 @@ class FetchResult:
 
 @dataclass(slots=True)
 class Entry:
-    """One entry as the source published it: raw fields, HTML still in place."""
+    """One entry as the source published it: raw fields, HTML still in place.
+
+    ``published`` and ``updated`` are aware when the source wrote a zone and naive (the time
+    as written) when it did not: normalise reads a naive one in the source's zone.
+    ``date_text`` is the date as written: the one read, else the one no parser could read.
+    """
 
     guid: str | None = None
     link: str | None = None
@@ -51,6 +56,7 @@ class Entry:
     updated: datetime | None = None
     language: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    date_text: str | None = None
 
 
 @dataclass(slots=True)
@@ -120,6 +126,17 @@ class Fulfilment:
     item_url: str | None
     item_title: str
     by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseItem:
+    """A stored item that a follow-up's ``after:`` names (the promise), as the anchor rules
+    (``watcher.match.anchors``) need it."""
+
+    key: str
+    url: str | None
+    published: datetime
+    text: str
 
 
 @dataclass(slots=True)
@@ -203,3 +220,34 @@ class CaptureLog:
 
     done: frozenset[tuple[str, str]] = frozenset()
     complete: frozenset[str] = frozenset()
+
+
+# --- search: what an index must hold for an item to be worth asking the matcher about ---------
+
+
+@dataclass(frozen=True, slots=True)
+class WordTerm:
+    """One of ``forms`` is a word of the item (``prefix``: a word starting with it)."""
+
+    forms: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EntityTerm:
+    """Matching recorded a mention of the entity (authorship included)."""
+
+    entity_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AllTerms:
+    parts: tuple[SearchTerm, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyTerms:
+    parts: tuple[SearchTerm, ...]
+
+
+SearchTerm = WordTerm | EntityTerm | AllTerms | AnyTerms

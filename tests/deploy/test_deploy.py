@@ -40,11 +40,14 @@ def readme_image_tag() -> str:
 
 
 def known_environment() -> set[str]:
-    """The variables watcher reads, and the secrets the bundled config names (in its settings,
-    or in the comment that says how to add them)."""
+    """The variables watcher reads, the secrets the bundled config names (in its settings, or in
+    the comment that says how to add them), and the ones the README's config example names
+    (``*_env: NAME``)."""
     names = set()
     for path in [*(REPO / "watcher").rglob("*.py"), REPO / "config" / "watch.yaml"]:
         names.update(re.findall(r"\bWATCHER_[A-Z_]+\b", path.read_text(encoding="utf-8")))
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    names.update(re.findall(r"\b\w+_env: (WATCHER_[A-Z_]+)\b", readme))
     config = load_config(REPO / "config" / "watch.yaml")
     names.update(c.secret_env for c in config.channels if c.secret_env)
     if config.smtp is not None and config.smtp.password_env:

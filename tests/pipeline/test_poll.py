@@ -87,6 +87,8 @@ def test_items_json_follows_the_contract(farm: Farm, farm_config) -> None:
             "entities",
             "stories",
             "followups",
+            "date_from",
+            "first_seen",
         )
     }
     arabic = next(item for item in items if item["url"] == "https://ar.example.org/leike")

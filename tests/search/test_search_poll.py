@@ -106,11 +106,11 @@ def test_each_engine_is_asked_the_translated_story(
     _poll(story_config(BUNDLED_SEARCHES))
 
     names = (
-        "(Leike OR لايكه OR لايكي OR Sutskever OR سوتسكيفر OR سوتسكفر OR superalignment OR "
+        "(Leike OR لايكه OR لايكي OR Sutskever OR سوتسكيفر OR superalignment OR "
         '"التوافق الفائق" OR "المواءمة الفائقة" OR "المحاذاة الفائقة")'
     )
     safety = (
-        '(Altman OR ألتمان OR ألتمن) ("AI safety" OR "safety culture" OR "safety team" OR '
+        '(Altman OR ألتمان) ("AI safety" OR "safety culture" OR "safety team" OR '
         '"أمان الذكاء الاصطناعي" OR "سلامة الذكاء الاصطناعي")'
     )
     assert engines.queries("gdelt") == [names, safety]
@@ -122,10 +122,9 @@ def test_each_engine_is_asked_the_translated_story(
     assert sorted(engines.queries("google_news")) == sorted(
         [
             *english,
-            '(لايكه OR لايكي OR سوتسكيفر OR سوتسكفر OR "التوافق الفائق" OR "المواءمة الفائقة" OR '
+            '(لايكه OR لايكي OR سوتسكيفر OR "التوافق الفائق" OR "المواءمة الفائقة" OR '
             '"المحاذاة الفائقة")',
-            '(ألتمان OR ألتمن) ("أمان الذكاء الاصطناعي" OR "سلامة الذكاء الاصطناعي" OR '
-            '"safety culture")',
+            'ألتمان ("أمان الذكاء الاصطناعي" OR "سلامة الذكاء الاصطناعي" OR "safety culture")',
         ]
     )
     gdelt = engines.asked["gdelt"][0]

@@ -5,7 +5,18 @@ becomes a clean message and an exit code (``app.main``). It sits at the top: it 
 everything, and nothing imports it.
 """
 
-from watcher.cli import alerts, backfill, basics, digest, match, poll, run, sources  # noqa: F401 - registers commands
+from watcher.cli import (  # noqa: F401 - registers commands
+    alerts,
+    backfill,
+    basics,
+    digest,
+    match,
+    poll,
+    run,
+    sources,
+    suggest,
+    web,
+)
 from watcher.cli.app import cli, main
 
 __all__ = ["cli", "main"]

@@ -13,11 +13,16 @@ from watcher.store.matches import fulfilments
 from watcher.text import printable
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @json_option
-@pass_context
-def followups(ctx: Context, as_json: bool) -> None:
+@click.pass_context
+def followups(click_context: click.Context, as_json: bool) -> None:
     """Each follow-up's status: fulfilled (by which item, when), awaiting or overdue."""
+    if click_context.invoked_subcommand is None:
+        _list_followups(click_context.ensure_object(Context), as_json)
+
+
+def _list_followups(ctx: Context, as_json: bool) -> None:
     with ctx.store.session() as session:
         statuses = followup_statuses(ctx.config, fulfilments(session), datetime.now(UTC))
     if as_json:
@@ -50,6 +55,7 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
     from watcher.match.explain import explain as explain_item
     from watcher.normalise import canonical_url
     from watcher.store.items import find_item
+    from watcher.store.promises import promise_items
 
     config = ctx.config
     with ctx.store.session() as session:
@@ -57,7 +63,9 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
         if row is None:
             raise click.ClickException(f"no stored item has the id, key or URL {ref!r}")
         item_id = row.id
-        explanation = explain_item(Matcher(config), stored_item(row, config))
+        matcher = Matcher(config)
+        promises = promise_items(session, matcher.promise_keys)
+        explanation = explain_item(matcher, stored_item(row, config), promises)
         statuses = {
             (s.story, s.id): s
             for s in followup_statuses(config, fulfilments(session), datetime.now(UTC))
@@ -78,7 +86,7 @@ def _render(
     lines = [
         f"item {item_id}: {explanation.title}",
         f"  url: {explanation.url or '-'}",
-        f"  published: {explanation.published:%Y-%m-%d %H:%M} UTC",
+        f"  published: {explanation.published:%Y-%m-%d %H:%M} UTC ({_date_origin(explanation)})",
     ]
     for entity_id, how in explanation.authors or [("-", "no tracked author")]:
         lines.append(f"  by: {entity_id} ({how})")
@@ -94,6 +102,12 @@ def _render(
     if not explanation.followups:
         lines.append("  (none)")
     return "\n".join(lines)
+
+
+def _date_origin(explanation: Explanation) -> str:
+    if explanation.date_from == "feed":
+        return "the feed's date"
+    return f"first seen: {explanation.date_note}"
 
 
 def _hit_line(hit: HitView) -> str:

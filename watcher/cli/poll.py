@@ -79,7 +79,7 @@ def items(
         ["published", "source", "title", "entities", "stories"],
         (
             (
-                v.row.published_at.strftime("%Y-%m-%d %H:%M"),
+                _published(v.row),
                 v.row.source_id,
                 _shorten(v.row.title, 70),
                 ",".join(v.entities),
@@ -88,6 +88,13 @@ def items(
             for v in views
         ),
     )
+    if any(v.row.published_estimated for v in views):
+        click.echo("~ no readable date in the feed: the time watcher first saw the item")
+
+
+def _published(row: item_store.ItemRow) -> str:
+    """The date; ``~`` marks the time first seen, for an item without a readable date."""
+    return ("~" if row.published_estimated else "") + row.published_at.strftime("%Y-%m-%d %H:%M")
 
 
 def _shorten(text: str, width: int) -> str:

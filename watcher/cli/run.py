@@ -7,7 +7,7 @@ import os
 import socket
 import sys
 from datetime import timedelta
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -15,6 +15,10 @@ from watcher.cli.app import Context, cli, pass_context
 from watcher.config import parse_duration
 from watcher.config.channels import channel_problems
 from watcher.errors import ConfigError
+
+if TYPE_CHECKING:
+    from watcher.schedule.daemon import Daemon
+    from watcher.web.server import WebView
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
@@ -75,9 +79,12 @@ def run(
         worker_id=worker_id, tick=tick, lease=lease, metrics_listen=metrics_listen
     )
     daemon = Daemon(config, ctx.store, options, config_file=config.path)
+    web = _start_web(ctx, daemon) if config.web is not None else None
     try:
         daemon.run()
     finally:
+        if web is not None:
+            web.stop()
         ctx.store.close()
     _exit_without_waiting()
 
@@ -90,3 +97,10 @@ def _exit_without_waiting() -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def _start_web(ctx: Context, daemon: Daemon) -> WebView:
+    """The web view beside the daemon, reading the daemon's config (reloads included)."""
+    from watcher.web.server import open_web
+
+    return open_web(ctx.store, lambda: daemon.config).start()

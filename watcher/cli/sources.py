@@ -27,12 +27,13 @@ def _list_sources(ctx: Context, as_json: bool) -> None:
     with ctx.store.session() as session:
         source_store.sync_sources(session, ctx.config, utcnow())
         rows = source_store.all_sources(session)
-    records = [_source_record(row) for row in rows]
+        undated = source_store.undated_counts(session)
+    records = [_source_record(row, undated.get(row.id, 0)) for row in rows]
     if as_json:
         print_json_lines(records)
         return
     print_table(
-        ["id", "kind", "status", "last success", "next poll", "items", "last error"],
+        ["id", "kind", "status", "last success", "next poll", "items", "undated", "last error"],
         (
             (
                 r["id"],
@@ -41,6 +42,7 @@ def _list_sources(ctx: Context, as_json: bool) -> None:
                 _when(r["last_success"]),
                 _when(r["next_poll"]),
                 r["items"],
+                r["undated"],
                 f"{_when(r['last_error_at'])} {r['last_error'] or ''}".strip(),
             )
             for r in records
@@ -48,7 +50,7 @@ def _list_sources(ctx: Context, as_json: bool) -> None:
     )
 
 
-def _source_record(row: source_store.SourceRow) -> dict[str, object]:
+def _source_record(row: source_store.SourceRow, undated: int) -> dict[str, object]:
     return {
         "id": row.id,
         "kind": row.kind,
@@ -62,6 +64,7 @@ def _source_record(row: source_store.SourceRow) -> dict[str, object]:
         "next_poll": row.next_poll_at,
         "warning": error_text(row.warning) if row.warning else None,
         "items": row.items_total,
+        "undated": undated,
     }
 
 

@@ -67,7 +67,23 @@ def parse_config(text: str, path: Path, environment: Environment | None = None) 
 
 
 # libyaml when PyYAML was built with it: a config of thousands of sources loads 10x faster.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SafeLoader(_Loader):
+    """A date or moment YAML recognises but that cannot be (``2024-13-01``, ``T25:00``) is a
+    problem at its line, like any other, not a crash."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> object:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as error:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a real date or time ({error})", node.start_mark
+            ) from None
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLoader.construct_yaml_timestamp)
 
 
 def _load_yaml(text: str, path: Path) -> tuple[Any, dict[Loc, int]]:

@@ -7,6 +7,7 @@ Every key a user can write is declared here; ``watcher.config.load`` reads the Y
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -107,6 +108,25 @@ def _check_email(value: str) -> str:
     return value
 
 
+def _parse_moment(value: object) -> object:
+    """A day (``2024-05-17``) or a moment (``2024-05-17T19:00:00Z``, ``…+03:00``, or without an
+    offset: then in the config's ``timezone``). YAML gives dates and most moments already
+    parsed; a string is read as ISO 8601."""
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is neither a date nor a moment: write a day like 2024-05-17, or a moment "
+            "like 2024-05-17T19:00:00Z or 2024-05-17T22:00:00+03:00 (without an offset, it is "
+            "in the config's timezone)"
+        ) from None
+
+
 Id = Annotated[str, AfterValidator(_check_id)]
 EnvName = Annotated[str, AfterValidator(_check_env_name)]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -114,6 +134,7 @@ TimeOfDay = Annotated[str, BeforeValidator(str), AfterValidator(_check_time_of_d
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
 CronExpression = Annotated[str, AfterValidator(_check_cron)]
 Email = Annotated[str, AfterValidator(_check_email)]
+Moment = Annotated[date | datetime, BeforeValidator(_parse_moment)]
 
 
 class Model(BaseModel):
@@ -132,6 +153,7 @@ class Entity(Model):
     weak_aliases: list[str] = []
     exclude: list[str] = []
     accounts: dict[str, str] = {}
+    variants: bool = True  # also match unlisted spellings of the aliases (watcher.match.variants)
     kind: Literal["person", "organization", "topic"] = "person"
 
     @model_validator(mode="after")
@@ -142,11 +164,15 @@ class Entity(Model):
 
 
 class Followup(Model):
+    """Something ``by`` is expected to say; ``after`` is the URL of the item that promised it
+    (the answer comes after it, and is never the promise itself: ``watcher.match.anchors``)."""
+
     id: Id
     title: str
     by: list[Id] = Field(min_length=1)
     match: str | None = None
-    since: date | None = None
+    since: Moment | None = None
+    after: HttpUrl | None = None
     due: date | None = None
 
 
@@ -234,6 +260,7 @@ class Source(Model):
     every: Duration | None = None
     enabled: bool = True
     full_text: bool = False  # fetch each new item's page and match on its main text
+    timezone: str | None = None  # where its dates written without a zone are read
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Source:
@@ -443,6 +470,48 @@ class Metrics(Model):
     listen: str = "127.0.0.1:9464"
 
 
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``127.0.0.1:8080``, ``[::1]:8080``, ``:8080`` (every interface) → (host, port); port 0
+    picks a free one."""
+    host, sep, port = listen.strip().rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{listen!r} is not HOST:PORT; write it like 127.0.0.1:8080")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach ``host`` (a name other than localhost may not be)."""
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_open_listen(listen: str, token_env: str | None) -> None:
+    """Raise ValueError when ``listen`` reaches beyond this machine and no token guards it."""
+    host, _ = parse_listen(listen)
+    if token_env is None and not is_loopback(host):
+        raise ValueError(
+            f"listening on {listen!r} without 'token_env' would show what you follow to anyone "
+            "who can reach that address: add token_env: NAME (an environment variable holding "
+            "a long random token), or listen on 127.0.0.1"
+        )
+
+
+class Web(Model):
+    """The read-only web view: where it listens, and the variable holding its access token."""
+
+    listen: str = "127.0.0.1:8080"
+    token_env: EnvName | None = None
+
+    @model_validator(mode="after")
+    def _safe_binding(self) -> Web:
+        refuse_open_listen(self.listen, self.token_env)
+        return self
+
+
 # --- the whole file ---------------------------------------------------------------------------
 
 
@@ -480,6 +549,7 @@ class Config(Model):
     archive: ArchiveSettings = ArchiveSettings()
     search: SearchSettings = SearchSettings()
     metrics: Metrics | None = None
+    web: Web | None = None
     people: list[Entity] = []
     organizations: list[Entity] = []
     topics: list[Entity] = []
@@ -552,6 +622,10 @@ class Config(Model):
     @property
     def resolved_templates_dir(self) -> Path | None:
         return self._resolve(Path(self.templates_dir).expanduser()) if self.templates_dir else None
+
+    def source_zone(self, source: Source) -> ZoneInfo:
+        """Where a source's dates written without a zone are read: its own, else the config's."""
+        return ZoneInfo(source.timezone or self.timezone)
 
     def source_interval(self, source: Source) -> timedelta:
         if source.every is not None:

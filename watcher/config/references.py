@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from watcher.config.models import ENTITY_SECTIONS, Loc, dotted
 from watcher.config.query import QuerySyntaxError, parse_query
@@ -56,13 +56,24 @@ def _strings(value: Any) -> list[tuple[int, str]]:
 
 
 def _check_timezone(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
-    timezone = data.get("timezone")
-    if not isinstance(timezone, str):
-        return
+    zones: list[tuple[Loc, Any]] = [(("timezone",), data.get("timezone"))]
+    zones += [(("sources", i, "timezone"), s.get("timezone")) for i, s in _records(data, "sources")]
+    for loc, timezone in zones:
+        if isinstance(timezone, str) and not _known_zone(timezone):
+            yield loc, f"unknown time zone {timezone!r}: {_zone_hint(timezone)}"
+
+
+def _zone_hint(name: str) -> str:
+    hint = difflib.get_close_matches(name, available_timezones(), n=1)
+    return f"did you mean '{hint[0]}'?" if hint else "use an IANA name like Asia/Riyadh"
+
+
+def _known_zone(name: str) -> bool:
     try:
-        ZoneInfo(timezone)
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        yield ("timezone",), f"unknown time zone {timezone!r}: use an IANA name like Asia/Riyadh"
+        return False
+    return True
 
 
 def _duplicate_ids(entries: Iterable[tuple[Loc, Any]]) -> Iterator[tuple[Loc, str]]:

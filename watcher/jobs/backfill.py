@@ -171,7 +171,12 @@ class _Walk:
         collector.entries.clear()
         now = self.clock()
         items = normalise_entries(
-            entries, source, feed_url=source.url, seen_at=now, languages=self.config.languages
+            entries,
+            source,
+            feed_url=source.url,
+            seen_at=now,
+            languages=self.config.languages,
+            zone=self.config.source_zone(source),
         )
         with self.store.session() as session:
             stats = ingest(session, self.matcher, items, now=now)
@@ -209,6 +214,7 @@ class _Walk:
                 feed_url=fetched.final_url,
                 seen_at=now,
                 languages=self.config.languages,
+                zone=self.config.source_zone(source),
             )
             reached = any(item.published.date() < self.since for item in items)
             url = None if reached or not items else parsed.next_page

@@ -32,7 +32,7 @@ from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch.clients import Clients
 from watcher.jobs import alerts
 from watcher.jobs.archive_walk import collect_posts
-from watcher.jobs.rematch import rematch_if_config_changed
+from watcher.jobs.rematch import rematch_if_config_changed, rematch_promised
 from watcher.jobs.search import SearchTally, search_source
 from watcher.match import Matcher
 from watcher.model import FetchResult, Item, ItemMatches
@@ -44,6 +44,7 @@ from watcher.store import sources as source_store
 from watcher.store.archive import mark_captures
 from watcher.store.items import existing_items, insert_new_items, merge_item, row_to_item
 from watcher.store.matches import record_matches, record_new_matches
+from watcher.store.promises import promise_items
 from watcher.text import shorten
 
 log = logging.getLogger(__name__)
@@ -324,6 +325,7 @@ def collect_feed(
         feed_url=result.final_url,
         seen_at=now,
         languages=config.languages,
+        zone=config.source_zone(source),
     )
     return Collected(source, items, result, body_hash, warning=parsed.warning, title=parsed.title)
 
@@ -352,7 +354,12 @@ def collect_archive(
     if batch.error is not None and not batch.captures:
         raise batch.error
     items = normalise_entries(
-        batch.entries, source, feed_url=source.url, seen_at=now, languages=config.languages
+        batch.entries,
+        source,
+        feed_url=source.url,
+        seen_at=now,
+        languages=config.languages,
+        zone=config.source_zone(source),
     )
     return Collected(
         source,
@@ -491,11 +498,16 @@ def record_outcome(
 
 
 def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: datetime) -> IngestStats:
-    """Store items and match what changed: new ones in bulk, known ones merged one by one."""
+    """Store items and match what changed: new ones in bulk, known ones merged one by one;
+    then, when one of them is a promise a follow-up is anchored on, that follow-up's
+    candidates are matched again (``rematch_promised``)."""
     stats = IngestStats()
+    if not items:
+        return stats
+    promises = promise_items(session, matcher.promise_keys)
     known = existing_items(session, [item.key for item in items])
     unseen = {item.key: item for item in reversed(items) if item.key not in known}
-    fresh = [(item, matcher.match(item)) for item in reversed(unseen.values())]
+    fresh = [(item, matcher.match(item, promises)) for item in reversed(unseen.values())]
     for item, matches in fresh:
         item.by = matches.by
     ids = insert_new_items(session, [(item, content_hash(item)) for item, _ in fresh], now=now)
@@ -505,6 +517,7 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
     stats.new, stats.stored = len(ids), list(ids.values())
     stats.matches = sum(_tally(m) for item, m in fresh if item.key in ids)
     inserted = {id(item) for item, _ in fresh if item.key in ids}
+    changed = set(ids)
     for item in items:
         if id(item) in inserted:
             continue
@@ -512,9 +525,11 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
         if merge_item(session, row, item, content_hash=content_hash(item), now=now) == "same":
             continue
         stats.updated += 1
-        matches = matcher.match(row_to_item(row))
+        changed.add(row.key)
+        matches = matcher.match(row_to_item(row), promises)
         record_matches(session, row, matches, now=now)
         stats.matches += _tally(matches)
+    rematch_promised(session, matcher, changed, now=now)
     return stats
 
 

@@ -173,6 +173,7 @@ def _normalise(
         seen_at=seen_at,
         owner=None,
         languages=config.languages,
+        zone=config.source_zone(source),
     )
 
 

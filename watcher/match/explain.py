@@ -12,11 +12,13 @@ from typing import Any, Literal
 
 from watcher.clock import as_utc, iso_utc
 from watcher.config.query import And, EntityRef, Near, Node, Not, Or, Phrase
+from watcher.match.anchors import NO_PROMISES, Promises
 from watcher.match.followups import CompiledFollowup, CompiledStory
 from watcher.match.matcher import Analysis, Matcher
 from watcher.match.query import Evidence, evaluate, satisfies
 from watcher.match.resolve import Found
 from watcher.model import Item
+from watcher.normalise import date_problem
 
 HitStatus = Literal["kept", "excluded", "discarded"]
 SNIPPET_CONTEXT = 40
@@ -56,6 +58,8 @@ class Explanation:
     hits: list[HitView] = field(default_factory=list)
     stories: list[Verdict] = field(default_factory=list)
     followups: list[Verdict] = field(default_factory=list)
+    date_from: Literal["feed", "seen"] = "feed"  # as in `watcher items --json`
+    date_note: str | None = None  # why the time first seen stands in for the feed's date
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -64,8 +68,9 @@ class Explanation:
         return data
 
 
-def explain(matcher: Matcher, item: Item) -> Explanation:
-    """Why ``item`` matches what it matches under ``matcher``'s config."""
+def explain(matcher: Matcher, item: Item, promises: Promises = NO_PROMISES) -> Explanation:
+    """Why ``item`` matches what it matches under ``matcher``'s config (``promises``: the
+    stored promises anchored follow-ups need, as for ``Matcher.match``)."""
     analysis = matcher.analyse(item)
     published = as_utc(item.published)
     evidence = analysis.evidence
@@ -78,11 +83,17 @@ def explain(matcher: Matcher, item: Item) -> Explanation:
         hits=_hits(analysis),
         stories=[_story(story, published, evidence) for story in matcher.stories],
         followups=[
-            _followup(followup, analysis, published)
+            _followup(followup, analysis, published, promises)
             for story in matcher.stories
             for followup in story.followups
         ],
+        date_from="seen" if item.published_estimated else "feed",
+        date_note=_date_note(item) if item.published_estimated else None,
     )
+
+
+def _date_note(item: Item) -> str:
+    return date_problem(item.extra) or "the feed gave no date"
 
 
 def _how(hit: Found) -> str:
@@ -95,7 +106,7 @@ def _how(hit: Found) -> str:
 
 def _hits(analysis: Analysis) -> list[HitView]:
     resolution = analysis.resolution
-    views = [_view(analysis, hit, "kept") for hit in resolution.kept]
+    views = [_view(analysis, hit, "kept", _variant_note(hit)) for hit in resolution.kept]
     views += [
         _view(analysis, hit, "excluded", f"inside exclude phrase {blocker.alias!r}")
         for hit, blocker in resolution.excluded
@@ -105,12 +116,19 @@ def _hits(analysis: Analysis) -> list[HitView]:
             analysis,
             hit,
             "discarded",
-            f"weak alias, and no strong alias of {hit.entity_id} or of an entity sharing a "
-            "story with it",
+            f"{_variant_note(hit) or 'weak alias'}, and no strong alias of {hit.entity_id} or of "
+            "an entity sharing a story with it",
         )
         for hit in resolution.discarded
     ]
     return views
+
+
+def _variant_note(hit: Found) -> str:
+    """``variant of 'ألتمان'``, and why it needed a second clue when it did."""
+    if not hit.variant:
+        return ""
+    return f"variant of {hit.alias!r}" + (f" ({hit.doubt})" if hit.doubt else "")
 
 
 def _view(analysis: Analysis, hit: Found, status: HitStatus, note: str = "") -> HitView:
@@ -148,7 +166,9 @@ def _story(story: CompiledStory, published: datetime, evidence: Evidence) -> Ver
     return Verdict(story.id, story.story.title, matched, reasons)
 
 
-def _followup(followup: CompiledFollowup, analysis: Analysis, published: datetime) -> Verdict:
+def _followup(
+    followup: CompiledFollowup, analysis: Analysis, published: datetime, promises: Promises
+) -> Verdict:
     authors = set(analysis.authors)
     by = [entity_id for entity_id in followup.by if entity_id in authors]
     reasons = []
@@ -168,7 +188,10 @@ def _followup(followup: CompiledFollowup, analysis: Analysis, published: datetim
         query_ok = satisfies(analysis.evidence, followup.query)
         shown = annotate(followup.query.root, analysis.evidence)
         reasons.append(f"{_mark(query_ok)} match: {shown}")
-    matched = bool(by) and since_ok and query_ok
+    anchor = followup.anchored(analysis.item, promises)
+    if followup.anchor is not None:
+        reasons.append(f"{_mark(anchor.ok)} {anchor.reason}")
+    matched = bool(by) and since_ok and query_ok and anchor.ok
     return Verdict(followup.story_id, followup.followup.title, matched, reasons, followup.id)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from watcher.config import Config
 
 # Bump when the matching rules change in a way that changes results for the same config.
-RULES_VERSION = 1
+RULES_VERSION = 2  # 2: variant spellings of aliases (match/variants.py)
 
 
 def _digest(value: Any) -> str:

@@ -2,7 +2,9 @@
 
 ``Matcher(config)`` compiles everything once (automaton, handles, queries); ``match(item)``
 then reads top to bottom: tokenise each field once → one automaton pass and one handle pass per
-field → who wrote it → which hits count → which stories and follow-ups it serves.
+field → who wrote it → which hits count → which stories and follow-ups it serves. Follow-ups
+anchored on a promise (``after:``) also need the stored promises (``promise_keys`` says which
+items those are): the jobs load them from the store and pass them to ``match``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from dataclasses import dataclass, replace
 
 from watcher.clock import as_utc
 from watcher.config import Config, archive_handle
+from watcher.match.anchors import NO_PROMISES, Promises
 from watcher.match.entities import Automaton, Hit, entity_targets, phrase_target
-from watcher.match.followups import compile_stories, story_partners
+from watcher.match.followups import CompiledFollowup, compile_stories, story_partners
 from watcher.match.handles import HandleIndex
 from watcher.match.query import Evidence, satisfies
 from watcher.match.resolve import Found, FoundKind, Resolution, screen, weigh
+from watcher.match.variants import variant_targets
 from watcher.model import Field, Item, ItemMatches, Mention
 from watcher.text import Tokens, as_plain_text
 
@@ -41,12 +45,20 @@ class Matcher:
     def __init__(self, config: Config) -> None:
         self.stories = compile_stories(config)
         self.partners = story_partners(self.stories)
+        # Follow-ups anchored on a promise (``after:``), and the keys it may be stored under.
+        self.anchored: list[CompiledFollowup] = [
+            f for s in self.stories for f in s.followups if f.anchor is not None
+        ]
+        self.promise_keys = frozenset(
+            key for f in self.anchored if f.anchor is not None for key in f.anchor.keys
+        )
         self.entity_ids = {e.id for e in config.entities}
         self.can_author = {e.id for e in config.entities if e.kind != "topic"}
         phrases = {p.text: p for s in self.stories for q in s.queries() for p in q.phrases()}
         self.automaton = Automaton(
             [
                 *(target for entity in config.entities for target in entity_targets(entity)),
+                *variant_targets(config.entities),
                 *(phrase_target(p.words, p.text, p.prefix) for p in phrases.values()),
             ]
         )
@@ -69,7 +81,8 @@ class Matcher:
         handle, owner = self.archive_owners.get(item.source_id, ("", None))
         return owner if (item.author or "").casefold() == handle else None
 
-    def match(self, item: Item) -> ItemMatches:
+    def match(self, item: Item, promises: Promises = NO_PROMISES) -> ItemMatches:
+        """What ``item`` matches; ``promises`` are the stored items among ``promise_keys``."""
         analysis = self.analyse(item)
         published = as_utc(item.published)
         stories = [
@@ -85,6 +98,8 @@ class Matcher:
                 analysis.authors,
                 published,
                 f.query is None or satisfies(analysis.evidence, f.query),
+                item,
+                promises,
             )
         ]
         by = next(iter(analysis.authors), None)
@@ -102,7 +117,7 @@ class Matcher:
                     if name != "author":
                         evidence.phrases[hit.target.alias].append((name, hit.first, hit.last + 1))
                 else:
-                    (excludes if kind == "exclude" else found).append(_found(hit, name))
+                    (excludes if kind == "exclude" else found).append(_found(hit, name, tokens))
             found.extend(self._handles(name, tokens))
         resolution = Resolution()
         candidates = screen(found, excludes, resolution)
@@ -134,8 +149,9 @@ class Matcher:
 
     def _authors(self, item: Item, candidates: list[Found]) -> dict[str, Found]:
         """Who wrote the item: declared (source owner, archived account), then the author
-        field's strong aliases and handles, then a link to their own post as the item's URL.
-        Only people and organisations are found this way; a source may declare any entity."""
+        field's strong aliases (as configured: not variant spellings) and handles, then a link
+        to their own post as the item's URL. Only people and organisations are found this way;
+        a source may declare any entity."""
         authors: dict[str, Found] = {}
         declared = self._declared(item)
         if declared in self.entity_ids:
@@ -143,7 +159,8 @@ class Matcher:
                 declared, f"source {item.source_id}", "author", 0, 0, 0, 0, "author"
             )
         for hit in candidates:
-            if hit.field == "author" and hit.kind != "weak" and hit.entity_id in self.can_author:
+            strong = hit.kind != "weak" and not hit.variant  # a name as the author spells it
+            if hit.field == "author" and strong and hit.entity_id in self.can_author:
                 authors.setdefault(hit.entity_id, hit)
         for link in self.handles.find(item.url or "", links_only=True):
             if link.entity_id in self.can_author:
@@ -154,11 +171,23 @@ class Matcher:
         return {entity_id: replace(hit, kind="author") for entity_id, hit in authors.items()}
 
 
-def _found(hit: Hit, name: Field) -> Found:
+def _found(hit: Hit, name: Field, tokens: Tokens) -> Found:
+    """A hit as evidence: a variant spelling its guard applies to counts as a weak alias."""
     target = hit.target
-    kind: FoundKind = "weak" if target.kind == "weak" else "alias"
+    guard = target.guard
+    doubt = guard.reason if guard and guard.applies(tokens.text[hit.start : hit.end]) else ""
+    kind: FoundKind = "weak" if target.kind == "weak" or doubt else "alias"
     return Found(
-        target.entity_id, target.alias, name, hit.first, hit.last, hit.start, hit.end, kind
+        target.entity_id,
+        target.alias,
+        name,
+        hit.first,
+        hit.last,
+        hit.start,
+        hit.end,
+        kind,
+        target.variant,
+        doubt,
     )
 
 

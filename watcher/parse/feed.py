@@ -32,13 +32,11 @@ entities. The tests in tests/parse/test_hostile.py keep both facts checked.
 
 from __future__ import annotations
 
-import calendar
 import codecs
 import re
-import time
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from html.entities import name2codepoint
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -48,6 +46,7 @@ import chardet
 import feedparser
 
 from watcher.model import Entry, ParsedFeed
+from watcher.parse.dates import date_text, feed_date
 
 MAX_ENTRIES = 2000
 LOOSE_MAX = 1_000_000
@@ -324,6 +323,7 @@ def _root_name(data: bytes) -> bytes:
 
 def _entry(raw: Any) -> Entry:
     links = raw.get("links", [])
+    published, updated, date_text = _dates(raw)
     return Entry(
         guid=(raw.get("id") or "").strip() or None,
         link=usable_link(_alternate_link(links) or _permalink(raw)),
@@ -331,9 +331,10 @@ def _entry(raw: Any) -> Entry:
         summary=raw.get("summary") or None,
         content=_content(raw.get("content") or []),
         author=_author(raw),
-        published=_datetime(raw.get("published_parsed")),
-        updated=_datetime(raw.get("updated_parsed")),
+        published=published,
+        updated=updated,
         language=_language(_entry_language(raw)),
+        date_text=date_text,
     )
 
 
@@ -387,14 +388,17 @@ def _language(value: Any) -> str | None:
     return match[1].lower() if match else None
 
 
-def _datetime(parsed: time.struct_time | None) -> datetime | None:
-    """feedparser's UTC struct_time → an aware datetime; None when out of range (year 0)."""
-    if not parsed:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
+def _dates(raw: Any) -> tuple[datetime | None, datetime | None, str | None]:
+    """(published, updated, ``Entry.date_text``), each date read by ``feed_date`` from its
+    text and feedparser's reading of it."""
+    texts = (_string(raw.get("published")), _string(raw.get("updated")))
+    published = feed_date(texts[0], raw.get("published_parsed"))
+    updated = feed_date(texts[1], raw.get("updated_parsed"))
+    return published, updated, date_text(published, updated, texts)
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _next_page(links: list[Any], url: str) -> str | None:

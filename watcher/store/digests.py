@@ -351,7 +351,7 @@ class DeliveryListing:
         return self.message.built_at if self.message is not None else self.delivery.created_at
 
 
-def recent_deliveries(session: Session, limit: int = 50) -> list[DeliveryListing]:
+def recent_deliveries(session: Session, limit: int = 50, offset: int = 0) -> list[DeliveryListing]:
     """The latest deliveries of digests and alerts, newest first."""
     rows = session.execute(
         select(DeliveryRow, DigestRunRow, AlertMessageRow)
@@ -362,6 +362,7 @@ def recent_deliveries(session: Session, limit: int = 50) -> list[DeliveryListing
             DeliveryRow.id.desc(),
         )
         .limit(limit)
+        .offset(offset)
     )
     return [DeliveryListing(delivery, run, message) for delivery, run, message in rows]
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_HEAD = "0003_alerts"  # the newest migration (tests/store/test_migrations.py checks it)
+SCHEMA_HEAD = "0005_alerts"  # the newest migration (tests/store/test_migrations.py checks it)
 
 
 @dataclass(frozen=True)

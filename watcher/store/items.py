@@ -49,9 +49,7 @@ def insert_new_items(
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(table.c.id, table.c.key)
     )
-    rows = [
-        _columns(item, digest) | {"first_seen_at": now, "updated_at": now} for item, digest in items
-    ]
+    rows = [_columns(item, digest) | _first_seen(item, now) for item, digest in items]
     ids = {key: item_id for item_id, key in session.execute(statement, rows)}
     if ids:
         source_of = {item.key: item.source_id for item, _ in items}
@@ -60,6 +58,12 @@ def insert_new_items(
         ]
         session.execute(ItemSourceRow.__table__.insert(), links)
     return ids
+
+
+def _first_seen(item: Item, now: datetime) -> dict[str, object]:
+    """An item without a usable date of its own is dated the moment it is first stored."""
+    seen: dict[str, object] = {"first_seen_at": now, "updated_at": now}
+    return seen | {"published_at": now} if item.published_estimated else seen
 
 
 def merge_item(
@@ -153,6 +157,8 @@ class ItemView:
             "entities": self.entities,
             "stories": self.stories,
             "followups": self.followups,
+            "date_from": "seen" if row.published_estimated else "feed",
+            "first_seen": iso_utc(row.first_seen_at),
         }
 
 
@@ -178,7 +184,7 @@ def list_items(
     if limit is not None:
         query = query.limit(limit)
     views = {row.id: ItemView(row) for row in session.scalars(query)}
-    _attach_matches(session, views)
+    attach_matches(session, views)
     _attach_sources(session, views)
     return list(views.values())
 
@@ -191,7 +197,7 @@ def find_item(session: Session, ref: str) -> ItemRow | None:
     return session.scalars(query).first()
 
 
-def _attach_matches(session: Session, views: dict[int, ItemView]) -> None:
+def attach_matches(session: Session, views: dict[int, ItemView]) -> None:
     ids = list(views)
     if not ids:
         return

@@ -11,14 +11,14 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from watcher.config import Config, Source
 from watcher.model import CaptureLog, FetchResult
 from watcher.redact import error_text, redact
 from watcher.store.archive import capture_log
-from watcher.store.tables import SourceRow
+from watcher.store.tables import ItemRow, SourceRow
 from watcher.text import clean_text, shorten
 
 __all__ = ["SourceRow"]
@@ -106,6 +106,17 @@ def all_sources(session: Session) -> list[SourceRow]:
     return list(
         session.scalars(select(SourceRow).order_by(SourceRow.removed_at.is_not(None), SourceRow.id))
     )
+
+
+def undated_counts(session: Session) -> dict[str, int]:
+    """Per source, its items dated when first seen: the feed gave no date, or none that could
+    be read (``watcher sources``)."""
+    query = (
+        select(ItemRow.source_id, func.count())
+        .where(ItemRow.published_estimated.is_(True))  # as ix_items_undated's condition
+        .group_by(ItemRow.source_id)
+    )
+    return {str(source_id): int(count) for source_id, count in session.execute(query).all()}
 
 
 def status(row: SourceRow) -> str:

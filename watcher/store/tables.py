@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from watcher.text import strip_controls
@@ -149,6 +150,14 @@ class ItemRow(Base):
         Index("ix_items_first_seen", "first_seen_at"),
         Index("ix_items_source", "source_id", "published_at"),
         Index("ix_items_by", "by", "published_at"),
+        Index("ix_items_updated", "updated_at"),  # what the search index has not seen yet
+        # Only the few items dated when first seen: `watcher sources` counts them per source.
+        Index(
+            "ix_items_undated",
+            "source_id",
+            sqlite_where=sql_text("published_estimated IS 1"),
+            postgresql_where=sql_text("published_estimated IS true"),
+        ),
     )
 
 

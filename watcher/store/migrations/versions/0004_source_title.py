@@ -1,14 +1,14 @@
 """sources.title: the feed's own title, the outlet's name where the config gives none
 
-Revision ID: 0002_source_title
-Revises: 0001
+Revision ID: 0004_source_title
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_source_title"
-down_revision = "0001"
+revision = "0004_source_title"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -3,15 +3,15 @@
 Deliveries were keyed to digest runs only; ``run_id`` becomes nullable and ``alert_message_id``
 is added, so an alert message goes through the same outbox. Existing deliveries keep their rows.
 
-Revision ID: 0003_alerts
-Revises: 0002_source_title
+Revision ID: 0005_alerts
+Revises: 0004_source_title
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_alerts"
-down_revision = "0002_source_title"
+revision = "0005_alerts"
+down_revision = "0004_source_title"
 branch_labels = None
 depends_on = None
 
