@@ -28,6 +28,17 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("WATCHER_DATA_DIR", str(tmp_path / "data"))
 
 
+@pytest.fixture(autouse=True)
+def _no_hard_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code run inside the test process must never call ``os._exit``: it would end the whole
+    test run with status 0, silently skipping every test after it."""
+
+    def refuse(code: int) -> None:
+        raise AssertionError(f"os._exit({code}) was called inside the test process")
+
+    monkeypatch.setattr(os, "_exit", refuse)
+
+
 @pytest.fixture
 def write_config(tmp_path: Path) -> Callable[[str], Path]:
     """Write a YAML config (dedented) to a temporary file and return its path."""

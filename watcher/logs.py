@@ -30,6 +30,7 @@ _CONTEXT_FIELDS = (
     "url",
     "channel",
     "digest",
+    "alert",
     "period",
     "job",
     "duration",
@@ -40,12 +41,14 @@ _CONTEXT_FIELDS = (
 
 
 def register_config_secrets(config: Config) -> None:
-    """Mask the secrets a config refers to: webhook signing keys, the SMTP password, and the
-    database password from ``$WATCHER_DATABASE_URL`` or ``database``."""
+    """Mask the secrets a config refers to: webhook signing keys, Apprise URLs, the SMTP
+    password, and the database password from ``$WATCHER_DATABASE_URL`` or ``database``."""
     names = [channel.secret_env for channel in config.channels]
+    names += [channel.url_env for channel in config.channels]  # Apprise URLs hold tokens
     if config.smtp is not None:
         names.append(config.smtp.password_env)
     register_secrets(os.environ.get(name) for name in names if name)
+    register_secrets(channel.apprise for channel in config.channels if channel.apprise)
     register_secrets([_url_password(config.database_url)])
 
 

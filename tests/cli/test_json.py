@@ -94,7 +94,10 @@ def test_the_keys_stay_and_the_values_read_as_before(with_deliveries: Path) -> N
     assert sources["gone-feed"]["last_error"] == "HTTP 404 Not Found"
     deliveries = {row["channel"]: row for row in _json(with_deliveries, "deliveries")}
     assert deliveries["hook"] == {
+        "id": deliveries["hook"]["id"],  # added with --retry ID
         "digest": "daily",
+        "alert": None,
+        "what": "daily",
         "period_end": "2026-12-03T04:00:00Z",
         "channel": "hook",
         "state": "sent",

@@ -279,3 +279,24 @@ def test_one_failing_digest_does_not_keep_the_others_from_catching_up(
 
     assert daemon.catch_up_digests(slot + timedelta(minutes=5)) == ["second"]
     assert len(farm.deliveries) == 1
+
+
+def test_health_fails_when_every_source_fails_and_when_none_succeeded_in_twice_its_interval(
+    make_daemon: MakeDaemon, farm: Farm, tmp_path: Path
+) -> None:
+    daemon = make_daemon(2, tick=timedelta(seconds=1))
+    daemon.scheduler.start()  # running, with no job: the test drives the ticks
+    started = daemon.started_at
+    assert daemon.health(started).polling == "starting" and daemon.health(started).ok
+
+    daemon.poll_tick(now())
+    assert daemon.health(now()).ok and daemon.health(now()).fresh_sources == 2
+    three_hours = now() + timedelta(hours=3)  # the feeds' interval is 1 h
+    assert (daemon.health(three_hours).polling, daemon.health(three_hours).ok) == ("stale", False)
+
+    farm.server.shutdown()  # every feed now fails
+    farm.server.server_close()
+    daemon.poll_tick(now() + timedelta(hours=2))
+    health = daemon.health(now() + timedelta(hours=2))
+    assert (health.polling, health.failing_sources, health.ok) == ("all failing", 2, False)
+    assert health.as_dict()["status"] == "failing"

@@ -30,7 +30,7 @@ HEALTHY = Health(
     active_sources=10,
     failing_sources=1,
     last_success_at=NOW - timedelta(minutes=30),
-    stale_after=timedelta(hours=2),
+    fresh_sources=9,
     worker="host:1",
 )
 
@@ -68,10 +68,29 @@ def serve():
             False,
             ("database", "OperationalError: gone"),
         ),
-        ({"last_success_at": NOW - timedelta(hours=3)}, False, ("polling", "stale")),
-        ({"last_success_at": None}, False, ("polling", "stale")),
-        ({"last_success_at": None, "started_at": NOW - timedelta(minutes=5)}, True, None),
-        ({"last_success_at": None, "active_sources": 0}, True, None),
+        ({"fresh_sources": 0}, False, ("polling", "stale")),
+        ({"fresh_sources": 0, "last_success_at": None}, False, ("polling", "stale")),
+        (
+            {"fresh_sources": 0, "started_at": NOW - timedelta(minutes=5)},
+            True,
+            ("polling", "starting"),
+        ),
+        ({"failing_sources": 10}, False, ("polling", "all failing")),
+        (
+            {"failing_sources": 10, "started_at": NOW - timedelta(minutes=5)},
+            False,
+            ("polling", "all failing"),
+        ),
+        (
+            {
+                "fresh_sources": 0,
+                "last_success_at": None,
+                "active_sources": 0,
+                "failing_sources": 0,
+            },
+            True,
+            None,
+        ),
     ],
 )
 def test_health_rules(change: dict, ok: bool, reason: tuple[str, str] | None) -> None:

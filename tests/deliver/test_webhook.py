@@ -149,11 +149,11 @@ def test_connection_errors_are_retried_and_the_url_token_is_not_reported(
     assert "tokenXYZ" not in (result.error or "") and "127.0.0.1" in (result.error or "")
 
 
-def test_a_missing_secret_is_named_and_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_secret_is_named_and_the_delivery_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HOOK_SECRET", raising=False)
     result = backend("https://receiver.example/hook", []).send(outgoing())
 
-    assert not result.ok and not result.retryable
+    assert not result.ok and result.waiting and result.attempts == 0
     assert result.error == "the environment variable HOOK_SECRET (webhook secret) is not set"
 
 
@@ -161,7 +161,7 @@ def test_a_malformed_secret_is_refused_without_showing_it(monkeypatch: pytest.Mo
     monkeypatch.setenv("HOOK_SECRET", "whsec_not*base64!")
     result = backend("https://receiver.example/hook", []).send(outgoing())
 
-    assert not result.ok and not result.retryable
+    assert not result.ok and result.waiting
     assert "HOOK_SECRET is not a Standard Webhooks secret" in (result.error or "")
     assert "not*base64" not in (result.error or "")
 

@@ -41,10 +41,11 @@ def readme_image_tag() -> str:
 
 
 def known_environment() -> set[str]:
-    """The variables watcher reads, the secrets the bundled config names, and the ones the
-    README's config example names (``*_env: NAME``)."""
+    """The variables watcher reads, the secrets the bundled config names (in its settings, or in
+    the comment that says how to add them), and the ones the README's config example names
+    (``*_env: NAME``)."""
     names = set()
-    for path in (REPO / "watcher").rglob("*.py"):
+    for path in [*(REPO / "watcher").rglob("*.py"), REPO / "config" / "watch.yaml"]:
         names.update(re.findall(r"\bWATCHER_[A-Z_]+\b", path.read_text(encoding="utf-8")))
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     names.update(re.findall(r"\b\w+_env: (WATCHER_[A-Z_]+)\b", readme))

@@ -159,3 +159,26 @@ def test_a_batch_with_the_same_article_twice_stores_it_once(store, make_config) 
         (view,) = list_items(session)
     assert (stats.new, stats.updated, view.stories) == (1, 1, ["exits"])
     assert view.row.text == "A longer text about Jan Leike."
+
+
+def test_a_poll_keeps_the_feed_title_cleaned_and_clipped(farm: Farm, farm_config) -> None:
+    from watcher.config import load_config
+    from watcher.store import open_store
+    from watcher.store.tables import SourceRow
+
+    hostile = "<b>Daily</b> &amp; Wire <script>x()</script>" + " very" * 100
+    config = farm_config(
+        {
+            "wire": farm.serve("/wire.xml", rss(("Leike", ARTICLE, "Leike."), title="The Wire")),
+            "daily": farm.serve("/daily.xml", rss(("Leike", ARTICLE, "Leike."), title=hostile)),
+        }
+    )
+    _run(config, "poll", "--once")
+
+    store = open_store(load_config(config).database_url)
+    with store.session() as session:
+        titles = {row.id: row.title for row in session.query(SourceRow)}
+    store.close()
+    assert titles["wire"] == "The Wire"
+    assert titles["daily"].startswith("Daily & Wire very") and len(titles["daily"]) <= 200
+    assert "<" not in titles["daily"] and "x()" not in titles["daily"]

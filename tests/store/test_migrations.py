@@ -46,3 +46,49 @@ def test_the_schema_head_constant_is_the_newest_migration(store: Store) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
     assert schema_version(store.engine) == SCHEMA_HEAD
+
+
+def test_upgrading_a_database_of_the_first_schema_keeps_its_rows(tmp_path) -> None:
+    """0002 adds sources.title, 0003 makes deliveries either a digest's or an alert's."""
+    from sqlalchemy import create_engine, text
+
+    from watcher.store.engine import SCHEMA_HEAD, schema_version, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO sources (id, kind, url, consecutive_failures, items_total) "
+                "VALUES ('news', 'feed', 'https://news.example/feed', 0, 3)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO digest_runs (id, digest_id, period_start, period_end, built_at, "
+                "subject, text, html, payload, item_count) VALUES (1, 'daily', "
+                "'2024-05-28 04:00:00', '2024-05-29 04:00:00', '2024-05-29 04:00:01', 'S', 'T', "
+                "'H', '{}', 2)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO deliveries (run_id, channel_id, state, attempts, created_at, "
+                "message_id) VALUES (1, 'inbox', 'sent', 1, '2024-05-29 04:00:01', '<m@x>')"
+            )
+        )
+    engine.dispose()
+
+    store = open_store(url)
+    with store.engine.connect() as connection:
+        source = connection.execute(text("SELECT id, url, items_total, title FROM sources")).one()
+        delivery = connection.execute(
+            text("SELECT run_id, channel_id, state, message_id, alert_message_id FROM deliveries")
+        ).one()
+        run = connection.execute(text("SELECT digest_id, subject FROM digest_runs")).one()
+    assert tuple(source) == ("news", "https://news.example/feed", 3, None)
+    assert tuple(delivery) == (1, "inbox", "sent", "<m@x>", None)
+    assert tuple(run) == ("daily", "S")
+    assert schema_version(store.engine) == SCHEMA_HEAD and _differences(store) == []
+    store.close()

@@ -35,6 +35,7 @@ EXIT_USAGE = 2  # a usage or config error: nothing was done
 EXIT_CANNOT_RUN = 3  # the database (or another file watcher needs) cannot be used
 
 COMMANDS = {
+    "alerts": "watcher.cli.alerts:alerts",
     "aliases": "watcher.cli.suggest:aliases",
     "backfill": "watcher.cli.backfill:backfill_command",
     "check": "watcher.cli.basics:check",
@@ -235,6 +236,8 @@ def main() -> None:
     try:
         # standalone_mode=False: a command's ctx.exit(N) comes back here as N
         code = cli.main(prog_name="watcher", standalone_mode=False)
+        if code == EXIT_AT_ONCE:
+            _exit_at_once()
         if isinstance(code, int) and code:
             sys.exit(code)
     except click.exceptions.Abort:
@@ -252,6 +255,22 @@ def main() -> None:
             raise
         click.echo(message, err=True)
         sys.exit(code)
+
+
+EXIT_AT_ONCE = "exit at once"  # what `watcher run` returns once the daemon stopped cleanly
+
+
+def _exit_at_once() -> None:
+    """Exit without joining the worker threads: once the daemon has stopped cleanly, a fetch
+    waiting out its time-out or an archive poll waiting on the rate limiter holds no lock and
+    writes nothing, and Python would otherwise wait a minute for it. Only the console entry
+    point does this (a command run inside another program, such as a test, just returns)."""
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def explain_error(error: Exception) -> tuple[str | None, int]:

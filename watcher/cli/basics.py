@@ -23,11 +23,15 @@ def check(ctx: Context, strict: bool) -> None:
     Warnings (FILE:LINE: warning: …) name what is valid but will most likely never match;
     they change the exit status only with --strict.
     """
+    import os
+
+    from watcher.config.channels import channel_problems
     from watcher.errors import ConfigError
     from watcher.redact import redact
 
     config = ctx.checked_config()
-    problems = template_problems(config)
+    # What the channels need to send (secrets set, URLs valid), then the templates.
+    problems = channel_problems(config, os.environ) + template_problems(config)
     if problems:
         raise ConfigError(problems)
     click.echo(f"config: {config.path}")

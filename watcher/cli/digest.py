@@ -22,7 +22,8 @@ from watcher.cli.params import SINCE, Since
 
 if TYPE_CHECKING:
     from watcher.config import Config, Digest
-    from watcher.store.tables import DeliveryRow, DigestRunRow
+    from watcher.store.digests import DeliveryListing
+    from watcher.store.tables import DeliveryRow
 
 
 def _digests(config: Config, digest_id: str | None) -> list[Digest]:
@@ -57,7 +58,7 @@ def digest() -> None:
     "--since",
     type=SINCE,
     help="Cover from this date or time, or this much back from now (like 7d), instead of "
-    "since the last digest.",
+    "what `digest send` would send now.",
 )
 @pass_context
 def preview(ctx: Context, digest_id: str | None, out: Path, since: Since | None) -> None:
@@ -66,14 +67,17 @@ def preview(ctx: Context, digest_id: str | None, out: Path, since: Since | None)
     from watcher.deliver.email import build_message
     from watcher.digest.build import build_digest
     from watcher.digest.render import render_digest
-    from watcher.jobs.digest_run import period_start
+    from watcher.jobs.digest_run import open_period
 
     config = ctx.config
     chosen = _digests(config, digest_id)[0]
     now = datetime.now(UTC)
-    with ctx.store.session() as session:
-        start = since.start(config.tz, now) if since else period_start(session, config, chosen, now)
-        content = build_digest(session, config, chosen, start, now)
+    if since:
+        start = since.start(config.tz, now)
+        with ctx.store.session() as session:
+            content = build_digest(session, config, chosen, start, now)
+    else:  # exactly what `digest send` would send now
+        start, content = open_period(ctx.store, config, chosen, now)
     rendered = render_digest(content, config, chosen)
     channel = next((config.channel(c) for c in chosen.send_to), None)
     out.mkdir(parents=True, exist_ok=True)
@@ -98,21 +102,23 @@ def preview(ctx: Context, digest_id: str | None, out: Path, since: Since | None)
 @click.option("--digest", "digest_id", metavar="ID", help="Only this digest (default: all).")
 @pass_context
 def send(ctx: Context, digest_id: str | None) -> None:
-    """Build and deliver the current period now; running it twice sends nothing twice."""
+    """Deliver everything not yet sent, up to now; running it twice sends nothing twice."""
     from watcher.deliver.outbox import worker_id
-    from watcher.digest.period import latest_slot
-    from watcher.jobs.digest_run import DigestLocks, run_digest
+    from watcher.jobs.digest_run import DigestLocks, send_now
 
     config, store = ctx.config, ctx.store
     now = datetime.now(UTC)
     failed, worker, locks = False, worker_id(), DigestLocks()
     for chosen in _digests(config, digest_id):
-        slot = latest_slot(chosen, config.tz, now)
-        result = run_digest(store, config, chosen.id, slot, now=now, worker=worker, locks=locks)
+        result = send_now(store, config, chosen.id, now=now, worker=worker, locks=locks)
+        if result.nothing_new:
+            since = local_time(result.period_start, config.tz)
+            click.echo(f"{chosen.id}: nothing new since {since}; nothing sent")
+            continue
         states = ", ".join(f"{c}: {s}" for c, s in sorted(result.deliveries.items()))
         built = "built" if result.built else "already built"
         click.echo(
-            f"{chosen.id}: period ending {local_time(slot, config.tz)} {built}"
+            f"{chosen.id}: period ending {local_time(result.period_end, config.tz)} {built}"
             f"{' (nothing new, skipped)' if result.skipped else ''} — {states}"
         )
         failed |= any(s in {"failed", "given_up"} for s in result.deliveries.values())
@@ -126,9 +132,27 @@ def send(ctx: Context, digest_id: str | None) -> None:
 @click.option(
     "--enable", "enable", metavar="CHANNEL", help="Re-enable a channel disabled after a 410 Gone."
 )
+@click.option(
+    "--retry",
+    "retry_ids",
+    metavar="ID",
+    type=int,
+    multiple=True,
+    help="Send this given-up, waiting or failed delivery again now (repeatable).",
+)
+@click.option(
+    "--all-failed", is_flag=True, help="Send every given-up, waiting or failed delivery again now."
+)
 @pass_context
-def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> None:
-    """Recent deliveries, newest period first: state, attempts, last error."""
+def deliveries(
+    ctx: Context,
+    as_json: bool,
+    limit: int,
+    enable: str | None,
+    retry_ids: tuple[int, ...],
+    all_failed: bool,
+) -> None:
+    """Recent deliveries of digests and alerts, newest first: state, attempts, last error."""
     from watcher.redact import error_text
     from watcher.store import digests as queries
 
@@ -137,14 +161,19 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
         with ctx.store.session() as session:
             enabled = queries.enable_channel(session, enable)
         click.echo(f"channel {enable} " + ("enabled" if enabled else "was not disabled"))
+    if retry_ids or all_failed:
+        _retry(ctx, list(retry_ids) if not all_failed else None)
     with ctx.store.session() as session:
         rows = queries.recent_deliveries(session, limit)
         disabled = queries.disabled_channels(session)
     if as_json:
-        print_json_lines(_delivery_record(d, run) for d, run in rows)
+        print_json_lines(_delivery_record(listed) for listed in rows)
         return
-    when = LocalTimes(config.tz, (t for d, run in rows for t in (run.period_end, _next_try(d))))
+    when = LocalTimes(
+        config.tz, (t for row in rows for t in (row.period_end, _next_try(row.delivery)))
+    )
     columns = [
+        Col("id", "number"),
         Col("digest", "id"),
         Col(when.header("period end")),
         Col("channel", "id"),
@@ -155,15 +184,16 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
     ]
     table = [
         [
-            run.digest_id,
-            when(run.period_end),
-            d.channel_id,
-            d.state,
-            d.attempts,
-            when(_next_try(d)),
-            error_text(d.last_error) if d.last_error else "",
+            row.delivery.id,
+            row.what,
+            when(row.period_end),
+            row.delivery.channel_id,
+            row.delivery.state,
+            row.delivery.attempts,
+            when(_next_try(row.delivery)),
+            error_text(row.delivery.last_error) if row.delivery.last_error else "",
         ]
-        for d, run in rows
+        for row in rows
     ]
     print_table(columns, table)
     for channel_id, state in disabled.items():
@@ -171,14 +201,40 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
             f"channel {channel_id} is disabled since {when(state.disabled_at)}: {state.reason} "
             f"(watcher deliveries --enable {channel_id})"
         )
+    if any(row.delivery.state in ("waiting", "given_up") for row in rows):
+        click.echo(
+            "fix what the error says (a waiting delivery: set the variable, then restart the "
+            "daemon), then send again: watcher deliveries --retry ID, or --all-failed"
+        )
 
 
-def _delivery_record(d: DeliveryRow, run: DigestRunRow) -> dict[str, object]:
+def _retry(ctx: Context, ids: list[int] | None) -> None:
+    """Re-queue the deliveries (all failed ones when ``ids`` is None) and send them now."""
+    from watcher.deliver.outbox import deliver_one, worker_id
+    from watcher.store import digests as queries
+
+    now, worker = datetime.now(UTC), worker_id()
+    with ctx.store.session() as session:
+        requeued = queries.requeue_deliveries(session, now, ids)
+    for missing in sorted(set(ids or []) - set(requeued)):
+        click.echo(f"delivery {missing}: not found, or not given up, waiting or failed", err=True)
+    for delivery_id in requeued:
+        state = deliver_one(ctx.store, ctx.config, delivery_id, now=now, worker=worker)
+        click.echo(f"delivery {delivery_id}: {state}")
+    if ids and len(requeued) < len(ids):
+        raise click.exceptions.Exit(1)
+
+
+def _delivery_record(listed: DeliveryListing) -> dict[str, object]:
     from watcher.redact import error_text
 
+    d = listed.delivery
     return {
-        "digest": run.digest_id,
-        "period_end": run.period_end,
+        "id": d.id,
+        "digest": listed.run.digest_id if listed.run else None,
+        "alert": listed.message.alert_id if listed.message else None,
+        "what": listed.what,
+        "period_end": listed.period_end,
         "channel": d.channel_id,
         "state": d.state,
         "attempts": d.attempts,
@@ -189,4 +245,4 @@ def _delivery_record(d: DeliveryRow, run: DigestRunRow) -> dict[str, object]:
 
 
 def _next_try(d: DeliveryRow) -> datetime | None:
-    return d.next_attempt_at if d.state == "failed" else None
+    return d.next_attempt_at if d.state in ("failed", "waiting") else None

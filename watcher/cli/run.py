@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import click
 
-from watcher.cli.app import Context, command, pass_context
+from watcher.cli.app import EXIT_AT_ONCE, Context, command, pass_context
 from watcher.cli.params import DURATION
 
 if TYPE_CHECKING:
@@ -16,7 +18,6 @@ if TYPE_CHECKING:
 
 
 def _this_worker() -> str:
-    import os
     import socket
 
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -55,16 +56,18 @@ def _this_worker() -> str:
 @pass_context
 def run(
     ctx: Context, worker_id: str, metrics_listen: str | None, tick: timedelta, lease: timedelta
-) -> None:
+) -> str:
     """Run the daemon: poll on schedule, send digests, serve health; SIGHUP reloads the config."""
-    import logging
-
+    from watcher.config.channels import channel_problems
+    from watcher.errors import ConfigError
     from watcher.logs import register_config_secrets
     from watcher.schedule.daemon import Daemon, DaemonOptions
 
     if ctx.verbose == 0:
         logging.getLogger("watcher").setLevel(logging.INFO)
     config = ctx.checked_config()
+    if problems := channel_problems(config, os.environ):  # refused now rather than at 07:00
+        raise ConfigError(problems)
     for warning in ctx.warnings:
         logging.getLogger("watcher.cli").warning("%s", warning, extra={"event": "config.warning"})
     register_config_secrets(config)
@@ -79,6 +82,7 @@ def run(
         if web is not None:
             web.stop()
         ctx.store.close()
+    return EXIT_AT_ONCE  # the console entry point exits without waiting for stuck threads
 
 
 def _start_web(ctx: Context, daemon: Daemon) -> WebView:

@@ -9,6 +9,7 @@ the story query language. Part of the base layer: it imports only ``errors``, ``
 from watcher.config.load import check_config, config_path, load_config, parse_config
 from watcher.config.models import (
     DEFAULT_CONFIG,
+    Alert,
     ArchiveSettings,
     Channel,
     Config,
@@ -31,6 +32,7 @@ from watcher.config.models import (
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "Alert",
     "ArchiveSettings",
     "Channel",
     "Config",

@@ -170,6 +170,18 @@ def _record_lines(
             _record_lines(item, (*loc, index), lines, duplicates, path)
 
 
+def line_of(path: Path | None, loc: Loc) -> int:
+    """The line of ``loc`` (like ``("channels", 1, "secret_env")``) in the config file at
+    ``path``, for problems found after loading (in the environment, in an optional extra)."""
+    if path is None:
+        return 1
+    try:
+        _, lines = _load_yaml(path.read_text(encoding="utf-8"), path)
+    except (OSError, UnicodeDecodeError, ConfigError):
+        return 1
+    return _line(lines, loc)
+
+
 def _line(lines: dict[Loc, int], loc: Loc) -> int:
     """The line of ``loc``, or of its nearest ancestor present in the file."""
     while loc not in lines:

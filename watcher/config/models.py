@@ -11,7 +11,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -359,24 +359,39 @@ class SearchSettings(Model):
 
 
 class Channel(Model):
+    """Where digests and alerts go: email addresses, a webhook, or any Apprise URL (given in
+    ``apprise``, or in the environment variable ``url_env`` names: such URLs hold tokens)."""
+
     id: Id
     email: list[Email] | None = None
     webhook: HttpUrl | None = None
+    apprise: str | None = None
+    url_env: EnvName | None = None
     secret_env: EnvName | None = None
     format: Literal["standard", "slack", "discord"] = "standard"
     give_up_after: Duration = timedelta(hours=48)
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Channel:
-        if (self.email is None) == (self.webhook is None):
-            raise ValueError("give exactly one of 'email' (a list of addresses) or 'webhook'")
+        given = [self.email, self.webhook, self.apprise or self.url_env]
+        if given.count(None) != 2:
+            raise ValueError(
+                "give exactly one of 'email' (a list of addresses), 'webhook' (a URL) or "
+                "'apprise' (an Apprise URL, or 'url_env': the variable that holds it)"
+            )
+        if self.apprise and self.url_env:
+            raise ValueError("give the Apprise URL in 'apprise' or in 'url_env', not both")
         if self.email is not None and not self.email:
             raise ValueError("'email' needs at least one address")
+        if self.secret_env and self.kind != "webhook":
+            raise ValueError("'secret_env' signs webhooks; this channel is not one")
         return self
 
     @property
-    def kind(self) -> Literal["email", "webhook"]:
-        return "email" if self.email is not None else "webhook"
+    def kind(self) -> Literal["email", "webhook", "apprise"]:
+        if self.email is not None:
+            return "email"
+        return "webhook" if self.webhook is not None else "apprise"
 
 
 class Smtp(Model):
@@ -411,6 +426,50 @@ class Digest(Model):
         if self.at is None and self.cron is None:
             object.__setattr__(self, "at", "07:00")
         return self
+
+
+def _check_quiet_hours(value: str) -> str:
+    match = re.fullmatch(
+        r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*", value
+    )
+    if not match or match.group(1, 2) == match.group(3, 4):
+        raise ValueError(f'{value!r} is not a span of hours: write it like "23:00-07:00"')
+    return value
+
+
+def _as_list(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+AlertReason = Literal["followup", "story", "author"]
+
+
+class Alert(Model):
+    """Sent the moment a poll stores what it is about: a follow-up fulfilled (``followup``), a
+    new item of its stories (``story``), a new item authored by an entity its stories watch
+    (``author``). The key is ``when``: YAML 1.1 reads ``on`` as true."""
+
+    id: Id
+    when: Annotated[list[AlertReason], BeforeValidator(_as_list), Field(min_length=1)]
+    stories: list[Id] | None = None
+    send_to: list[Id] = Field(min_length=1)
+    max_per_hour: int | None = Field(None, ge=1)
+    quiet_hours: Annotated[str, AfterValidator(_check_quiet_hours)] | None = None
+    max_age: Duration = timedelta(days=7)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _on_is_not_when(cls, data: Any) -> Any:
+        if isinstance(data, dict) and True in data:  # ``on:`` as YAML 1.1 reads it
+            raise ValueError("the key is 'when', not 'on' (YAML reads 'on' as true)")
+        return data
+
+    def quiet_span(self) -> tuple[time, time] | None:
+        """``quiet_hours`` as (start, end) times of day, in the config's zone."""
+        if self.quiet_hours is None:
+            return None
+        start, end = (part.strip() for part in self.quiet_hours.split("-"))
+        return time.fromisoformat(start.zfill(5)), time.fromisoformat(end.zfill(5))
 
 
 class Metrics(Model):
@@ -505,6 +564,7 @@ class Config(Model):
     channels: list[Channel] = []
     smtp: Smtp | None = None
     digests: list[Digest] = []
+    alerts: list[Alert] = []
 
     # Not from the file: where it was read from (relative paths resolve against it), and what
     # the environment said when it was read.
@@ -544,6 +604,9 @@ class Config(Model):
 
     def digest(self, digest_id: str) -> Digest:
         return next(d for d in self.digests if d.id == digest_id)
+
+    def alert(self, alert_id: str) -> Alert:
+        return next(a for a in self.alerts if a.id == alert_id)
 
     @property
     def database_url(self) -> str:

@@ -22,7 +22,7 @@ def cross_check(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
     Entries of the wrong shape are skipped here: the schema check reports them.
     """
     yield from _check_timezone(data)
-    for section in ("stories", "sources", "channels", "digests"):
+    for section in ("stories", "sources", "channels", "digests", "alerts"):
         yield from _duplicate_ids(
             ((section, i, "id"), r.get("id")) for i, r in _records(data, section)
         )
@@ -132,20 +132,20 @@ def _check_search_stories(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
 
 
 def _check_digests(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    """Digests and alerts: the stories they cover and the channels they send to exist."""
     channels = {str(c.get("id")): c for _, c in _records(data, "channels")}
     story_ids = {str(s.get("id")) for _, s in _records(data, "stories")}
-    for index, digest in _records(data, "digests"):
-        for s, story_id in _strings(digest.get("stories")):
-            if story_id not in story_ids:
-                yield ("digests", index, "stories", s), _unknown("story", story_id, story_ids)
-        for c, channel_id in _strings(digest.get("send_to")):
-            if channel_id not in channels:
-                yield ("digests", index, "send_to", c), _unknown("channel", channel_id, channels)
-            elif "email" in channels[channel_id] and not data.get("smtp"):
-                yield (
-                    ("digests", index, "send_to", c),
-                    (f"channel '{channel_id}' sends email but there is no 'smtp' section; add one"),
-                )
+    for section in ("digests", "alerts"):
+        for index, record in _records(data, section):
+            for s, story_id in _strings(record.get("stories")):
+                if story_id not in story_ids:
+                    yield (section, index, "stories", s), _unknown("story", story_id, story_ids)
+            for c, channel_id in _strings(record.get("send_to")):
+                if channel_id not in channels:
+                    yield (section, index, "send_to", c), _unknown("channel", channel_id, channels)
+                elif "email" in channels[channel_id] and not data.get("smtp"):
+                    no_smtp = "sends email but there is no 'smtp' section; add one"
+                    yield (section, index, "send_to", c), f"channel '{channel_id}' {no_smtp}"
 
 
 def config_warnings(config: Config, *, empty: bool = False) -> Iterator[tuple[Loc, str]]:

@@ -20,7 +20,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from typing import ClassVar
 
-from watcher.config import Channel, Smtp
+from watcher.config import Channel, Digest, Smtp
 from watcher.deliver.backend import Outgoing, SendResult, mask
 from watcher.text import one_line
 
@@ -33,7 +33,7 @@ def message_id(outgoing: Outgoing, sender: str) -> str:
 
 
 def build_message(outgoing: Outgoing, sender: str, recipients: list[str]) -> EmailMessage:
-    """The MIME message for one run and channel: the same bytes' meaning on every retry."""
+    """The MIME message for one run (or alert) and channel: the same meaning on every retry."""
     message = EmailMessage(policy=SMTP)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
@@ -41,7 +41,14 @@ def build_message(outgoing: Outgoing, sender: str, recipients: list[str]) -> Ema
     message["Date"] = format_datetime(outgoing.built_at)
     message["Message-ID"] = message_id(outgoing, sender)
     message["Auto-Submitted"] = "auto-generated"
-    digest = outgoing.digest
+    if outgoing.digest is not None:  # an alert is one short message, not a list
+        _list_headers(message, outgoing.digest)
+    message.set_content(outgoing.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(outgoing.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def _list_headers(message: EmailMessage, digest: Digest) -> None:
     if digest.list_id:
         label = one_line(digest.title or digest.id).replace('"', "")
         message["List-Id"] = f'"{label}" <{one_line(digest.list_id).strip("<> ")}>'
@@ -50,9 +57,6 @@ def build_message(outgoing: Outgoing, sender: str, recipients: list[str]) -> Ema
         message["List-Unsubscribe"] = f"<{unsubscribe}>"
         if unsubscribe.startswith("https://"):
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(outgoing.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(outgoing.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    return message
 
 
 class EmailBackend:
@@ -72,7 +76,7 @@ class EmailBackend:
         if self.smtp.password_env and not password:
             return self._failed(
                 f"the environment variable {self.smtp.password_env} (SMTP password) is not set",
-                retryable=False,
+                waiting=True,
             )
         try:
             refused = self._deliver(message, recipients, password)
@@ -88,7 +92,9 @@ class EmailBackend:
             return self._failed(f"SMTP {error.smtp_code}: {text}", retryable=not permanent)
         except (OSError, smtplib.SMTPException) as error:
             return self._failed(f"cannot reach {self.smtp.host}:{self.smtp.port}: {error}")
-        log.info("sent digest by email", extra={"channel": self.channel.id, "event": "sent"})
+        log.info(
+            "sent %s by email", outgoing.what, extra={"channel": self.channel.id, "event": "sent"}
+        )
         return SendResult(ok=True, message_id=str(message["Message-ID"]), error=refused)
 
     def _deliver(
@@ -129,7 +135,7 @@ class EmailBackend:
         )
         return f"sent, but recipients refused: {described}"
 
-    def _failed(self, reason: str, *, retryable: bool = True) -> SendResult:
+    def _failed(self, reason: str, *, retryable: bool = True, waiting: bool = False) -> SendResult:
         secret = os.environ.get(self.smtp.password_env) if self.smtp.password_env else None
         reason = mask(reason, [secret])
         log.warning(
@@ -138,4 +144,4 @@ class EmailBackend:
             reason,
             extra={"channel": self.channel.id, "event": "delivery_failed"},
         )
-        return SendResult(ok=False, error=reason, retryable=retryable)
+        return SendResult(ok=False, error=reason, retryable=retryable, waiting=waiting)

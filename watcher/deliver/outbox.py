@@ -1,4 +1,4 @@
-"""The outbox: each stored digest run delivered once per channel.
+"""The outbox: each stored digest run, and each alert message, delivered once per channel.
 
 How a period is delivered exactly once:
 
@@ -13,9 +13,13 @@ How a period is delivered exactly once:
    workers can never hold the same delivery at the same time, on SQLite or PostgreSQL.
 3. It sends outside any transaction, then records the outcome, only if it still holds the
    lease: ``sent``; ``failed`` with the next attempt time (exponential backoff with jitter, or
-   the server's Retry-After); ``given_up`` when the error is permanent or the channel's
+   the server's Retry-After); ``waiting`` when nothing could be sent for a reason on this side
+   that the operator fixes (a secret not set): never given up, tried again on the same
+   schedule, at once when the daemon starts, and by ``watcher digest send`` and ``watcher
+   deliveries --retry``; ``given_up`` when the error is permanent or the channel's
    ``give_up_after`` has passed since the run was built (reported in the next digest and in
-   ``watcher deliveries``); a 410 from a webhook also disables the channel.
+   ``watcher deliveries``, re-queued by ``watcher deliveries --retry``); a 410 from a webhook
+   also disables the channel.
 
 The window that remains, honestly: a crash (or a lease that expires) *after* the receiver
 accepted a message but *before* the ``sent`` row is committed means that, once the lease runs
@@ -25,6 +29,9 @@ message: the same stored bytes, the same ``Message-ID`` for email, the same ``we
 webhooks, so receivers that de-duplicate (Standard Webhooks asks them to; many mail systems
 fold equal Message-IDs) see one message. No period is ever skipped: a period is only finished
 by a ``sent``, ``skipped`` (``skip_empty`` and nothing new) or ``given_up`` row.
+
+Alert messages (``watcher.jobs.alerts``) take the same path from step 2 on: built and stored
+with their pending deliveries in one transaction, then claimed, sent and recorded as above.
 """
 
 from __future__ import annotations
@@ -43,8 +50,9 @@ from watcher.config import Channel, Config
 from watcher.deliver.backend import MAX_RETRY, Backend, Outgoing, SendResult
 from watcher.deliver.registry import backend_for
 from watcher.store import Store
+from watcher.store import alerts as alert_queries
 from watcher.store import digests as queries
-from watcher.store.tables import DeliveryRow, DigestRunRow
+from watcher.store.tables import DeliveryRow
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +73,11 @@ def retry_pending_deliveries(
     now: datetime,
     worker: str,
     backends: BackendFactory = backend_for,
+    digest_id: str | None = None,
 ) -> dict[int, str]:
-    """For the daemon's tick: deliver whatever is due (retries, expired leases); id → state."""
+    """Deliver whatever is due (retries, expired leases), of one digest or all; id → state."""
     with store.session() as session:
-        due = queries.claimable_deliveries(session, now)
+        due = queries.claimable_deliveries(session, now, digest_id=digest_id)
     return {
         delivery_id: deliver_one(
             store, config, delivery_id, now=now, worker=worker, backends=backends
@@ -109,14 +118,32 @@ def deliver_one(
         delivery = queries.claim_delivery(session, delivery_id, worker, now, LEASE)
         if delivery is None:
             return "claimed elsewhere"
-        run = queries.run_of(session, delivery.run_id)
-        problem = _undeliverable(session, config, run, delivery)
-    if problem is not None:
+        problem = _undeliverable(session, config, delivery)
+        outgoing = _outgoing(session, config, delivery) if problem is None else None
+    if outgoing is None:
         return _record(
             store, delivery, worker, now, SendResult(False, error=problem, retryable=False)
         )
+    channel = outgoing.channel
+    try:
+        result = backends(channel, config).send(outgoing)
+    except Exception as error:  # a backend bug must not leave the lease to expire unexplained
+        log.exception("delivery on channel %s crashed", channel.id, extra={"channel": channel.id})
+        result = SendResult(False, error=f"internal error: {error.__class__.__name__}")
+    return _record(store, delivery, worker, now, result, channel)
+
+
+def _outgoing(session: Session, config: Config, delivery: DeliveryRow) -> Outgoing:
+    """What a delivery sends: its digest run, or its alert message, as stored."""
     channel = config.channel(delivery.channel_id)
-    outgoing = Outgoing(
+    if delivery.alert_message_id is not None:
+        message = alert_queries.message_of(session, delivery.alert_message_id)
+        return Outgoing.of_alert(
+            config.alert(message.alert_id), channel, message.id, message.built_at,
+            message.subject, message.text, message.html, message.payload,
+        )  # fmt: skip
+    run = queries.run_of(session, delivery.run_id or 0)
+    return Outgoing(
         run_id=run.id,
         digest=config.digest(run.digest_id),
         channel=channel,
@@ -128,21 +155,19 @@ def deliver_one(
         html=run.html,
         payload=run.payload,
     )
-    try:
-        result = backends(channel, config).send(outgoing)
-    except Exception as error:  # a backend bug must not leave the lease to expire unexplained
-        log.exception("delivery on channel %s crashed", channel.id, extra={"channel": channel.id})
-        result = SendResult(False, error=f"internal error: {error.__class__.__name__}")
-    return _record(store, delivery, worker, now, result, channel)
 
 
-def _undeliverable(
-    session: Session, config: Config, run: DigestRunRow, delivery: DeliveryRow
-) -> str | None:
+def _undeliverable(session: Session, config: Config, delivery: DeliveryRow) -> str | None:
     if not any(c.id == delivery.channel_id for c in config.channels):
         return f"channel {delivery.channel_id} is no longer in the config"
-    if not any(d.id == run.digest_id for d in config.digests):
-        return f"digest {run.digest_id} is no longer in the config"
+    if delivery.alert_message_id is not None:
+        alert_id = alert_queries.message_of(session, delivery.alert_message_id).alert_id
+        if not any(a.id == alert_id for a in config.alerts):
+            return f"alert {alert_id} is no longer in the config"
+    else:
+        digest_id = queries.run_of(session, delivery.run_id or 0).digest_id
+        if not any(d.id == digest_id for d in config.digests):
+            return f"digest {digest_id} is no longer in the config"
     disabled = queries.disabled_channels(session).get(delivery.channel_id)
     if disabled is not None:
         return (
@@ -166,6 +191,12 @@ def _record(
             "sent_at": now,
             "message_id": result.message_id,
             "last_error": result.error,  # a success can carry a warning: refused recipients
+        }
+    elif result.waiting:  # the operator's to fix: never given up, tried again
+        values = {
+            "state": "waiting",
+            "last_error": result.error,
+            "next_attempt_at": now + _retry_delay(delivery.attempts, None),
         }
     elif _give_up(delivery, result, channel, now):
         values = {"state": "given_up", "given_up_at": now, "last_error": result.error}

@@ -1,8 +1,9 @@
-"""Which backend delivers on a channel: email (SMTP) or a webhook."""
+"""Which backend delivers on a channel: email (SMTP), a webhook, or Apprise."""
 
 from __future__ import annotations
 
 from watcher.config import Channel, Config
+from watcher.deliver.apprise import AppriseBackend
 from watcher.deliver.backend import Backend
 from watcher.deliver.email import EmailBackend
 from watcher.deliver.webhook import WebhookBackend
@@ -14,4 +15,6 @@ def backend_for(channel: Channel, config: Config) -> Backend:
         if config.smtp is None:  # the config check refuses this; kept for library callers
             raise ValueError(f"channel {channel.id} sends email but the config has no smtp")
         return EmailBackend(channel, config.smtp)
+    if channel.kind == "apprise":
+        return AppriseBackend(channel)
     return WebhookBackend(channel)

@@ -40,6 +40,7 @@ from tenacity.wait import wait_random_exponential
 
 from watcher import __version__
 from watcher.config import Channel
+from watcher.config.channels import usable_webhook_secret
 from watcher.deliver.backend import MAX_RETRY, Outgoing, SendResult, mask, redact_url, url_secrets
 from watcher.fetch.http import parse_retry_after
 
@@ -87,13 +88,13 @@ class WebhookBackend:
         if self.channel.secret_env and not secret:
             return self._failed(
                 f"the environment variable {self.channel.secret_env} (webhook secret) is not set",
-                retryable=False,
+                waiting=True,
             )
-        if secret and not _usable_secret(secret):
+        if secret and not usable_webhook_secret(secret):
             return self._failed(
                 f"the secret in {self.channel.secret_env} is not a Standard Webhooks secret "
                 "(whsec_ followed by base64)",
-                retryable=False,
+                waiting=True,
             )
         body = json.dumps(
             render_payload(outgoing, self.channel.format), ensure_ascii=False, separators=(",", ":")
@@ -116,7 +117,8 @@ class WebhookBackend:
             return self._failed(error.reason, retry_after=error.retry_after, attempts=attempts)
         if result.ok:
             log.info(
-                "sent digest to webhook %s",
+                "sent %s to webhook %s",
+                outgoing.what,
                 redact_url(self.url),
                 extra={"channel": self.channel.id, "event": "sent"},
             )
@@ -184,10 +186,16 @@ class WebhookBackend:
         retryable: bool = True,
         retry_after: float | None = None,
         attempts: int = 0,
+        waiting: bool = False,
     ) -> SendResult:
         self._log_failure(reason)
         return SendResult(
-            ok=False, error=reason, retryable=retryable, retry_after=retry_after, attempts=attempts
+            ok=False,
+            error=reason,
+            retryable=retryable,
+            retry_after=retry_after,
+            attempts=attempts,
+            waiting=waiting,
         )
 
     def _log_failure(self, reason: str) -> None:
@@ -204,18 +212,12 @@ def sign(secret: str, message_id: str, timestamp: int, body: str) -> str:
     return Webhook(secret).sign(message_id, datetime.fromtimestamp(timestamp, UTC), body)
 
 
-def _usable_secret(secret: str) -> bool:
-    try:
-        Webhook(secret)
-    except Exception:  # binascii.Error, EmptyWebhookSecretError: the library's own checks
-        return False
-    return True
-
-
 # --- payloads -------------------------------------------------------------------------------
 
 
 def render_payload(outgoing: Outgoing, format: str = "standard") -> dict[str, Any]:
+    if outgoing.alert is not None:
+        return alert_payload(outgoing, format)
     data = digest_data(outgoing)
     if format == "slack":
         return slack_payload(data)
@@ -224,14 +226,40 @@ def render_payload(outgoing: Outgoing, format: str = "standard") -> dict[str, An
     return {"type": "digest.v1", "timestamp": outgoing.built_at.isoformat(), "data": data}
 
 
+def alert_payload(outgoing: Outgoing, format: str = "standard") -> dict[str, Any]:
+    """``alert.v1``: the stored alert data (item, items, follow-up); Slack and Discord get the
+    digest's message shapes, with the follow-up and the items as their lines."""
+    data = outgoing.payload
+    if format == "standard":
+        return {"type": "alert.v1", "timestamp": outgoing.built_at.isoformat(), "data": data}
+    followup = data.get("followup")
+    first = data.get("item") or {}
+    story = {
+        "followups": [
+            {"status": "fulfilled", "title": followup["title"], "url": first.get("url")}
+        ]
+        if followup
+        else [],
+        "entries": [] if followup and data.get("count") == 1 else [
+            {**item, "also_in": []} for item in data.get("items", [])
+        ],
+    }  # fmt: skip
+    shaped = {"subject": data.get("subject", ""), "title": None, "digest": data.get("alert")}
+    shaped["stories"] = [story]
+    return slack_payload(shaped) if format == "slack" else discord_payload(shaped)
+
+
 def digest_data(outgoing: Outgoing) -> dict[str, Any]:
     """The digest as small JSON: titles and links, no HTML; trimmed under MAX_PAYLOAD_BYTES."""
+    digest = outgoing.digest
+    if digest is None:
+        raise ValueError("digest_data needs a digest run")
     content = outgoing.payload
     stories = [_story(section) for section in content.get("sections", [])]
     data = {
-        "digest": outgoing.digest.id,
-        "title": content.get("title") or outgoing.digest.title,
-        "language": outgoing.digest.language,
+        "digest": digest.id,
+        "title": content.get("title") or digest.title,
+        "language": digest.language,
         "subject": outgoing.subject,
         "period": {
             "start": outgoing.period_start.isoformat(),

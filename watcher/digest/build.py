@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from watcher.config import Config, Digest, Story
 from watcher.digest.fold import near_duplicate_groups
+from watcher.digest.marks import counted_weak_spans, names_to_mark
 from watcher.digest.sanitise import canonical_link, sanitised_text, snippet
 from watcher.match.followups import FollowupStatus, followup_statuses, start_of
 from watcher.model import FULL_TEXT
@@ -97,6 +98,7 @@ class DigestContent:
     failing_sources: list[dict[str, Any]]
     failed_deliveries: list[dict[str, Any]]
     item_count: int
+    lead_item: int | None = None  # the most important entry's item: the digest's lead line
 
     @property
     def new_entries(self) -> int:
@@ -107,11 +109,33 @@ class DigestContent:
         return sum(f.status == "fulfilled" for s in self.sections for f in s.followups)
 
     @property
+    def arrived(self) -> list[str]:
+        """The titles of the follow-ups fulfilled in the period."""
+        return [f.title for s in self.sections for f in s.followups if f.status == "fulfilled"]
+
+    @property
+    def also_carried(self) -> int:
+        """Entries that other outlets also carried."""
+        return sum(1 for s in self.sections for e in s.entries if e.also_in)
+
+    @property
+    def lead_entry(self) -> Entry | None:
+        return next(
+            (e for s in self.sections for e in s.entries if e.item_id == self.lead_item), None
+        )
+
+    @property
     def empty(self) -> bool:
         """Nothing new: no item, no fulfilment, no problem to report (awaited ones are not news)."""
         return not (
             self.new_entries or self.fulfilled or self.failing_sources or self.failed_deliveries
         )
+
+    @property
+    def has_news(self) -> bool:
+        """Something happened in the period: an item, a fulfilment, a delivery given up (a
+        source failing for days is reported by every digest, and is not news on its own)."""
+        return bool(self.new_entries or self.fulfilled or self.failed_deliveries)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,7 +154,7 @@ def build_digest(
         if found.stories.get(item.id, set()) & story_ids
         or (digest.stories is None and item.id in found.mentions)
     ]
-    names = _source_names(session, config)
+    names = outlet_names(session, config)
     owners = {source.id: source.owner for source in config.sources}
     ranked = sorted(wanted, key=lambda item: _importance([item], found, owners))
     groups = [
@@ -173,6 +197,7 @@ def build_digest(
         failing_sources=_failing_sources(session, config, end, names),
         failed_deliveries=_failed_deliveries(session, start, end),
         item_count=len(wanted),
+        lead_item=groups[0][0].id if groups else None,
     )
 
 
@@ -182,14 +207,19 @@ def _digest_stories(config: Config, digest: Digest) -> list[Story]:
     return [config.story(story_id) for story_id in digest.stories]
 
 
-def _source_names(session: Session, config: Config) -> dict[str, str]:
-    """Source id → what a reader knows it by: its configured name, else its site."""
-    names = {source_id: _site(url) for source_id, url in queries.source_names(session).items()}
+def outlet_names(session: Session, config: Config) -> dict[str, str]:
+    """Source id → what a reader knows it by: its configured name, else the feed's own title
+    (as last polled), else its site."""
+    stored = queries.source_names(session)
+    names = {source_id: title or _site(url) for source_id, (url, title) in stored.items()}
     for source in config.sources:
+        title = stored.get(source.id, ("", None))[1]
         if source.name:
             names[source.id] = source.name
         elif source.kind == "archive":
             names[source.id] = source.url.removeprefix("https://")
+        elif source.kind == "feed" and title:
+            names[source.id] = title
         else:
             names[source.id] = _site(source.url)
     return names
@@ -208,10 +238,13 @@ def _site(url: str | None) -> str:
 
 
 def _source_label(item: ItemRow, names: dict[str, str], config: Config) -> str:
-    """The source's configured name, else the site the item itself is on, else the feed's site."""
+    """The source's name (configured, or the feed's own title), else the site the item itself
+    is on (a news search's results come from many), else the feed's site."""
     source = next((s for s in config.sources if s.id == item.source_id), None)
-    keep = source is not None and (source.name or source.kind == "archive")
-    site = _site(item.url) if item.url and not keep else ""
+    named = (
+        source is not None and source.kind != "search" and names.get(source.id) != _site(source.url)
+    )
+    site = _site(item.url) if item.url and not named else ""
     return site or names.get(item.source_id, item.source_id)
 
 
@@ -234,24 +267,42 @@ def _fold_text(item: ItemRow) -> str:
 
 
 def _plain_summary(item: ItemRow) -> str:
-    text = sanitised_text(_readable_text(item))
+    return _summary_and_field(item)[0]
+
+
+def _summary_and_field(item: ItemRow) -> tuple[str, str, str]:
+    """The snippet's text (the readable text less a repeated title), the item field it comes
+    from, and that field's whole sanitised text (the snippet's text is its end)."""
+    field, readable = _readable_text(item)
+    text = sanitised_text(readable)
     title = sanitised_text(item.title)
-    return text[len(title) :].lstrip(" .:—-") if title and text.startswith(title) else text
+    summary = text[len(title) :].lstrip(" .:—-") if title and text.startswith(title) else text
+    return summary, field, text
 
 
-def _readable_text(item: ItemRow) -> str:
-    """The page's main text when it was read (``full_text: true``), else the feed's summary."""
+def _readable_text(item: ItemRow) -> tuple[str, str]:
+    """The page's main text when it was read (``full_text: true``), else the feed's summary;
+    with the matcher's name for the field it is."""
     if (item.extra or {}).get(FULL_TEXT) == "ok":
-        return item.text[:FULL_TEXT_READ]
-    return item.summary or item.summary_html or item.text or ""
+        return "content", item.text[:FULL_TEXT_READ]
+    if item.summary or item.summary_html:
+        return "summary", item.summary or item.summary_html
+    return "content", item.text or ""
 
 
 def _entry(
     members: list[ItemRow], found: queries.PeriodItems, config: Config, names: dict[str, str]
 ) -> Entry:
     lead = members[0]
-    marked = _names_to_mark(lead, found, config)
-    lang, direction = text_direction(lead.language, lead.title + " " + _plain_summary(lead))
+    summary, field, whole = _summary_and_field(lead)
+    mentions = found.mentions.get(lead.id, [])
+    offset = len(whole) - len(summary)
+    counted = [
+        (start - offset, end - offset)
+        for start, end in counted_weak_spans(lead, mentions, field, whole)
+        if start >= offset
+    ]
+    lang, direction = text_direction(lead.language, lead.title + " " + summary)
     seen = {lead.source_id}
     also_in: list[Outlet] = []
     for member in members:
@@ -267,7 +318,7 @@ def _entry(
         url=canonical_link(lead.url),
         source=_source_label(lead, names, config),
         published=lead.published_at.isoformat(),
-        snippet_html=str(snippet(_plain_summary(lead), marked)),
+        snippet_html=str(snippet(summary, names_to_mark(mentions, config), counted=counted)),
         lang=lang,
         dir=direction,
         by=_entity_name(config, lead.by) if lead.by else None,
@@ -275,16 +326,6 @@ def _entry(
         outlets=len(seen),
         also_in=also_in,
     )
-
-
-def _names_to_mark(item: ItemRow, found: queries.PeriodItems, config: Config) -> set[str]:
-    names: set[str] = set()
-    for mention in found.mentions.get(item.id, []):
-        names.add(mention.alias)
-        entity = next((e for e in config.entities if e.id == mention.entity_id), None)
-        if entity is not None:
-            names.update([entity.name, *entity.aliases])
-    return names
 
 
 def text_direction(language: str | None, text: str) -> tuple[str, str]:

@@ -6,8 +6,9 @@ that a DST change skips (02:30 on the spring-forward night) or repeats (on the f
 fires exactly once, as with cronie. The daemon's trigger (``watcher.schedule.slots``) and
 ``watcher digest send`` use these same functions, so they agree on every period.
 
-A run is keyed by (digest id, period end in UTC); ``latest_slot`` is the slot a manual send
-fills: sending twice on the same day fills the same period.
+A run is keyed by (digest id, period end in UTC). The daemon's runs end at slots; a manual
+``watcher digest send`` ends its run at the moment it runs, and the next slot's run starts there
+(``watcher.jobs.digest_run``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def next_slot(expression: str, tz: ZoneInfo, after: datetime) -> datetime:
 
 
 def latest_slot(digest: Digest, tz: ZoneInfo, now: datetime) -> datetime:
-    """The digest's latest slot at or before ``now``, in UTC: the end of the period to send."""
+    """The digest's latest slot at or before ``now``, in UTC."""
     after = (now + timedelta(microseconds=1)).astimezone(tz)
     return next(CronSim(digest_expression(digest), after, reverse=True)).astimezone(UTC)
 

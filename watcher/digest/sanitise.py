@@ -72,10 +72,25 @@ def collapse(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def snippet(text: str, names: Iterable[str], length: int = 280) -> Markup:
-    """A window of ``text`` around the first watched name, escaped, names in ``<mark>``."""
+def snippet(
+    text: str,
+    names: Iterable[str],
+    length: int = 280,
+    *,
+    counted: Iterable[tuple[int, int]] = (),
+) -> Markup:
+    """A window of ``text`` around the first watched name, escaped, names in ``<mark>``.
+
+    ``names`` are marked wherever they occur; ``counted`` are more spans of ``text`` to mark
+    (the weak aliases where matching counted them), where no name overlaps them. ``text`` is
+    one line already (``sanitised_text``), so those offsets hold.
+    """
     text = collapse(text)
     spans = _name_spans(text, names)
+    for start, end in counted:
+        if 0 <= start < end <= len(text) and not any(start < e and s < end for s, e in spans):
+            spans.append((start, end))
+    spans.sort()
     start = _window_start(text, spans, length)
     end = min(len(text), start + length)
     if end < len(text):

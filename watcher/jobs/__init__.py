@@ -2,9 +2,10 @@
 
 ``poll`` (fetch → parse → normalise → match → store, per source), ``rematch`` (stored items
 matched again after a config edit), ``backfill`` (archives and paged feeds back to a date),
-``digest_run`` (period → build → render → outbox → deliver), ``subscribe`` (feeds found from
-an address or read from OPML, added to the config file); ``archive_walk`` is the archive walk
-that ``poll`` and ``backfill`` share. Jobs may import every stage (config, fetch, parse,
-normalise, match, store, digest, deliver); no stage imports a job. The daemon (``schedule``)
-and the front ends (``cli``, ``web``) call them.
+``digest_run`` (period → build → render → outbox → deliver), ``alerts`` (hits recorded in the
+poll's transaction → messages → outbox → deliver, right after the commit), ``subscribe`` (feeds
+found from an address or read from OPML, added to the config file); ``archive_walk`` is the
+archive walk that ``poll`` and ``backfill`` share. Jobs may import every stage (config, fetch,
+parse, normalise, match, store, digest, deliver); no stage imports a job. The daemon
+(``schedule``) and the front ends (``cli``, ``web``) call them.
 """

@@ -6,6 +6,11 @@ the trigger's previous slot), build what it holds (``watcher.digest.build``), re
 (``watcher.store.digests``), then deliver each (``watcher.deliver.outbox``). A run already
 stored (another worker, an earlier attempt) is delivered as stored, never rebuilt: see the
 outbox's docstring for how each period reaches each channel exactly once.
+
+Periods: the daemon's runs end at the digest's slots; ``send_now`` (``watcher digest send``)
+ends one *now*, so a person gets at once everything not yet sent (the open period, which
+``watcher digest preview`` shows). Every run starts where the previous one ended, whichever
+kind it was, so the next scheduled run covers only what came after a manual send.
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from watcher.config import Config, Digest
-from watcher.deliver.outbox import BackendFactory, deliver_run
+from watcher.deliver.outbox import BackendFactory, deliver_run, retry_pending_deliveries
 from watcher.deliver.registry import backend_for
-from watcher.digest.build import build_digest
-from watcher.digest.period import previous_slot
+from watcher.digest.build import DigestContent, build_digest
+from watcher.digest.period import latest_slot, previous_slot
 from watcher.digest.render import render_digest
 from watcher.store import Store
 from watcher.store import digests as queries
@@ -53,10 +58,14 @@ class RunResult:
     digest_id: str
     period_start: datetime
     period_end: datetime
-    run_id: int
+    run_id: int | None  # None: a manual send found nothing new and stored nothing
     built: bool  # this call built and stored the run (False: it was stored already)
     skipped: bool  # skip_empty and nothing new: nothing is sent for this period
     deliveries: dict[str, str] = field(default_factory=dict)  # channel id → state now
+
+    @property
+    def nothing_new(self) -> bool:
+        return self.run_id is None
 
 
 def run_digest(
@@ -73,9 +82,62 @@ def run_digest(
     """Build (once) and deliver (once per channel) the period of ``digest_id`` ending then."""
     digest = config.digest(digest_id)
     run, built = build_run(store, config, digest, period_end, now=now, locks=locks)
+    if run is None:  # only an open period (``send_now``) is left unbuilt
+        raise RuntimeError(f"digest {digest_id}: no run for the period ending {period_end}")
+    return _delivered(store, config, run, built, now=now, worker=worker, backends=backends)
+
+
+def send_now(
+    store: Store,
+    config: Config,
+    digest_id: str,
+    *,
+    now: datetime,
+    worker: str,
+    locks: DigestLocks,
+    backends: BackendFactory = backend_for,
+) -> RunResult:
+    """``watcher digest send``: everything of ``digest_id`` not yet sent, up to ``now``.
+
+    First what earlier runs of this digest still owe (a crash before sending, a delivery that
+    waited for a missing secret), then the open period as a run ending now. With nothing new
+    in it (no item, no fulfilment, no given-up delivery to report), nothing is stored or sent,
+    so sending twice sends once and the next run still starts where the last one ended.
+    """
+    digest = config.digest(digest_id)
+    retry_pending_deliveries(
+        store, config, now=now, worker=worker, backends=backends, digest_id=digest_id
+    )
+    run, built = build_run(store, config, digest, now, now=now, locks=locks, open_period=True)
+    if run is None:
+        with store.session() as session:
+            start = period_start(session, config, digest, now)
+        return RunResult(digest_id, start, now, None, built=False, skipped=True)
+    return _delivered(store, config, run, built, now=now, worker=worker, backends=backends)
+
+
+def open_period(
+    store: Store, config: Config, digest: Digest, now: datetime
+) -> tuple[datetime, DigestContent]:
+    """Where the open period starts and what it holds: what ``send_now`` would send now."""
+    with store.session() as session:
+        start = period_start(session, config, digest, now)
+        return start, build_digest(session, config, digest, start, now)
+
+
+def _delivered(
+    store: Store,
+    config: Config,
+    run: DigestRunRow,
+    built: bool,
+    *,
+    now: datetime,
+    worker: str,
+    backends: BackendFactory,
+) -> RunResult:
     states = deliver_run(store, config, run.id, now=now, worker=worker, backends=backends)
     return RunResult(
-        digest_id=digest_id,
+        digest_id=run.digest_id,
         period_start=run.period_start,
         period_end=run.period_end,
         run_id=run.id,
@@ -88,9 +150,11 @@ def run_digest(
 def period_start(
     session: Session, config: Config, digest: Digest, period_end: datetime
 ) -> datetime:
-    """Where a period starts: the previous run's end, else the trigger's previous slot."""
+    """Where a period starts: the previous run's end; for a digest's first run, the slot before
+    the latest one at or before ``period_end`` (a whole period of the trigger, and for a run
+    ending between slots, what came since that slot as well)."""
     previous = queries.previous_period_end(session, digest.id, period_end)
-    return previous or previous_slot(digest, config.tz, period_end)
+    return previous or previous_slot(digest, config.tz, latest_slot(digest, config.tz, period_end))
 
 
 def build_run(
@@ -101,13 +165,15 @@ def build_run(
     *,
     now: datetime,
     locks: DigestLocks,
-) -> tuple[DigestRunRow, bool]:
+    open_period: bool = False,
+) -> tuple[DigestRunRow | None, bool]:
     """The stored run of (digest, period end), building and storing it when absent.
 
     Runs of one digest are built one at a time (``locks`` in this process, an advisory lock on
     PostgreSQL across workers), so each reads the previous run's end as it stands. A slot that a
-    later run already covers (catch-up at start racing the slot's own job) gets that run rather
-    than a second period over the same items.
+    later run already covers (a manual send, or catch-up at start racing the slot's own job)
+    gets that run rather than a second period over the same items. ``open_period`` (a manual
+    send): None, and nothing stored, when the period holds no news.
     """
     with locks.of(digest.id), store.session() as session:
         serialise(session, f"digest:{digest.id}")
@@ -118,6 +184,8 @@ def build_run(
             return existing, False
         start = period_start(session, config, digest, period_end)
         content = build_digest(session, config, digest, start, period_end)
+        if open_period and not content.has_news:
+            return None, False
         skipped = content.empty and digest.skip_empty
         rendered = render_digest(content, config, digest)
         run = DigestRunRow(

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from watcher.clock import Clock, utcnow
 from watcher.config import Config, Source
 from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch.clients import Clients
+from watcher.jobs import alerts
 from watcher.jobs.archive_walk import collect_posts
 from watcher.jobs.rematch import rematch_if_config_changed, rematch_promised
 from watcher.jobs.search import SearchTally, search_source
@@ -48,6 +51,8 @@ log = logging.getLogger(__name__)
 
 QUIET_BATCH = 100  # unchanged sources recorded per transaction
 POLL_FAILED = "poll.failed"  # the event of the log line naming a failing source
+STOP_GRACE = 2.0  # seconds the polls in flight have to finish once a stop is asked
+STOP_CHECK = 0.2  # how often a poll that may be stopped looks at its stop event
 
 
 @dataclass(slots=True)
@@ -66,6 +71,7 @@ class Collected:
     # Called inside the source's transaction before commit (archives record their captures).
     on_store: Callable[[Session, datetime], object] | None = None
     results: SearchTally | None = None  # news searches: results seen, kept and dropped
+    title: str | None = None  # the feed's own title: names the outlet where the config does not
 
     @property
     def outcome(self) -> str:
@@ -83,6 +89,7 @@ class IngestStats:
     new: int = 0
     updated: int = 0
     matches: int = 0
+    stored: list[int] = field(default_factory=list)  # the new items' ids
 
 
 @dataclass(slots=True)
@@ -171,15 +178,18 @@ def poll_sources(
     matcher: Matcher,
     progress: Callable[[Collected], None] | None = None,
     clock: Clock = utcnow,
+    stop: threading.Event | None = None,
 ) -> PollSummary:
-    """Poll the given sources on a bounded pool and store what they bring; never raises for one."""
+    """Poll the given sources on a bounded pool and store what they bring; never raises for one.
+
+    Setting ``stop`` ends it within ``STOP_GRACE`` seconds (see ``_collect_all``)."""
     wanted = set(source_ids)
     sources = [source for source in config.sources if source.id in wanted]
     with store.session() as session:
         states = source_store.states(session, [source.id for source in sources])
     summary = PollSummary()
     quiet: list[Collected] = []
-    for collected in _collect_all(sources, states, clients, config, clock, store):
+    for collected in _collect_all(sources, states, clients, config, clock, store, stop):
         if collected.quiet:
             quiet.append(collected)
             stats = IngestStats()
@@ -206,29 +216,46 @@ def _collect_all(
     config: Config,
     clock: Clock,
     store: Store,
+    stop: threading.Event | None = None,
 ) -> Iterator[Collected]:
     """Yield each source's result as soon as it is ready, keeping few results in memory.
 
-    A full-text source's new items go back to the pool once, to have their pages read.
+    A full-text source's new items go back to the pool once, to have their pages read. Once
+    ``stop`` is set, nothing more is started, what is queued is dropped, and the polls in flight
+    have ``STOP_GRACE`` seconds to finish; the rest are abandoned to their threads (they hold no
+    lock and write nothing: the caller gives their claims back).
     """
     workers = config.fetch.workers
     reader = ArticleReader(clients.pages)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
-        pending: set[Future[Collected]] = set()
-        reading: set[Future[Collected]] = set()
-        queue = iter(sources)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll")
+    pending: set[Future[Collected]] = set()
+    reading: set[Future[Collected]] = set()
+    queue = iter(sources)
+    deadline: float | None = None
+    try:
         while True:
-            for source in queue:
+            for source in queue if deadline is None else ():
                 state = states.get(source.id)
                 pending.add(pool.submit(collect, source, state, clients, config, clock()))
                 if len(pending) >= 2 * workers:
                     break
             if not pending:
                 return
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            timeout = STOP_CHECK if stop is not None else None
+            done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            if stop is not None and stop.is_set():
+                if deadline is None:
+                    deadline = time.monotonic() + STOP_GRACE
+                    pending = {future for future in pending if not future.cancel()}
+                elif time.monotonic() > deadline:
+                    return
             for future in done:
                 collected = future.result()
-                fresh = [] if future in reading else _new_full_text_items(store, collected)
+                fresh = (
+                    []
+                    if future in reading or deadline is not None
+                    else _new_full_text_items(store, collected)
+                )
                 reading.discard(future)
                 if fresh:
                     read = pool.submit(_read_pages, collected, fresh, reader)
@@ -236,6 +263,8 @@ def _collect_all(
                     pending.add(read)
                 else:
                     yield collected
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _new_full_text_items(store: Store, collected: Collected) -> list[Item]:
@@ -300,7 +329,7 @@ def collect_feed(
         languages=config.languages,
         zone=config.source_zone(source),
     )
-    return Collected(source, items, result, body_hash, warning=parsed.warning)
+    return Collected(source, items, result, body_hash, warning=parsed.warning, title=parsed.title)
 
 
 def collect_archive(
@@ -382,7 +411,9 @@ def store_collected(
     """
     try:
         with store.session() as session:
-            return record_outcome(session, config, matcher, collected, now)
+            stats = record_outcome(session, config, matcher, collected, now)
+        alerts.send_after_commit(store, config, now=now)  # what this commit made due, now
+        return stats
     except (OperationalError, InterfaceError):
         raise  # the database itself is away: nothing can be recorded for any source
     except Exception as error:
@@ -454,6 +485,7 @@ def record_outcome(
         )
         return IngestStats()
     stats = ingest(session, matcher, collected.items, now=now)
+    alerts.record_alert_hits(session, config, matcher, stats.stored, now=now)
     if collected.on_store is not None:
         collected.on_store(session, now)
     source_store.record_success(
@@ -466,6 +498,7 @@ def record_outcome(
         cursor=collected.cursor,
         warning=collected.warning,
         new_items=stats.new,
+        title=collected.title,
     )
     return stats
 
@@ -487,7 +520,7 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
     record_new_matches(
         session, [(ids[item.key], m) for item, m in fresh if item.key in ids], now=now
     )
-    stats.new = len(ids)
+    stats.new, stats.stored = len(ids), list(ids.values())
     stats.matches = sum(_tally(m) for item, m in fresh if item.key in ids)
     inserted = {id(item) for item, _ in fresh if item.key in ids}
     changed = set(ids)

@@ -9,12 +9,14 @@
 * **digest:ID** at each of the digest's slots, in the config's time zone, DST included
   (``SlotTrigger``); the outbox makes each (digest, period) exactly-once across workers. On start,
   a slot missed while the daemon was down is caught up once if it is within ``grace``.
-* **deliveries** every minute: retry deliveries that failed and are due again.
+* **deliveries** at start and every minute: send alerts now due (held by quiet hours or the
+  hourly cap, or left by a crash between a poll's commit and its send), retry deliveries that
+  failed and are due again.
 * **housekeeping** hourly: the ``retention`` policy.
 
-SIGHUP reloads the config (the old one stays when the new one is invalid); SIGTERM and SIGINT stop:
-no new batch is claimed, the batch in flight is finished and recorded, claims still held are given
-back, and the process exits.
+SIGHUP reloads the config (the old one stays when the new one is invalid); SIGTERM and SIGINT stop
+within seconds: no new batch is claimed, queued polls are dropped, the polls in flight have a
+short grace to finish and be recorded, claims still held are given back, and the process exits.
 """
 
 from __future__ import annotations
@@ -41,12 +43,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from watcher import metrics
 from watcher.clock import Clock, utcnow
 from watcher.config import Channel, Config, load_config
+from watcher.config.channels import channel_problems
 from watcher.deliver.backend import Backend, Outgoing, SendResult
 from watcher.deliver.outbox import retry_pending_deliveries
 from watcher.deliver.registry import backend_for
 from watcher.digest.period import latest_slot
 from watcher.errors import ConfigError
 from watcher.fetch.clients import Clients
+from watcher.jobs.alerts import send_alerts
 from watcher.jobs.digest_run import DigestLocks, RunResult, run_digest
 from watcher.jobs.poll import PollSummary, poll_sources
 from watcher.jobs.rematch import rematch_if_config_changed
@@ -58,16 +62,19 @@ from watcher.store import Store
 from watcher.store.claims import (
     PollingHealth,
     claim_due_sources,
+    last_successes,
     polling_health,
     release_claims,
     serialise,
 )
+from watcher.store.digests import wake_waiting
 from watcher.store.housekeeping import prune_items
 from watcher.store.sources import sync_sources
 
 log = logging.getLogger(__name__)
 
 DELIVERY_RETRY_EVERY = timedelta(minutes=1)
+STOP_GRACE = 3.0  # seconds ``stop`` waits for running jobs (the polls in flight have 2 of them)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 
 
@@ -130,6 +137,8 @@ class Daemon:
         )
         self._stopping = threading.Event()
         self._wake = threading.Event()
+        self._idle = threading.Condition()  # notified when a scheduled job ends
+        self._running_jobs = 0
         self._reload_requested = False
         self._reconcile_pending = False
         self._health_server: HealthServer | None = None
@@ -218,6 +227,7 @@ class Daemon:
                 clients=runtime.clients,
                 matcher=runtime.matcher,
                 clock=self.clock,
+                stop=self._stopping,
             )
         finally:
             with self.store.session() as session:
@@ -300,13 +310,13 @@ class Daemon:
         return caught_up
 
     def deliveries_tick(self, now: datetime | None = None) -> dict[int, str]:
-        """Retry the deliveries that failed and are due again, and any whose lease expired."""
-        states = retry_pending_deliveries(
-            self.store,
-            self.config,
-            now=now or self.clock(),
-            worker=self.options.worker_id,
-            backends=_counted_backend,
+        """Send the alerts now due (held until now, or left by a crash after their poll), then
+        retry the deliveries that failed and are due again, and any whose lease expired."""
+        now = now or self.clock()
+        worker, config = self.options.worker_id, self.config
+        states = send_alerts(self.store, config, now=now, worker=worker, backends=_counted_backend)
+        states |= retry_pending_deliveries(
+            self.store, config, now=now, worker=worker, backends=_counted_backend
         )
         metrics.TICKS.labels(job="deliveries").inc()
         return states
@@ -335,13 +345,15 @@ class Daemon:
     # --- health ------------------------------------------------------------------------------
 
     def health(self, now: datetime | None = None) -> Health:
-        """Scheduler running and the poll loop moving; database up; a recent success."""
+        """Scheduler running and the poll loop moving; database up; not every source failing,
+        and some source's last success within twice its own interval."""
         now = now or self.clock()
-        database_error, state = None, PollingHealth(0, 0, None)
+        database_error, state, fresh = None, PollingHealth(0, 0, None), 0
         try:
             with self.store.session() as session:
                 session.execute(text("SELECT 1"))
                 state = polling_health(session)
+                fresh = self.fresh_sources(last_successes(session), now)
         except Exception as error:  # the probe reports it; the daemon goes on
             database_error = f"{error.__class__.__name__}: {str(error).splitlines()[0]}"
         return Health(
@@ -354,9 +366,10 @@ class Daemon:
             active_sources=state.active,
             failing_sources=state.failing,
             last_success_at=state.last_success_at,
+            fresh_sources=fresh,
             failing_deliveries=state.failing_deliveries,
             given_up_deliveries=state.given_up_deliveries,
-            stale_after=self.stale_after(),
+            waiting_deliveries=state.waiting_deliveries,
             worker=self.options.worker_id,
         )
 
@@ -364,11 +377,15 @@ class Daemon:
         metrics_config = self.config.metrics
         return self.options.metrics_listen or (metrics_config.listen if metrics_config else None)
 
-    def stale_after(self) -> timedelta:
-        """How old the latest success may be: twice the longest polling interval, plus a lease."""
+    def fresh_sources(self, successes: dict[str, datetime | None], now: datetime) -> int:
+        """How many configured sources succeeded within twice their own polling interval."""
         config = self.config
-        intervals = [config.source_interval(s) for s in config.sources if s.enabled]
-        return 2 * max(intervals, default=config.fetch.every) + self.options.lease
+        return sum(
+            1
+            for source in config.sources
+            if (success := successes.get(source.id)) is not None
+            and now - success <= 2 * config.source_interval(source)
+        )
 
     # --- reload --------------------------------------------------------------------------------
 
@@ -412,6 +429,8 @@ class Daemon:
 
     def _build_runtime(self) -> _Runtime:
         config = load_config(self.config_file)
+        if problems := channel_problems(config, os.environ):
+            raise ConfigError(problems)
         for digest in config.digests:
             digest_trigger(config, digest)  # a trigger that cannot be built refuses the config
         return _Runtime.build(config)
@@ -440,19 +459,26 @@ class Daemon:
         """Reconcile, serve health, schedule the jobs (poll at once, catch up digests)."""
         now = self.clock()
         self.reconcile(now)
+        with self.store.session() as session:
+            wake_waiting(session, now)  # a restart is when a missing secret gets set
         metrics.set_info(self.options.worker_id)
         if listen := self.metrics_listen():
             self._health_server = HealthServer(listen, self.health).start()
         add = self.scheduler.add_job
         add(
-            _outage_tolerant(self.poll_tick),
+            self._job(self.poll_tick),
             _every(self.options.tick),
             id="poll",
             next_run_time=now,
         )
-        add(_outage_tolerant(self.catch_up_digests), id="catch-up", next_run_time=now)
-        add(_outage_tolerant(self.deliveries_tick), _every(DELIVERY_RETRY_EVERY), id="deliveries")
-        add(_outage_tolerant(self.housekeeping_tick), _every(HOUSEKEEPING_EVERY), id="housekeeping")
+        add(self._job(self.catch_up_digests), id="catch-up", next_run_time=now)
+        add(
+            self._job(self.deliveries_tick),
+            _every(DELIVERY_RETRY_EVERY),
+            id="deliveries",
+            next_run_time=now,
+        )
+        add(self._job(self.housekeeping_tick), _every(HOUSEKEEPING_EVERY), id="housekeeping")
         self._schedule_digests()
         self.scheduler.start()
         metrics.SCHEDULER_RUNNING.set(1)
@@ -469,7 +495,7 @@ class Daemon:
                 job.remove()
         for digest in self.config.digests:
             self.scheduler.add_job(
-                _outage_tolerant(self.digest_tick),
+                self._job(self.digest_tick),
                 digest_trigger(self.config, digest),
                 args=[digest.id],
                 id=f"digest:{digest.id}",
@@ -517,10 +543,22 @@ class Daemon:
         log.info("%s: stopping after the polls in flight", why, extra={"event": "daemon.stopping"})
 
     def stop(self) -> None:
-        """Finish what runs, give back unused claims, close everything. Safe to call twice."""
+        """Stop within seconds, whatever is queued: no job starts any more, the polls in flight
+        have ``STOP_GRACE`` to finish and be recorded (``poll_sources`` drops what is queued),
+        then the claims still held are given back and everything is closed. A job still running
+        after the grace (a fetch waiting out its time-out, an archive poll waiting on the rate
+        limiter, a send) is left to its thread: it holds no lock, and a delivery it was sending
+        is under a lease. Safe to call twice."""
         self._stopping.set()
         if self.scheduler.state == STATE_RUNNING:
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown(wait=False)
+            with self._idle:
+                if not self._idle.wait_for(lambda: self._running_jobs == 0, STOP_GRACE):
+                    log.warning(
+                        "stopping without waiting for %d job(s) still running",
+                        self._running_jobs,
+                        extra={"event": "daemon.abandoned_jobs", "count": self._running_jobs},
+                    )
         metrics.SCHEDULER_RUNNING.set(0)
         try:
             with self.store.session() as session:
@@ -538,6 +576,24 @@ class Daemon:
             released,
             extra={"event": "daemon.stopped", "worker": self.options.worker_id},
         )
+
+    def _job(self, job: Callable[..., Any]) -> Callable[..., Any]:
+        """A scheduled job: tolerant of database outages, and counted, so ``stop`` knows when
+        none runs any more."""
+        tolerant = _outage_tolerant(job)
+
+        @functools.wraps(job)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self._idle:
+                self._running_jobs += 1
+            try:
+                return tolerant(*args, **kwargs)
+            finally:
+                with self._idle:
+                    self._running_jobs -= 1
+                    self._idle.notify_all()
+
+        return run
 
 
 class _CountedBackend:

@@ -2,8 +2,9 @@
 
 A small stdlib HTTP server in a daemon thread, started by ``watcher run`` when the config has
 ``metrics: {listen: HOST:PORT}``. ``/healthz`` answers 200 only when the scheduler runs, the
-database answers and some source was polled successfully recently, and always explains itself
-in a JSON body, so a failing probe tells the operator why.
+database answers, not every source is failing, and some source has succeeded within twice its
+own polling interval; it always explains itself in a JSON body, so a failing probe tells the
+operator why.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ class Health:
     active_sources: int
     failing_sources: int
     last_success_at: datetime | None
-    stale_after: timedelta
+    fresh_sources: int  # sources whose last success is within twice their own interval
     worker: str
     failing_deliveries: int = 0  # shown, not part of ``ok``: a mail server's outage is not ours
     given_up_deliveries: int = 0
+    waiting_deliveries: int = 0  # shown: a secret not set holds them (see watcher deliveries)
 
     @property
     def scheduler(self) -> str:
@@ -49,17 +51,22 @@ class Health:
         return "stalled" if self.now - self.last_tick_at > self.stall_after else "running"
 
     @property
-    def polling_recent(self) -> bool:
-        """A success within ``stale_after``; before the first one, grace since start-up."""
+    def polling(self) -> str:
+        """``ok`` while some source succeeded within twice its interval (or, just started, the
+        first polls may still be under way: ``starting``); ``all failing`` when every source's
+        last poll failed; ``stale`` when no source has succeeded for twice its interval."""
         if self.active_sources == 0:
-            return True
-        since = self.last_success_at or self.started_at
-        return self.now - since <= self.stale_after
+            return "no sources"
+        if self.failing_sources >= self.active_sources:
+            return "all failing"
+        if self.fresh_sources > 0:
+            return "recent"
+        return "starting" if self.now - self.started_at <= self.stall_after else "stale"
 
     @property
     def ok(self) -> bool:
         healthy_parts = self.scheduler == "running" and self.database_error is None
-        return healthy_parts and self.polling_recent
+        return healthy_parts and self.polling in ("recent", "starting", "no sources")
 
     def as_dict(self) -> dict[str, Any]:
         age = (self.now - self.last_success_at).total_seconds() if self.last_success_at else None
@@ -69,14 +76,15 @@ class Health:
             "scheduler": self.scheduler,
             "last_tick_at": self.last_tick_at.isoformat(),
             "database": self.database_error or "ok",
-            "polling": "recent" if self.polling_recent else "stale",
+            "polling": self.polling,
             "last_success_at": self.last_success_at.isoformat() if self.last_success_at else None,
             "last_success_age_seconds": round(age, 1) if age is not None else None,
-            "stale_after_seconds": self.stale_after.total_seconds(),
             "active_sources": self.active_sources,
             "failing_sources": self.failing_sources,
+            "fresh_sources": self.fresh_sources,
             "failing_deliveries": self.failing_deliveries,
             "given_up_deliveries": self.given_up_deliveries,
+            "waiting_deliveries": self.waiting_deliveries,
             "started_at": self.started_at.isoformat(),
         }
 

@@ -101,13 +101,14 @@ class PollingHealth:
     failing: int
     last_success_at: datetime | None
     fulfilled: int = 0
-    failing_deliveries: int = 0  # waiting for another attempt
+    failing_deliveries: int = 0  # failed, to be tried again
     given_up_deliveries: int = 0
+    waiting_deliveries: int = 0  # held by a problem on this side (a secret not set)
 
 
 def polling_health(session: Session) -> PollingHealth:
     """Active sources, how many of them fail, the latest success of any, follow-ups fulfilled,
-    and deliveries failing or given up."""
+    and deliveries failing, given up or waiting."""
     failing = case((SourceRow.consecutive_failures > 0, 1), else_=0)
     active, failing_count, last_success = session.execute(
         select(func.count(), func.sum(failing), func.max(SourceRow.last_success_at)).where(
@@ -118,7 +119,7 @@ def polling_health(session: Session) -> PollingHealth:
     deliveries = dict(
         session.execute(
             select(DeliveryRow.state, func.count())
-            .where(DeliveryRow.state.in_(("failed", "given_up")))
+            .where(DeliveryRow.state.in_(("failed", "given_up", "waiting")))
             .group_by(DeliveryRow.state)
         ).all()
     )
@@ -129,7 +130,14 @@ def polling_health(session: Session) -> PollingHealth:
         int(fulfilled or 0),
         deliveries.get("failed", 0),
         deliveries.get("given_up", 0),
+        deliveries.get("waiting", 0),
     )
+
+
+def last_successes(session: Session) -> dict[str, datetime | None]:
+    """Each active source's last successful poll (None: never)."""
+    query = select(SourceRow.id, SourceRow.last_success_at).where(SourceRow.removed_at.is_(None))
+    return {row.id: row.last_success_at for row in session.execute(query)}
 
 
 @contextlib.contextmanager

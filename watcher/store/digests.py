@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from watcher.redact import error_text
 from watcher.store.tables import (
+    AlertMessageRow,
     ChannelStateRow,
     DeliveryRow,
     DigestRunRow,
@@ -132,9 +133,10 @@ def failing_sources(session: Session, failing_before: datetime) -> list[SourceRo
     )
 
 
-def source_names(session: Session) -> dict[str, str]:
-    """Source id → the URL it was last polled at (for sources no longer in the config)."""
-    return {row.id: row.url for row in session.execute(select(SourceRow.id, SourceRow.url))}
+def source_names(session: Session) -> dict[str, tuple[str, str | None]]:
+    """Source id → the URL it was last polled at and the feed's own title, if it gave one."""
+    query = select(SourceRow.id, SourceRow.url, SourceRow.title)
+    return {row.id: (row.url, row.title) for row in session.execute(query)}
 
 
 # --- the outbox -------------------------------------------------------------------------------
@@ -197,18 +199,30 @@ def insert_run(session: Session, run: DigestRunRow, channel_ids: list[str], stat
     return True
 
 
-def claimable_deliveries(session: Session, now: datetime, run_id: int | None = None) -> list[int]:
-    """Deliveries due now: pending or failed and due, or sending with an expired lease."""
-    due = or_(
+CLAIMABLE = ("pending", "failed", "waiting")
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Pending, or failed or waiting and due again, or sending under an expired lease."""
+    return or_(
         and_(
-            DeliveryRow.state.in_(("pending", "failed")),
+            DeliveryRow.state.in_(CLAIMABLE),
             or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now),
         ),
         and_(DeliveryRow.state == "sending", DeliveryRow.claimed_until < now),
     )
-    query = select(DeliveryRow.id).where(due).order_by(DeliveryRow.id)
+
+
+def claimable_deliveries(
+    session: Session, now: datetime, run_id: int | None = None, digest_id: str | None = None
+) -> list[int]:
+    """Deliveries due now (of one run, or of one digest's runs, or all)."""
+    query = select(DeliveryRow.id).where(_due(now)).order_by(DeliveryRow.id)
     if run_id is not None:
         query = query.where(DeliveryRow.run_id == run_id)
+    if digest_id is not None:
+        runs = select(DigestRunRow.id).where(DigestRunRow.digest_id == digest_id)
+        query = query.where(DeliveryRow.run_id.in_(runs.scalar_subquery()))
     return list(session.scalars(query))
 
 
@@ -222,19 +236,7 @@ def claim_delivery(
     """
     result = session.execute(
         update(DeliveryRow)
-        .where(
-            DeliveryRow.id == delivery_id,
-            or_(
-                and_(
-                    DeliveryRow.state.in_(("pending", "failed")),
-                    or_(
-                        DeliveryRow.next_attempt_at.is_(None),
-                        DeliveryRow.next_attempt_at <= now,
-                    ),
-                ),
-                and_(DeliveryRow.state == "sending", DeliveryRow.claimed_until < now),
-            ),
-        )
+        .where(DeliveryRow.id == delivery_id, _due(now))
         .values(
             state="sending",
             claimed_by=worker,
@@ -250,6 +252,34 @@ def claim_delivery(
         .where(DeliveryRow.id == delivery_id)
         .execution_options(populate_existing=True)
     ).one()
+
+
+def requeue_deliveries(session: Session, now: datetime, ids: list[int] | None = None) -> list[int]:
+    """Make given-up, waiting and failed deliveries (the ``ids``, or all of them) due now; the
+    give-up clock starts again. Returns the ids re-queued."""
+    query = select(DeliveryRow.id).where(DeliveryRow.state.in_(("given_up", "waiting", "failed")))
+    if ids is not None:
+        query = query.where(DeliveryRow.id.in_(ids))
+    chosen = list(session.scalars(query.order_by(DeliveryRow.id)))
+    if chosen:
+        session.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_(chosen))
+            .values(state="pending", next_attempt_at=None, given_up_at=None, created_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return chosen
+
+
+def wake_waiting(session: Session, now: datetime) -> int:
+    """Waiting deliveries become due now (a restart is when a missing secret is fixed)."""
+    result = session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.state == "waiting")
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def finish_delivery(session: Session, delivery_id: int, worker: str, **values: object) -> bool:
@@ -298,17 +328,43 @@ def given_up_deliveries(
     return [(delivery, run) for delivery, run in rows]
 
 
-def recent_deliveries(
-    session: Session, limit: int = 50, offset: int = 0
-) -> list[tuple[DeliveryRow, DigestRunRow]]:
+@dataclass(frozen=True)
+class DeliveryListing:
+    """A delivery with what it delivers: a digest run or an alert message."""
+
+    delivery: DeliveryRow
+    run: DigestRunRow | None
+    message: AlertMessageRow | None
+
+    @property
+    def what(self) -> str:
+        """The digest's id, or ``alert:ID``."""
+        if self.run is not None:
+            return self.run.digest_id
+        return f"alert:{self.message.alert_id}" if self.message is not None else "?"
+
+    @property
+    def period_end(self) -> datetime:
+        """The end of the digest's period; when the alert was built."""
+        if self.run is not None:
+            return self.run.period_end
+        return self.message.built_at if self.message is not None else self.delivery.created_at
+
+
+def recent_deliveries(session: Session, limit: int = 50, offset: int = 0) -> list[DeliveryListing]:
+    """The latest deliveries of digests and alerts, newest first."""
     rows = session.execute(
-        select(DeliveryRow, DigestRunRow)
-        .join(DigestRunRow, DigestRunRow.id == DeliveryRow.run_id)
-        .order_by(DigestRunRow.period_end.desc(), DeliveryRow.id.desc())
+        select(DeliveryRow, DigestRunRow, AlertMessageRow)
+        .outerjoin(DigestRunRow, DigestRunRow.id == DeliveryRow.run_id)
+        .outerjoin(AlertMessageRow, AlertMessageRow.id == DeliveryRow.alert_message_id)
+        .order_by(
+            func.coalesce(DigestRunRow.period_end, AlertMessageRow.built_at).desc(),
+            DeliveryRow.id.desc(),
+        )
         .limit(limit)
         .offset(offset)
     )
-    return [(delivery, run) for delivery, run in rows]
+    return [DeliveryListing(delivery, run, message) for delivery, run, message in rows]
 
 
 # --- channels disabled by the daemon ----------------------------------------------------------

@@ -17,7 +17,7 @@ from watcher.errors import StoreError
 from watcher.redact import error_text, redact
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_HEAD = "0003"  # the newest migration (tests/store/test_migrations.py keeps this true)
+SCHEMA_HEAD = "0005_alerts"  # the newest migration (tests/store/test_migrations.py checks it)
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,11 @@ from watcher.model import CaptureLog, FetchResult
 from watcher.redact import error_text, redact
 from watcher.store.archive import capture_log
 from watcher.store.tables import ItemRow, SourceRow
+from watcher.text import clean_text, shorten
 
 __all__ = ["SourceRow"]
 
+MAX_TITLE = 200  # a feed's title, kept to name the outlet: a hostile feed sends megabytes
 JITTER = 0.1  # ±10 % so sources with the same interval drift apart instead of polling in bursts
 
 
@@ -51,7 +53,7 @@ def sync_sources(session: Session, config: Config, now: datetime) -> None:
             continue
         url = redact(source.url)
         if row.url != url or row.kind != source.kind:
-            row.etag = row.last_modified = row.body_hash = row.cursor = None
+            row.etag = row.last_modified = row.body_hash = row.cursor = row.title = None
             row.next_poll_at = now
         row.kind, row.url, row.owner = source.kind, url, source.owner
         row.removed_at = None if source.enabled else (row.removed_at or now)
@@ -137,8 +139,10 @@ def record_success(
     cursor: str | None = None,
     warning: str | None = None,
     new_items: int = 0,
+    title: str | None = None,
 ) -> None:
     row = session.get_one(SourceRow, source_id)
+    row.title = shorten(clean_text(title), MAX_TITLE) if title and clean_text(title) else row.title
     if result is not None:
         row.etag = result.etag
         row.last_modified = result.last_modified

@@ -99,6 +99,7 @@ class SourceRow(Base):
     id: Mapped[str] = mapped_column(CleanString(200), primary_key=True)
     kind: Mapped[str] = mapped_column(CleanString(20))
     url: Mapped[str] = mapped_column(CleanText)
+    title: Mapped[str | None] = mapped_column(CleanText)  # the feed's own title, as last polled
     owner: Mapped[str | None] = mapped_column(CleanString(200))
     etag: Mapped[str | None] = mapped_column(CleanText)
     last_modified: Mapped[str | None] = mapped_column(CleanText)
@@ -248,17 +249,67 @@ class DigestRunRow(Base):
     __table_args__ = (UniqueConstraint("digest_id", "period_end", name="uq_digest_period"),)
 
 
+class AlertMessageRow(Base):
+    """An alert built for one item (or several, folded), stored before anything is sent."""
+
+    __tablename__ = "alert_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(CleanString(200))
+    built_at: Mapped[datetime]
+    subject: Mapped[str] = mapped_column(CleanText, default="")
+    text: Mapped[str] = mapped_column(CleanText, default="")
+    html: Mapped[str] = mapped_column(CleanText, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    item_count: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (Index("ix_alert_messages_alert", "alert_id", "built_at"),)
+
+
+class AlertHitRow(Base):
+    """An item an alert is about, inserted in the transaction that stored the item's matches.
+
+    The unique key is what makes an alert exactly once per (alert, item) whatever crashes,
+    retries or workers do; ``message_id`` is set when the hit is put in a message.
+    """
+
+    __tablename__ = "alert_hits"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(CleanString(200))
+    item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(CleanString(20))  # followup|story|author
+    story_id: Mapped[str | None] = mapped_column(CleanString(200))
+    followup_id: Mapped[str | None] = mapped_column(CleanString(200))
+    found_at: Mapped[datetime]
+    due_at: Mapped[datetime]  # found_at, or when quiet hours or the hourly cap end
+    message_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("alert_messages.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (
+        UniqueConstraint("alert_id", "item_id", name="uq_alert_item"),
+        Index("ix_alert_hits_pending", "message_id", "due_at"),
+    )
+
+
 class DeliveryRow(Base):
-    """One channel's delivery of one digest run: attempts and outcome."""
+    """One channel's delivery of one digest run or one alert message: attempts and outcome."""
 
     __tablename__ = "deliveries"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    run_id: Mapped[int] = mapped_column(BigId, ForeignKey("digest_runs.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("digest_runs.id", ondelete="CASCADE")
+    )
+    alert_message_id: Mapped[int | None] = mapped_column(
+        BigId,
+        ForeignKey("alert_messages.id", ondelete="CASCADE", name="fk_deliveries_alert_message"),
+    )
     channel_id: Mapped[str] = mapped_column(CleanString(200))
     state: Mapped[str] = mapped_column(
         String(20), default="pending"
-    )  # pending|sending|sent|failed|given_up
+    )  # pending|sending|sent|failed|waiting|given_up|skipped
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(CleanText)
@@ -271,6 +322,7 @@ class DeliveryRow(Base):
 
     __table_args__ = (
         UniqueConstraint("run_id", "channel_id", name="uq_delivery_channel"),
+        UniqueConstraint("alert_message_id", "channel_id", name="uq_alert_delivery_channel"),
         Index("ix_deliveries_state", "state", "next_attempt_at"),
     )
 

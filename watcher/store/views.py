@@ -173,7 +173,7 @@ def digest_runs(session: Session, *, limit: int, offset: int) -> list[RunView]:
             .offset(offset)
         )
     )
-    by_run: dict[int, list[DeliveryRow]] = defaultdict(list)
+    by_run: dict[int | None, list[DeliveryRow]] = defaultdict(list)
     if runs:
         query = (
             select(DeliveryRow)
