@@ -48,6 +48,7 @@ import chardet
 import feedparser
 
 from watcher.model import Entry, ParsedFeed
+from watcher.parse import sax
 
 MAX_ENTRIES = 2000
 LOOSE_MAX = 1_000_000
@@ -55,7 +56,7 @@ _CHARDET_SAMPLE = 64 * 1024
 CONFIDENT = 0.3  # chardet's confidence that needs no other evidence
 
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-_XML_DECL_ENCODING = re.compile(rb"""(<\?xml[^>]*?)\sencoding\s*=\s*["'][^"']*["']""")
+_XML_DECL_ENCODING = re.compile(rb"""\A(\s*<\?xml[^>]*?)\sencoding\s*=\s*["'][^"']*["']""")
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>", re.IGNORECASE)
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
@@ -111,6 +112,7 @@ def prepare_xml(body: bytes, content_type: str | None = None) -> PreparedXml:
 def parse_prepared(prepared: PreparedXml, *, url: str) -> ParsedFeed | None:
     """feedparser's reading of a prepared body; None when it found no feed in it at all."""
     notes = list(prepared.notes)
+    sax.use()  # attribute lookups in linear time
     result = feedparser.parse(
         prepared.data,
         response_headers=feedparser_headers(prepared.data, url),
