@@ -646,6 +646,8 @@ def _add_author(entry: dict[str, Any], element: Any) -> None:
         else:
             authors.append({"name": text} if text else {})
         return
+    if "author" in entry:  # feedparser then writes this name into the earlier author too
+        raise NotForFastPathError("an Atom person after a plain-text author")
     children = [(_name(child), child) for child in element.iterchildren()]
     names = [child for name, child in children if name == "name"]
     if (element.text or "").strip() or any(
