@@ -46,6 +46,13 @@ def _per_entry(size: int, unit: int) -> int:
     return max(1, size // (_ENTRIES * unit))
 
 
+def _each_entry(start: str, child: str, end: str, size: int) -> str:
+    """``_ENTRIES`` entries (``start`` formatted with the entry's number ``i``), each holding
+    as many copies of ``child`` as it takes to reach ``size`` in all."""
+    copies = _per_entry(size, len(child))
+    return "".join(start.format(i=i) + child * copies + end for i in range(_ENTRIES))
+
+
 Shape = Callable[[int], str]
 
 SHAPES: dict[str, Shape] = {
@@ -100,26 +107,15 @@ SHAPES: dict[str, Shape] = {
     ),
     "xml-base-on-each-entry": lambda n: (
         '<feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://a.example/"><title>t</title>'
-        + "".join(
-            f'<entry xml:base="/d{i}/"><title>x</title>' + _LINK * _per_entry(n, 16) + "</entry>"
-            for i in range(_ENTRIES)
-        )
+        + _each_entry('<entry xml:base="/d{i}/"><title>x</title>', _LINK, "</entry>", n)
         + "</feed>"
     ),
     "xml-lang-on-each-title": lambda n: (
-        _ATOM
-        + "".join(
-            f'<entry xml:lang="l{i}">' + _LANG_TITLE * _per_entry(n, 30) + "</entry>"
-            for i in range(_ENTRIES)
-        )
-        + "</feed>"
+        _ATOM + _each_entry('<entry xml:lang="l{i}">', _LANG_TITLE, "</entry>", n) + "</feed>"
     ),
     "rdf-items": lambda n: (
         _RDF
-        + "".join(
-            f'<item rdf:about="u{i}">' + "<title>x</title>" * _per_entry(n, 16) + "</item>"
-            for i in range(_ENTRIES)
-        )
+        + _each_entry('<item rdf:about="u{i}">', "<title>x</title>", "</item>", n)
         + "</rdf:RDF>"
     ),
     "attributes-repaired-body": lambda n: _rss(
