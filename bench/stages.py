@@ -24,10 +24,10 @@ STAGES = {
     "open and migrate": ("watcher.cli.app", None, "open_store"),
     "sync sources": ("watcher.store.sources", None, "sync_sources"),
     "fetch": ("watcher.fetch.http", "Fetcher", "get"),
-    "parse": ("watcher.pipeline", None, "parse_feed"),
-    "normalise": ("watcher.pipeline", None, "normalise_entries"),
+    "parse": ("watcher.jobs.poll", None, "parse_feed"),
+    "normalise": ("watcher.jobs.poll", None, "normalise_entries"),
     "match": ("watcher.match", "Matcher", "match"),
-    "store and match": ("watcher.pipeline", None, "store_collected"),
+    "store and match": ("watcher.jobs.poll", None, "store_collected"),
 }
 
 spent: dict[str, float] = defaultdict(float)

@@ -16,3 +16,15 @@ Clock = Callable[[], datetime]
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC; a naive datetime is taken to be UTC already (the store's convention)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """The one JSON form of a moment: ISO-8601 in UTC with ``Z`` (``2024-05-17T15:03:00Z``)."""
+    if moment is None:
+        return None
+    return as_utc(moment).isoformat().replace("+00:00", "Z")

@@ -7,6 +7,8 @@ The CLI turns any ``WatcherError`` into a clean message and a non-zero exit.
 
 from __future__ import annotations
 
+from watcher.redact import redact
+
 
 class WatcherError(Exception):
     """Base class: an error with a message a user can act on."""
@@ -44,7 +46,7 @@ class FetchError(WatcherError):
         self.reason = reason
         self.retry_after = retry_after
         self.status = status
-        super().__init__(f"source {source_id} ({url}): {reason}")
+        super().__init__(f"source {source_id} ({redact(url)}): {reason}")
 
 
 class ParseError(WatcherError):
@@ -54,14 +56,4 @@ class ParseError(WatcherError):
         self.source_id = source_id
         self.url = url
         self.reason = reason
-        super().__init__(f"source {source_id} ({url}): {reason}")
-
-
-class DeliveryError(WatcherError):
-    """A digest could not be delivered on a channel; ``retryable`` says whether to try again."""
-
-    def __init__(self, channel_id: str, reason: str, *, retryable: bool = True) -> None:
-        self.channel_id = channel_id
-        self.reason = reason
-        self.retryable = retryable
-        super().__init__(f"channel {channel_id}: {reason}")
+        super().__init__(f"source {source_id} ({redact(url)}): {reason}")

@@ -5,9 +5,9 @@ Context travels as ``extra=``: ``log.info("polled", extra={"event": "poll.done",
 else the message's template, which stays the same from one line to the next) and ``message``, plus
 whichever context fields were given.
 
-No secret reaches a log line: every line is passed through ``redact``, which masks the values of
-the environment variables the config names as secrets (``register_secrets``), passwords in URLs
-and token-like query parameters.
+No secret reaches a log line: every line is passed through ``watcher.redact.redact``, which
+masks the values of the environment variables the config names as secrets, the user info of
+URLs and token-like query parameters.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from watcher.redact import redact, register_secrets
 
 if TYPE_CHECKING:
     from watcher.config import Config
@@ -37,19 +37,6 @@ _CONTEXT_FIELDS = (
     "status",
     "count",
 )
-_SECRETS: set[str] = set()
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/@\s:]*:)[^/@\s]+@", re.IGNORECASE)
-_TOKEN_PARAM = re.compile(
-    r"(?P<head>[?&](?:token|access_token|api_key|apikey|key|secret|password|sig|signature)=)"
-    r"[^&#\s\"']+",
-    re.IGNORECASE,
-)
-MASK = "***"
-
-
-def register_secrets(values: Iterable[str | None]) -> None:
-    """Remember secret values to mask; short ones are skipped (masking 'a' would mangle logs)."""
-    _SECRETS.update(value for value in values if value and len(value) >= 4)
 
 
 def register_config_secrets(config: Config) -> None:
@@ -66,18 +53,10 @@ def _url_password(url: str) -> str | None:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).password  # type: ignore[return-value]
+        password = make_url(url).password
+        return None if password is None else str(password)
     except Exception:  # an unparsable URL is reported by the store, not here
         return None
-
-
-def redact(text: str) -> str:
-    """``text`` with registered secrets, URL passwords and token parameters masked."""
-    for secret in sorted(_SECRETS, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, MASK)
-    text = _URL_PASSWORD.sub(rf"\g<head>{MASK}@", text)
-    return _TOKEN_PARAM.sub(rf"\g<head>{MASK}", text)
 
 
 class TextFormatter(logging.Formatter):

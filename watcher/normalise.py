@@ -9,25 +9,32 @@ Identity (``Item.key``), in order:
    sources numbering their posts alike never collide;
 4. for an entry with neither, a hash of its text, namespaced by source.
 
-Dates: ``published``, else ``updated``, in UTC. No date → the first-seen time, flagged
-``published_estimated``. A date more than a day after the first-seen time is a publisher's
-clock or template bug, and one before 1970-01-02 a CMS default (epoch 0, year 1): either is
-replaced by the first-seen time, flagged estimated, and kept in ``extra["future_date"]`` or
-``extra["past_date"]``. An estimated date gives way to a real one seen later (the store).
+Dates: ``published``, else ``updated``, in UTC; a time written without a zone (naive from the
+parse stage) is read in the zone the caller gives: the source's ``timezone``, else the config's.
+No date → the first-seen time, flagged ``published_estimated``. So is a date no parser could
+read, and one more than a day after the first-seen time (a publisher's clock or template bug)
+or before 1995 (a CMS default: epoch 0, year 1, no news feed yet): the feed's text is kept in
+``extra["unreadable_date"]`` (with the reading in ``extra["future_date"]`` or
+``extra["past_date"]``) and logged once per source. An estimated date gives way to a real one
+seen later (the store).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 from w3lib.url import canonicalize_url, url_query_cleaner
 
+from watcher.config import Source
 from watcher.model import Entry, Item
 from watcher.text import clean_text, shorten
 
@@ -39,7 +46,9 @@ TITLE_FROM_TEXT_MAX = 100
 SUMMARY_MAX = 1_000
 LANGUAGE_SAMPLE = 120
 FUTURE_TOLERANCE = timedelta(days=1)
-EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)  # before: a CMS default (epoch 0, year 1)
+EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)  # before: a CMS default (epoch 0, year 1)
+
+log = logging.getLogger(__name__)
 
 # --- canonical URLs ---------------------------------------------------------------------------
 
@@ -141,8 +150,10 @@ def normalise_entry(
     seen_at: datetime,
     owner: str | None,
     languages: Sequence[str],
+    zone: tzinfo = UTC,
 ) -> Item | None:
-    """One ``Item`` for one entry; None for junk (no link, no GUID and no text)."""
+    """One ``Item`` for one entry; None for junk (no link, no GUID and no text). ``zone`` is
+    where a time written without one is read (the source's, else the config's)."""
     url = canonical_url(entry.link, feed_url)
     guid = (entry.guid or "").strip() or None
     title = clean_text((entry.title or "")[:HTML_MAX])
@@ -152,9 +163,11 @@ def normalise_entry(
     text = (content_text or summary_text)[:TEXT_MAX]
     if not (url or guid or title or text):
         return None
-    seen_at = _utc(seen_at)
-    published, estimated, extra = _published(entry, seen_at)
-    extra = {k: v for k, v in entry.extra.items() if k not in ("key", "by")} | extra
+    seen_at = to_utc(seen_at)
+    published, estimated, flags = _published(entry, seen_at, zone)
+    if "unreadable_date" in flags:
+        _report_unreadable(source_id, flags)
+    extra: dict[str, Any] = {k: v for k, v in entry.extra.items() if k not in ("key", "by")} | flags
     if not title and text:
         # Posts (X, Bluesky, Mastodon) have no title: their first words make the headline.
         title, extra["title_from_text"] = shorten(text, TITLE_FROM_TEXT_MAX), True
@@ -175,6 +188,33 @@ def normalise_entry(
         language=detect_language(f"{title} {text}", languages) or entry.language,
         extra=extra,
     )
+
+
+def normalise_entries(
+    entries: Iterable[Entry],
+    source: Source,
+    *,
+    feed_url: str,
+    seen_at: datetime,
+    languages: Sequence[str],
+    zone: tzinfo = UTC,
+) -> list[Item]:
+    """A source's entries as items, keeping the first of any that share an identity; ``zone``
+    as for ``normalise_entry`` (``Config.source_zone``)."""
+    items: dict[str, Item] = {}
+    for entry in entries:
+        item = normalise_entry(
+            entry,
+            source_id=source.id,
+            feed_url=feed_url,
+            seen_at=seen_at,
+            owner=source.owner,
+            languages=languages,
+            zone=zone,
+        )
+        if item is not None:
+            items.setdefault(item.key, item)
+    return list(items.values())
 
 
 _URI_SCHEME = re.compile(r"(?:tag|urn|uuid|at|did):\S", re.IGNORECASE)
@@ -205,22 +245,61 @@ def _text_key(source_id: str, title: str, text: str) -> str:
     return f"text:{source_id}:{digest}"
 
 
-def _published(entry: Entry, seen_at: datetime) -> tuple[datetime, bool, dict[str, str]]:
+def _published(
+    entry: Entry, seen_at: datetime, zone: tzinfo
+) -> tuple[datetime, bool, dict[str, Any]]:
     """(published, estimated, extra flags) following the rules in the module docstring."""
     given = entry.published or entry.updated
+    unread = {"unreadable_date": entry.date_text} if entry.date_text else {}
     if given is None:
-        return seen_at, True, {}
-    given = _utc(given)
+        return seen_at, True, unread
+    given = to_utc(given, zone)
+    unread = unread or {"unreadable_date": given.isoformat()}
     if given > seen_at + FUTURE_TOLERANCE:
-        return seen_at, True, {"future_date": given.isoformat()}
+        return seen_at, True, unread | {"future_date": given.isoformat()}
     if given < EARLIEST:
-        return seen_at, True, {"past_date": given.isoformat()}
+        return seen_at, True, unread | {"past_date": given.isoformat()}
     return given, False, {}
 
 
-def _utc(moment: datetime) -> datetime:
-    """Aware UTC; a naive datetime is taken to be UTC already."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def to_utc(moment: datetime, zone: tzinfo = UTC) -> datetime:
+    """Aware UTC; a naive datetime is a time as written, read in ``zone``. A time that the
+    clocks skip or pass twice (a DST change) takes the offset before the change (``fold=0``)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+_reported: set[str] = set()  # sources whose unreadable date was logged by this process
+_reported_lock = threading.Lock()
+
+
+def _report_unreadable(source_id: str, extra: dict[str, Any]) -> None:
+    """Log a source's unreadable date once per process, with its text (every item keeps it
+    in ``extra``; `watcher sources` counts them and `watcher explain` shows it)."""
+    with _reported_lock:
+        if source_id in _reported:
+            return
+        _reported.add(source_id)
+    log.warning(
+        "source %s: %s; its items are dated when first seen",
+        source_id,
+        date_problem(extra),
+        extra={"source": source_id},
+    )
+
+
+def date_problem(extra: Mapping[str, Any]) -> str | None:
+    """What is wrong with the date the feed gave (an item's ``extra`` says), when it was not
+    used; None when the feed gave a date that was used, or none at all."""
+    text = extra.get("unreadable_date") or extra.get("future_date") or extra.get("past_date")
+    if not text:
+        return None
+    if "future_date" in extra:
+        return f"the feed's date {text!r} is more than a day in the future"
+    if "past_date" in extra:
+        return f"the feed's date {text!r} is before 1995"
+    return f"the feed's date {text!r} cannot be read"
 
 
 def content_hash(item: Item) -> str:

@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 
-from watcher import backfill as backfill_module
 from watcher.cli import cli
 from watcher.config import Config
+from watcher.fetch.clients import Clients
+from watcher.jobs import backfill as backfill_module
 from watcher.store import open_store
 from watcher.store.archive import backfill_mark
 from watcher.store.tables import ArchiveCaptureRow, ItemRow, ItemSourceRow
@@ -181,18 +182,16 @@ def test_backfill_walks_back_and_resumes_without_repeating_work(
             if len(story_wayback.snapshots) >= 2:
                 raise KeyboardInterrupt
 
-    from watcher.fetch.http import Fetcher
-
     store = open_store(story_config.database_url)
     with (
-        Fetcher(story_config.fetch, allow_private_networks=True) as fetcher,
+        Clients.open(story_config) as clients,
         pytest.raises(KeyboardInterrupt),
     ):
         backfill_module.backfill(
             store,
             story_config,
             since=date(2013, 1, 1),
-            fetcher=fetcher,
+            clients=clients,
             source_ids=["x-sama"],
             progress=StopAfterTwo(),
         )

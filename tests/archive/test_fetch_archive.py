@@ -10,15 +10,12 @@ import pytest
 from watcher.config import ArchiveSettings, Config, FetchSettings
 from watcher.errors import FetchError
 from watcher.fetch import archive
-from watcher.fetch.archive import (
-    ArchiveClient,
-    CaptureLog,
-    RateLimiter,
-    collect_posts,
-    list_captures,
-    parse_cdx,
-)
+from watcher.fetch.archive import ArchiveClient, RateLimiter, list_captures, parse_cdx
 from watcher.fetch.http import Fetcher
+from watcher.jobs.archive_walk import ArchiveBatch, collect_posts
+from watcher.model import CaptureLog, Entry
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 LEIKE = "1791498174659715494"
 
@@ -39,7 +36,7 @@ def client(story_config: Config, fetcher: Fetcher, sleeps: list[float]) -> Archi
     return ArchiveClient(story_config.archive, fetcher, sleep=sleeps.append)
 
 
-def by_key(batch: archive.ArchiveBatch) -> dict[str, archive.Entry]:
+def by_key(batch: ArchiveBatch) -> dict[str, Entry]:
     return {entry.extra["key"]: entry for entry in batch.entries}
 
 
@@ -79,7 +76,9 @@ def test_listing_follows_resume_keys_across_url_forms(
 def test_one_item_per_post_whatever_the_url_form_and_captures(
     story_config: Config, client: ArchiveClient, story_wayback
 ) -> None:
-    batch = collect_posts(client, story_config.source("x-janleike"), story_config, after=None)
+    batch = collect_posts(
+        client, story_config.source("x-janleike"), story_config, now=NOW, after=None
+    )
     entries = by_key(batch)
     assert set(entries) == {f"x:{LEIKE}", "x:1791540958431506563"}
     first = entries[f"x:{LEIKE}"]
@@ -105,7 +104,7 @@ def test_one_item_per_post_whatever_the_url_form_and_captures(
 def test_the_post_time_comes_from_the_id_not_the_late_capture(
     story_config: Config, client: ArchiveClient
 ) -> None:
-    batch = collect_posts(client, story_config.source("x-sama"), story_config, after=None)
+    batch = collect_posts(client, story_config.source("x-sama"), story_config, now=NOW, after=None)
     (entry,) = batch.entries  # the profile page under a status URL gave nothing
     assert entry.extra["key"] == "x:1791543264090472660"
     assert entry.extra["by"] == "altman"
@@ -117,7 +116,7 @@ def test_the_post_time_comes_from_the_id_not_the_late_capture(
 def test_a_fuller_capture_replaces_a_truncated_one_and_a_missing_snapshot_fails(
     story_config: Config, client: ArchiveClient
 ) -> None:
-    batch = collect_posts(client, story_config.source("x-gdb"), story_config, after=None)
+    batch = collect_posts(client, story_config.source("x-gdb"), story_config, now=NOW, after=None)
     (entry,) = batch.entries
     assert entry.extra["truncated"] is False
     assert entry.extra["by"] == "brockman"
@@ -129,10 +128,10 @@ def test_a_second_poll_asks_only_for_newer_captures(
     story_config: Config, client: ArchiveClient, story_wayback
 ) -> None:
     source = story_config.source("x-janleike")
-    first = collect_posts(client, source, story_config, after=None)
+    first = collect_posts(client, source, story_config, now=NOW, after=None)
     story_wayback.cdx_queries.clear()
     story_wayback.snapshots.clear()
-    second = collect_posts(client, source, story_config, after=first.cursor)
+    second = collect_posts(client, source, story_config, now=NOW, after=first.cursor)
     assert set(story_wayback.froms()) == {"20240601120001"}
     assert second.entries == [] and second.captures == [] and story_wayback.snapshots == []
     assert second.cursor == first.cursor
@@ -141,7 +140,7 @@ def test_a_second_poll_asks_only_for_newer_captures(
         "https://x.com/janleike/status/1791540958431506563",
         "api-v2-janleike-1791540958431506563.json",
     )
-    third = collect_posts(client, source, story_config, after=second.cursor)
+    third = collect_posts(client, source, story_config, now=NOW, after=second.cursor)
     assert [e.extra["key"] for e in third.entries] == ["x:1791540958431506563"]
     assert third.cursor == "20240602000000"
 
@@ -154,7 +153,7 @@ def test_a_capture_log_skips_done_captures_and_complete_posts(
         complete=frozenset({LEIKE}),
     )
     batch = collect_posts(
-        client, story_config.source("x-janleike"), story_config, after=None, log=log
+        client, story_config.source("x-janleike"), story_config, now=NOW, after=None, log=log
     )
     assert batch.entries == []
     assert [line.split()[0] for line in story_wayback.snapshots] == ["20240519101010"]
@@ -164,7 +163,7 @@ def test_retries_honour_retry_after_then_succeed(
     story_config: Config, client: ArchiveClient, story_wayback, sleeps: list[float]
 ) -> None:
     story_wayback.fail_next(2, status=429, retry_after="7")
-    batch = collect_posts(client, story_config.source("x-sama"), story_config, after=None)
+    batch = collect_posts(client, story_config.source("x-sama"), story_config, now=NOW, after=None)
     assert batch.error is None and len(batch.entries) == 1
     assert sleeps == [7.0, 7.0]
 
@@ -173,11 +172,13 @@ def test_a_long_retry_after_fails_the_source_and_cools_the_client_down(
     story_config: Config, client: ArchiveClient, story_wayback
 ) -> None:
     story_wayback.fail_next(1, status=503, retry_after="3600")
-    batch = collect_posts(client, story_config.source("x-sama"), story_config, after="20240101")
+    batch = collect_posts(
+        client, story_config.source("x-sama"), story_config, now=NOW, after="20240101"
+    )
     assert batch.error is not None and batch.error.retry_after == pytest.approx(3600)
     assert batch.cursor == "20240101" and batch.entries == []
     asked = len(story_wayback.cdx_queries)
-    again = collect_posts(client, story_config.source("x-gdb"), story_config, after=None)
+    again = collect_posts(client, story_config.source("x-gdb"), story_config, now=NOW, after=None)
     assert again.error is not None and "asked to wait" in again.error.reason
     assert len(story_wayback.cdx_queries) == asked  # failed fast, the archive left alone
 
@@ -191,7 +192,7 @@ def test_a_transient_snapshot_failure_keeps_earlier_posts_and_the_cursor_before_
         body=b"<html></html>",
         snapshot_status=502,
     )
-    batch = collect_posts(client, story_config.source("x-gdb"), story_config, after=None)
+    batch = collect_posts(client, story_config.source("x-gdb"), story_config, now=NOW, after=None)
     assert batch.error is not None and "502" in batch.error.reason
     assert [e.extra["key"] for e in batch.entries] == ["x:1791869138132218351"]
     assert batch.entries[0].extra["truncated"] is True
@@ -202,10 +203,10 @@ def test_the_poll_budget_stops_early_with_a_resumable_cursor(
     story_config: Config, client: ArchiveClient
 ) -> None:
     source = story_config.source("x-janleike")
-    batch = collect_posts(client, source, story_config, after=None, limit=2)
+    batch = collect_posts(client, source, story_config, now=NOW, after=None, limit=2)
     assert len(batch.captures) == 2
     assert batch.cursor == "20240518093543"
-    rest = collect_posts(client, source, story_config, after=batch.cursor)
+    rest = collect_posts(client, source, story_config, now=NOW, after=batch.cursor)
     assert [c.capture.timestamp for c in rest.captures] == [
         "20240518093544",
         "20240519101010",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from watcher.config import Config
-from watcher.fetch.archive import Capture, CaptureOutcome
+from watcher.model import Capture, CaptureOutcome
 from watcher.store import Store, open_store
 from watcher.store.archive import (
     BackfillMark,

@@ -129,7 +129,8 @@ BROKEN = [
         BASE.replace(
             '{id: news, feed: "https://openai.com/news/rss.xml", owner: openai}', "{id: news}"
         ),
-        "watch.yaml:16: sources[0]: give exactly one of 'feed' (a URL) or 'archive' (like x.com/HANDLE)",
+        "watch.yaml:16: sources[0]: give exactly one of 'feed' (a URL), 'archive' (like "
+        "x.com/HANDLE) or 'search' (a news search)",
         id="source-without-feed",
     ),
     pytest.param(
@@ -187,10 +188,12 @@ def test_a_query_error_gives_its_column() -> None:
 
 
 def test_database_url_from_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    config = parse_config(BASE + "database: sqlite:///here.db\n", Path("/srv/w/watch.yaml"))
+    text = BASE + "database: sqlite:///here.db\n"
+    config = parse_config(text, Path("/srv/w/watch.yaml"))
     assert config.database_url == "sqlite:////srv/w/here.db"
     monkeypatch.setenv("WATCHER_DATABASE_URL", "postgresql+psycopg://db/w")
-    assert config.database_url == "postgresql+psycopg://db/w"
+    assert config.database_url == "sqlite:////srv/w/here.db"  # read once, when it loaded
+    assert parse_config(text, Path("/srv/w/watch.yaml")).database_url == "postgresql+psycopg://db/w"
 
 
 def test_default_database_lives_in_the_data_directory(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from watcher import metrics
 from watcher.config import load_config
+from watcher.digest.period import latest_slot
 from watcher.schedule.daemon import Daemon, DaemonOptions
-from watcher.schedule.slots import latest_slot
 from watcher.store import open_store
 from watcher.store.claims import claim_due_sources, claimed_by
 from watcher.store.tables import ItemRow, SourceRow

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from watcher.config import Digest, parse_config
+from watcher.digest.period import digest_expression, latest_slot
 from watcher.errors import ConfigError
-from watcher.schedule import SlotTrigger, digest_expression, latest_slot
+from watcher.schedule.slots import SlotTrigger
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from watcher.config import Channel, Digest, Smtp
-from watcher.deliver import Outgoing
+from watcher.deliver.backend import Outgoing
 from watcher.deliver.email import EmailBackend
 
 BUILT = datetime(2024, 5, 29, 4, 1, tzinfo=UTC)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import re
 from copy import deepcopy
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from tests.deliver.test_webhook import PAYLOAD, backend, outgoing
-from watcher.deliver import Outgoing
+from watcher.deliver.backend import Outgoing
 
 EVIL = "https://evil.example/phish"
 HOSTILE = [
@@ -36,8 +37,7 @@ def _hostile_outgoing() -> Outgoing:
         {**entry, "item_id": n, "title_html": title, "url": url}
         for n, (title, url) in enumerate(HOSTILE)
     ]
-    message = outgoing()
-    return Outgoing(**{**message.__dict__, "payload": payload})
+    return replace(outgoing(), payload=payload)
 
 
 def _posted(httpserver: Any, fmt: str) -> dict[str, Any]:

@@ -20,11 +20,14 @@ from sqlalchemy import func, select
 
 from watcher.cli import cli
 from watcher.config import Channel, Config
-from watcher.deliver import Outgoing, SendResult
-from watcher.deliver.outbox import LEASE, retry_pending_deliveries, run_digest
+from watcher.deliver.backend import Outgoing, SendResult
+from watcher.deliver.outbox import LEASE, retry_pending_deliveries
 from watcher.digest.build import build_digest
+from watcher.jobs.digest_run import DigestLocks, run_digest
 from watcher.store import Store, open_store
 from watcher.store.tables import ChannelStateRow, DeliveryRow, DigestRunRow
+
+LOCKS = DigestLocks()
 
 HOOK = "/hook/T0123/secret-token"
 
@@ -59,7 +62,16 @@ def test_skip_empty_sends_nothing_and_still_closes_the_period(world: Any) -> Non
     empty_end = world.period_end + timedelta(days=30)
     recorder = Recorder()
 
-    result = run_digest(world.store, config, "daily", empty_end, now=empty_end, backends=recorder)
+    result = run_digest(
+        world.store,
+        config,
+        "daily",
+        empty_end,
+        now=empty_end,
+        backends=recorder,
+        worker="test",
+        locks=LOCKS,
+    )
 
     assert result.skipped and result.deliveries == {"inbox": "skipped", "hook": "skipped"}
     assert recorder.sent == Counter()
@@ -68,7 +80,9 @@ def test_skip_empty_sends_nothing_and_still_closes_the_period(world: Any) -> Non
 def test_without_skip_empty_an_empty_period_says_nothing_new(world: Any) -> None:
     world.httpserver.expect_request(HOOK).respond_with_data("ok")
     empty_end = world.period_end + timedelta(days=30)
-    run_digest(world.store, world.config, "daily", empty_end, now=empty_end)
+    run_digest(
+        world.store, world.config, "daily", empty_end, now=empty_end, worker="test", locks=LOCKS
+    )
     mail = message_from_bytes(world.sink.messages[0].content, policy=default)
 
     assert mail["Subject"].endswith(": nothing new")
@@ -77,9 +91,27 @@ def test_without_skip_empty_an_empty_period_says_nothing_new(world: Any) -> None
 
 def test_the_next_period_starts_where_the_last_one_ended(world: Any) -> None:
     recorder = Recorder()
-    first = run_digest(world.store, world.config, "daily", world.period_end, backends=recorder)
+    first = run_digest(
+        world.store,
+        world.config,
+        "daily",
+        world.period_end,
+        backends=recorder,
+        now=world.now,
+        worker="test",
+        locks=LOCKS,
+    )
     later = world.period_end + timedelta(days=3)  # the daemon was down for two slots
-    second = run_digest(world.store, world.config, "daily", later, backends=recorder)
+    second = run_digest(
+        world.store,
+        world.config,
+        "daily",
+        later,
+        backends=recorder,
+        now=later,
+        worker="test",
+        locks=LOCKS,
+    )
 
     assert first.period_start == world.period_end - timedelta(days=1)
     assert second.period_start == world.period_end  # nothing skipped
@@ -92,24 +124,38 @@ def test_a_failing_channel_is_retried_with_backoff_then_given_up_and_reported(
     recorder = Recorder(SendResult(True), failure, failure, failure)
     now = world.now
 
-    run_digest(world.store, world.config, "daily", world.period_end, now=now, backends=recorder)
+    run_digest(
+        world.store,
+        world.config,
+        "daily",
+        world.period_end,
+        now=now,
+        backends=recorder,
+        worker="test",
+        locks=LOCKS,
+    )
     hook = _deliveries(world.store)["hook"]
     assert hook.state == "failed" and hook.attempts == 1 and hook.next_attempt_at is not None
     first_wait = hook.next_attempt_at - now
     assert timedelta(minutes=1.5) <= first_wait <= timedelta(minutes=2.5)
 
-    assert retry_pending_deliveries(world.store, world.config, now, backends=recorder) == {}
+    assert (
+        retry_pending_deliveries(
+            world.store, world.config, now=now, worker="test", backends=recorder
+        )
+        == {}
+    )
     later = hook.next_attempt_at + timedelta(seconds=1)
-    assert retry_pending_deliveries(world.store, world.config, later, backends=recorder) == {
-        hook.id: "failed"
-    }
+    assert retry_pending_deliveries(
+        world.store, world.config, now=later, worker="test", backends=recorder
+    ) == {hook.id: "failed"}
     second_wait = _deliveries(world.store)["hook"].next_attempt_at - later
     assert second_wait > first_wait  # exponential
 
     too_late = now + world.config.channel("hook").give_up_after
-    assert retry_pending_deliveries(world.store, world.config, too_late, backends=recorder) == {
-        hook.id: "given_up"
-    }
+    assert retry_pending_deliveries(
+        world.store, world.config, now=too_late, worker="test", backends=recorder
+    ) == {hook.id: "given_up"}
     assert recorder.sent == Counter({"inbox": 1, "hook": 3})
 
     next_end = world.period_end + timedelta(days=3)
@@ -135,7 +181,15 @@ def test_410_gone_disables_the_channel_with_a_clear_log_line(
 ) -> None:
     world.httpserver.expect_request(HOOK).respond_with_data("gone", status=410)
     with caplog.at_level("ERROR", logger="watcher"):
-        run_digest(world.store, world.config, "daily", world.period_end, now=world.now)
+        run_digest(
+            world.store,
+            world.config,
+            "daily",
+            world.period_end,
+            now=world.now,
+            worker="test",
+            locks=LOCKS,
+        )
     with world.store.session() as session:
         disabled = session.get(ChannelStateRow, "hook")
 
@@ -145,7 +199,7 @@ def test_410_gone_disables_the_channel_with_a_clear_log_line(
     assert "watcher deliveries --enable hook" in caplog.text
 
     later = world.period_end + timedelta(days=1)
-    run_digest(world.store, world.config, "daily", later, now=later)
+    run_digest(world.store, world.config, "daily", later, now=later, worker="test", locks=LOCKS)
     assert len(world.httpserver.log) == 1  # never called again
     with world.store.session() as session:
         rows = session.scalars(select(DeliveryRow).where(DeliveryRow.channel_id == "hook")).all()
@@ -160,7 +214,9 @@ def test_410_gone_disables_the_channel_with_a_clear_log_line(
     world.httpserver.clear()
     world.httpserver.expect_request(HOOK).respond_with_data("ok")
     next_day = later + timedelta(days=1)
-    result = run_digest(world.store, world.config, "daily", next_day, now=next_day)
+    result = run_digest(
+        world.store, world.config, "daily", next_day, now=next_day, worker="test", locks=LOCKS
+    )
     assert result.deliveries["hook"] == "sent"
 
 
@@ -173,7 +229,16 @@ def _race(store_url: str, config: Config, period_end: Any, workers: int = 6) -> 
         store = open_store(store_url, migrate=False)
         try:
             barrier.wait()
-            run_digest(store, config, "daily", period_end, worker=f"w{number}", backends=recorder)
+            run_digest(
+                store,
+                config,
+                "daily",
+                period_end,
+                now=period_end,
+                worker=f"w{number}",
+                backends=recorder,
+                locks=LOCKS,
+            )
         except BaseException as error:  # surfaced below
             errors.append(error)
         finally:
@@ -216,6 +281,7 @@ import os, sys
 from datetime import datetime
 from watcher.config import load_config
 from watcher.deliver import outbox
+from watcher.jobs.digest_run import DigestLocks, run_digest
 from watcher.deliver.email import EmailBackend
 from watcher.store import open_store
 from watcher.store import digests
@@ -234,8 +300,14 @@ elif where == "after-send":  # the server accepted the mail, the process dies be
     outbox._record = record_then_die
 config = load_config(config_path)
 store = open_store(config.database_url)
-outbox.run_digest(
-    store, config, "daily", datetime.fromisoformat(period_end), now=datetime.fromisoformat(now)
+run_digest(
+    store,
+    config,
+    "daily",
+    datetime.fromisoformat(period_end),
+    now=datetime.fromisoformat(now),
+    worker="crasher",
+    locks=DigestLocks(),
 )
 """
 
@@ -259,8 +331,24 @@ def test_killed_between_build_and_send_the_restart_sends_once_per_channel(
     assert {d.state for d in _deliveries(world.store).values()} == {"pending"}
     assert world.sink.messages == [] and world.httpserver.log == []
 
-    result = run_digest(world.store, world.config, "daily", world.period_end, now=world.now)
-    run_digest(world.store, world.config, "daily", world.period_end, now=world.now + LEASE * 2)
+    result = run_digest(
+        world.store,
+        world.config,
+        "daily",
+        world.period_end,
+        now=world.now,
+        worker="test",
+        locks=LOCKS,
+    )
+    run_digest(
+        world.store,
+        world.config,
+        "daily",
+        world.period_end,
+        now=world.now + LEASE * 2,
+        worker="test",
+        locks=LOCKS,
+    )
 
     assert not result.built  # the stored run was delivered, not a rebuilt one
     assert result.deliveries == {"inbox": "sent", "hook": "sent"}
@@ -275,13 +363,21 @@ def test_killed_while_sending_the_lease_protects_then_expires_into_one_delivery(
     _crash(world, "mid-send", tmp_path)
     assert _deliveries(world.store)["inbox"].state == "sending"
 
-    soon = run_digest(world.store, world.config, "daily", world.period_end, now=world.now)
+    soon = run_digest(
+        world.store,
+        world.config,
+        "daily",
+        world.period_end,
+        now=world.now,
+        worker="test",
+        locks=LOCKS,
+    )
     assert soon.deliveries == {"inbox": "sending", "hook": "sent"}  # lease still held
     assert world.sink.messages == []
 
     after_lease = world.now + LEASE + timedelta(seconds=1)
-    retry_pending_deliveries(world.store, world.config, after_lease)
-    retry_pending_deliveries(world.store, world.config, after_lease + LEASE * 2)
+    retry_pending_deliveries(world.store, world.config, now=after_lease, worker="test")
+    retry_pending_deliveries(world.store, world.config, now=after_lease + LEASE * 2, worker="test")
 
     assert {c: d.state for c, d in _deliveries(world.store).items()} == {
         "inbox": "sent",
@@ -300,8 +396,24 @@ def test_killed_after_the_server_accepted_the_retry_is_the_same_message(
     assert len(world.sink.messages) == 1
 
     after_lease = world.now + LEASE + timedelta(seconds=1)
-    run_digest(world.store, world.config, "daily", world.period_end, now=after_lease)
-    run_digest(world.store, world.config, "daily", world.period_end, now=after_lease + LEASE * 2)
+    run_digest(
+        world.store,
+        world.config,
+        "daily",
+        world.period_end,
+        now=after_lease,
+        worker="test",
+        locks=LOCKS,
+    )
+    run_digest(
+        world.store,
+        world.config,
+        "daily",
+        world.period_end,
+        now=after_lease + LEASE * 2,
+        worker="test",
+        locks=LOCKS,
+    )
 
     ids = [message_from_bytes(m.content, policy=default)["Message-ID"] for m in world.sink.messages]
     assert len(ids) == 2 and ids[0] == ids[1]

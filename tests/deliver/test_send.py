@@ -17,8 +17,10 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from watcher.deliver.outbox import run_digest
+from watcher.jobs.digest_run import DigestLocks, run_digest
 from watcher.store.tables import DeliveryRow
+
+LOCKS = DigestLocks()
 
 HOOK = "/hook/T0123/secret-token"
 
@@ -57,8 +59,24 @@ def _spec_signature(secret: str, message_id: str, timestamp: str, body: bytes) -
 
 def test_one_digest_reaches_the_mailbox_and_the_webhook_once(world: Any) -> None:
     world.httpserver.expect_request(HOOK, method="POST").respond_with_data("ok")
-    first = run_digest(world.store, world.config, "daily", world.period_end, now=world.now)
-    again = run_digest(world.store, world.config, "daily", world.period_end, now=world.now)
+    first = run_digest(
+        world.store,
+        world.config,
+        "daily",
+        world.period_end,
+        now=world.now,
+        worker="test",
+        locks=LOCKS,
+    )
+    again = run_digest(
+        world.store,
+        world.config,
+        "daily",
+        world.period_end,
+        now=world.now,
+        worker="test",
+        locks=LOCKS,
+    )
 
     assert first.built and not again.built
     assert first.deliveries == {"inbox": "sent", "hook": "sent"} == again.deliveries
@@ -70,7 +88,15 @@ def test_one_digest_reaches_the_mailbox_and_the_webhook_once(world: Any) -> None
 
 def test_the_mail_has_both_parts_its_headers_and_sanitised_html(world: Any) -> None:
     world.httpserver.expect_request(HOOK, method="POST").respond_with_data("ok")
-    run_digest(world.store, world.config, "daily", world.period_end, now=world.now)
+    run_digest(
+        world.store,
+        world.config,
+        "daily",
+        world.period_end,
+        now=world.now,
+        worker="test",
+        locks=LOCKS,
+    )
     mail = _mail(world)
 
     assert mail.get_content_type() == "multipart/alternative"
@@ -105,7 +131,15 @@ def test_an_arabic_digest_is_right_to_left_with_english_items_left_to_right(
 ) -> None:
     world = make_world(language="ar")
     world.httpserver.expect_request(HOOK, method="POST").respond_with_data("ok")
-    run_digest(world.store, world.config, "daily", world.period_end, now=world.now)
+    run_digest(
+        world.store,
+        world.config,
+        "daily",
+        world.period_end,
+        now=world.now,
+        worker="test",
+        locks=LOCKS,
+    )
     mail = _mail(world)
     html = next(p for p in mail.iter_parts() if p.get_content_type() == "text/html").get_content()
 
@@ -120,7 +154,15 @@ def test_an_arabic_digest_is_right_to_left_with_english_items_left_to_right(
 
 def test_the_webhook_is_signed_per_standard_webhooks(world: Any) -> None:
     world.httpserver.expect_request(HOOK, method="POST").respond_with_data("ok")
-    run_digest(world.store, world.config, "daily", world.period_end, now=world.now)
+    run_digest(
+        world.store,
+        world.config,
+        "daily",
+        world.period_end,
+        now=world.now,
+        worker="test",
+        locks=LOCKS,
+    )
     request, _ = world.httpserver.log[0]
     headers = {k.lower(): v for k, v in request.headers.items()}
     body = request.get_data()
@@ -160,7 +202,9 @@ def test_a_title_with_line_breaks_cannot_add_a_header(world: Any, make_setup: An
     )
     config = world.config.model_copy(update={"digests": [digest]})
     world.httpserver.expect_request(HOOK, method="POST").respond_with_data("ok")
-    run_digest(world.store, config, "daily", world.period_end, now=world.now)
+    run_digest(
+        world.store, config, "daily", world.period_end, now=world.now, worker="test", locks=LOCKS
+    )
     mail = _mail(world)
 
     assert mail["Bcc"] is None and mail["X-Evil"] is None
@@ -175,7 +219,15 @@ def test_a_refused_smtp_password_never_shows_in_logs_or_the_database(
     monkeypatch.setenv("WATCHER_TEST_SMTP_PASSWORD", "wrong-Passw0rd-123")
     world.httpserver.expect_request(HOOK, method="POST").respond_with_data("ok")
     with caplog.at_level("DEBUG", logger="watcher"):
-        result = run_digest(world.store, world.config, "daily", world.period_end, now=world.now)
+        result = run_digest(
+            world.store,
+            world.config,
+            "daily",
+            world.period_end,
+            now=world.now,
+            worker="test",
+            locks=LOCKS,
+        )
 
     assert result.deliveries["inbox"] == "failed"
     with world.store.session() as session:

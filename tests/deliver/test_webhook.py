@@ -12,8 +12,8 @@ from standardwebhooks import Webhook
 from werkzeug import Response
 
 from watcher.config import Channel, Digest
-from watcher.deliver import Outgoing
-from watcher.deliver.webhook import WebhookBackend, parse_retry_after
+from watcher.deliver.backend import Outgoing
+from watcher.deliver.webhook import WebhookBackend
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 BUILT = datetime(2024, 5, 29, 4, 1, tzinfo=UTC)
@@ -210,11 +210,3 @@ def test_the_standard_payload_is_small_and_versioned(httpserver: Any, secret_env
     assert entry["title"] == "Leike joins <Anthropic> [1] @everyone"  # plain text, unescaped
     assert entry["also_in"] == ["wired.com"]
     assert data["counts"] == {"items": 3, "entries": 1, "fulfilled": 1}
-
-
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [("12", 12.0), ("Wed, 29 May 2024 04:01:30 GMT", 30.0), ("soon", None), (None, None)],
-)
-def test_retry_after_reads_seconds_and_http_dates(value: str | None, seconds: float | None) -> None:
-    assert parse_retry_after(value, BUILT.timestamp()) == seconds

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from watcher.config import Digest
-from watcher.digest import latest_slot, previous_slot
+from watcher.digest.period import latest_slot, previous_slot
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 LONDON = ZoneInfo("Europe/London")

@@ -34,7 +34,7 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 def _config_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
     keys = set()
     for name, field in model.model_fields.items():
-        if name in {"path", "kind"}:
+        if field.exclude or name == "kind":  # not written by users
             continue
         keys.add(name)
         nested = model_in(field.annotation)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 
 import brotli
@@ -113,13 +114,23 @@ def test_retry_after_in_seconds(httpserver: HTTPServer, make_fetcher: MakeFetche
 
 @pytest.mark.parametrize("status", [429, 503])
 def test_retry_after_as_a_date(httpserver: HTTPServer, make_fetcher: MakeFetcher, status: int):
+    back = datetime.now(UTC) + timedelta(hours=2)
     httpserver.expect_request("/feed").respond_with_data(
-        "maintenance", status=status, headers={"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT"}
+        "maintenance", status=status, headers={"Retry-After": format_datetime(back, usegmt=True)}
     )
     error = fail(make_fetcher(), httpserver.url_for("/feed"))
-    expected = (datetime(2100, 1, 1, tzinfo=UTC) - datetime.now(UTC)).total_seconds()
     assert error.retry_after is not None
-    assert abs(error.retry_after - expected) < 60
+    assert abs(error.retry_after - 7200) < 60
+
+
+def test_a_retry_after_beyond_max_backoff_is_the_cap(
+    httpserver: HTTPServer, make_fetcher: MakeFetcher
+) -> None:
+    httpserver.expect_request("/feed").respond_with_data(
+        "later", status=429, headers={"Retry-After": "99999999999999"}
+    )
+    error = fail(make_fetcher(), httpserver.url_for("/feed"))
+    assert error.retry_after == 24 * 3600  # fetch.max_backoff's default
 
 
 def test_429_reason(httpserver: HTTPServer, make_fetcher: MakeFetcher):
@@ -152,10 +163,13 @@ NOW = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
         ("soon", None),
         ("", None),
         (None, None),
+        ("99999999999999", 86400.0),  # clamped to the cap before any arithmetic
+        ("9" * 400, 86400.0),  # beyond a float: still the cap
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 86400.0),
     ],
 )
 def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
-    assert parse_retry_after(value, NOW) == seconds
+    assert parse_retry_after(value, NOW, cap=86400.0) == seconds
 
 
 def test_garbage_bytes_are_returned_for_the_parser(

@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from watcher.config import Config
+from watcher.jobs.poll import ingest
 from watcher.match import Matcher
 from watcher.model import Item
-from watcher.normalise import content_hash
-from watcher.store.items import row_to_item, upsert_item
-from watcher.store.matches import record_matches
+from watcher.store.items import existing_items
 from watcher.store.sources import sync_sources
 from watcher.store.tables import ItemRow
 
@@ -117,8 +116,7 @@ def make_item(
 
 
 def store_item(session: Session, config: Config, item: Item, matcher: Matcher) -> ItemRow:
-    """Store ``item`` as the pipeline does (sources synced, upsert, match, record)."""
+    """Store ``item`` as a poll does (``watcher.jobs.poll.ingest``), its source synced first."""
     sync_sources(session, config, item.published)
-    row, _ = upsert_item(session, item, content_hash=content_hash(item), now=item.published)
-    record_matches(session, row, matcher.match(row_to_item(row)))
-    return row
+    ingest(session, matcher, [item], now=item.published)
+    return existing_items(session, [item.key])[item.key]

@@ -9,9 +9,10 @@ import pytest
 from tests.match.conftest import make_item, store_item
 from watcher.config import Config
 from watcher.match import Matcher
+from watcher.match.followups import FollowupStatus, followup_statuses
 from watcher.store import Store
 from watcher.store.items import row_to_item
-from watcher.store.matches import FollowupStatus, followup_statuses, record_matches
+from watcher.store.matches import fulfilments, record_matches
 from watcher.store.tables import FulfilmentRow
 
 ANSWER = ("board", "altman-answers")
@@ -81,7 +82,7 @@ def test_followup_candidates(
 
 def statuses(store: Store, config: Config, now: datetime) -> dict[str, FollowupStatus]:
     with store.session() as session:
-        return {s.id: s for s in followup_statuses(session, config, now)}
+        return {s.id: s for s in followup_statuses(config, fulfilments(session), now)}
 
 
 def test_statuses_awaiting_then_overdue(store: Store, config: Config) -> None:
@@ -129,5 +130,5 @@ def test_a_fulfilment_follows_its_item_when_its_date_moves_earlier(
     with store.session() as session:
         row = session.merge(row)
         row.published_at = day(5, 22)  # a copy with the real, earlier date was merged in
-        record_matches(session, row, matcher.match(row_to_item(row)))
+        record_matches(session, row, matcher.match(row_to_item(row)), now=day(5, 25))
     assert statuses(store, config, day(5, 30))["altman-answers"].fulfilled_at == day(5, 22)

@@ -8,10 +8,13 @@ import pytest
 
 from tests.match.conftest import make_item, store_item
 from watcher.config import Config
+from watcher.jobs.rematch import rematch, rematch_if_config_changed
 from watcher.match import Matcher
-from watcher.match.rematch import rematch, rematch_if_config_changed
+from watcher.match.followups import followup_statuses
 from watcher.store import open_store
-from watcher.store.matches import followup_statuses
+from watcher.store.matches import fulfilments
+
+NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
 pytestmark = pytest.mark.postgres
 
@@ -31,10 +34,12 @@ def test_fulfilment_and_rematch_on_postgresql(
             )
             with store.session() as session:
                 store_item(session, config, item, matcher)
-        assert rematch_if_config_changed(store, config) == 2
-        assert rematch(store, config, story_id="board") == 2
+        assert rematch_if_config_changed(store, config, now=NOW) == 2
+        assert rematch(store, config, now=NOW, story_id="board") == 2
         with store.session() as session:
-            statuses = {s.id: s for s in followup_statuses(session, config, datetime.now(UTC))}
+            statuses = {
+                s.id: s for s in followup_statuses(config, fulfilments(session), datetime.now(UTC))
+            }
         answer = statuses["altman-answers"]
         assert (answer.status, answer.item_url) == ("fulfilled", "https://b.example/early")
     finally:
@@ -46,10 +51,10 @@ def test_workers_starting_together_rematch_once(postgres_url: str, make_config) 
     from concurrent.futures import ThreadPoolExecutor
     from datetime import UTC, datetime
 
+    from watcher.jobs.poll import ingest
+    from watcher.jobs.rematch import rematch_if_config_changed
     from watcher.match import Matcher
-    from watcher.match.rematch import rematch_if_config_changed
     from watcher.model import Item
-    from watcher.pipeline import ingest
     from watcher.store import open_store
     from watcher.store.tables import SourceRow
 
@@ -77,10 +82,14 @@ def test_workers_starting_together_rematch_once(postgres_url: str, make_config) 
             for i in range(20)
         ]
         ingest(session, Matcher(before), items, now=now)
-    rematch_if_config_changed(stores[0], before)  # first sight of this config: its fingerprint
+    rematch_if_config_changed(
+        stores[0], before, now=NOW
+    )  # first sight of this config: its fingerprint
 
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda store: rematch_if_config_changed(store, after), stores))
+        results = list(
+            pool.map(lambda store: rematch_if_config_changed(store, after, now=NOW), stores)
+        )
     assert sorted(results) == [0, 20]
     for store in stores:
         store.close()

@@ -11,10 +11,12 @@ from sqlalchemy import select
 from tests.match.conftest import CONFIG, make_item, store_item
 from watcher.config import Config
 from watcher.errors import WatcherError
+from watcher.jobs.rematch import rematch, rematch_if_config_changed
 from watcher.match import Matcher
-from watcher.match.rematch import rematch, rematch_if_config_changed
 from watcher.store import Store, open_store
 from watcher.store.tables import FulfilmentRow, MentionRow, StoryMatchRow
+
+NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
 WHEN = datetime(2024, 5, 20, 12, tzinfo=UTC)
 
@@ -31,8 +33,8 @@ def stored(config: Config, matcher: Matcher) -> Iterator[Store]:
     with store.session() as session:
         for item in items:
             store_item(session, config, item, matcher)
-    assert rematch_if_config_changed(store, config) == 3  # no fingerprint yet: everything
-    assert rematch_if_config_changed(store, config) == 0  # nothing changed since
+    assert rematch_if_config_changed(store, config, now=NOW) == 3  # no fingerprint yet: everything
+    assert rematch_if_config_changed(store, config, now=NOW) == 0  # nothing changed since
     yield store
     store.close()
 
@@ -52,9 +54,9 @@ def test_an_entity_edit_rematches_everything(
 ) -> None:
     assert ("musk",) not in rows(stored, MentionRow, "entity_id")
     config = edited(make_config, "  - id: doe\n", "  - {id: musk, name: Elon Musk}\n  - id: doe\n")
-    assert rematch_if_config_changed(stored, config) == 3
+    assert rematch_if_config_changed(stored, config, now=NOW) == 3
     assert ("musk",) in rows(stored, MentionRow, "entity_id")
-    assert rematch_if_config_changed(stored, config) == 0
+    assert rematch_if_config_changed(stored, config, now=NOW) == 0
 
 
 def test_a_story_edit_rematches_only_that_story(
@@ -63,7 +65,7 @@ def test_a_story_edit_rematches_only_that_story(
     before = rows(stored, StoryMatchRow, "story_id", "item_id", "matched_at")
     assert {row[0] for row in before} == {"board", "safety"}
     config = edited(make_config, "match: 'openai AND (board", "match: 'musk OR openai AND (board")
-    assert rematch_if_config_changed(stored, config) == 3
+    assert rematch_if_config_changed(stored, config, now=NOW) == 3
     after = rows(stored, StoryMatchRow, "story_id", "item_id", "matched_at")
     assert {row for row in before if row[0] == "safety"} <= after  # untouched, same time
     assert len([row for row in after if row[0] == "board"]) == 2  # the Musk item joined
@@ -73,7 +75,7 @@ def test_a_removed_story_loses_its_rows(
     stored: Store, make_config: Callable[[str], Config]
 ) -> None:
     config = edited(make_config, "  - id: safety\n", "  - id: safety-team\n")
-    rematch_if_config_changed(stored, config)
+    rematch_if_config_changed(stored, config, now=NOW)
     assert ("safety",) not in rows(stored, StoryMatchRow, "story_id")
     assert ("safety-team",) in rows(stored, StoryMatchRow, "story_id")
 
@@ -83,11 +85,11 @@ def test_a_fulfilment_goes_when_its_item_no_longer_qualifies(
 ) -> None:
     assert rows(stored, FulfilmentRow, "followup_id") == {("altman-answers",)}
     config = edited(make_config, "match: board OR مجلس\n", "match: resign\n")
-    rematch_if_config_changed(stored, config)
+    rematch_if_config_changed(stored, config, now=NOW)
     assert rows(stored, FulfilmentRow, "followup_id") == set()
 
 
 def test_rematch_one_story_or_refuse_an_unknown_one(stored: Store, config: Config) -> None:
-    assert rematch(stored, config, story_id="board") == 3
+    assert rematch(stored, config, now=NOW, story_id="board") == 3
     with pytest.raises(WatcherError, match="no story 'nope'"):
-        rematch(stored, config, story_id="nope")
+        rematch(stored, config, now=NOW, story_id="nope")

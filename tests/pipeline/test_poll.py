@@ -79,6 +79,7 @@ def test_items_json_follows_the_contract(farm: Farm, farm_config) -> None:
             "url",
             "title",
             "source",
+            "sources",
             "author",
             "by",
             "published",
@@ -86,6 +87,8 @@ def test_items_json_follows_the_contract(farm: Farm, farm_config) -> None:
             "entities",
             "stories",
             "followups",
+            "date_from",
+            "first_seen",
         )
     }
     arabic = next(item for item in items if item["url"] == "https://ar.example.org/leike")
@@ -123,9 +126,9 @@ def test_a_failing_source_is_recorded_and_the_others_go_on(farm: Farm, farm_conf
 def test_a_batch_with_the_same_article_twice_stores_it_once(store, make_config) -> None:
     from datetime import UTC, datetime
 
+    from watcher.jobs.poll import ingest
     from watcher.match import Matcher
     from watcher.model import Item
-    from watcher.pipeline import ingest
     from watcher.store.items import list_items
     from watcher.store.tables import SourceRow
 

@@ -123,7 +123,7 @@ def _retry_an_hour_later(project: Project) -> dict[int, str]:
     store = open_store(config.database_url)
     try:
         later = datetime.now(UTC) + timedelta(hours=1)
-        return retry_pending_deliveries(store, config, later, worker="reliability-final")
+        return retry_pending_deliveries(store, config, now=later, worker="reliability-final")
     finally:
         store.close()
 
@@ -222,7 +222,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
 
 
 def test_two_periods_in_one_minute_have_distinct_ids(make_config) -> None:
-    from watcher.deliver import Outgoing
+    from watcher.deliver.backend import Outgoing
 
     config = make_config(
         """
@@ -244,7 +244,7 @@ def test_a_late_run_for_an_older_slot_does_not_cover_its_period_twice(make_confi
     """Catch-up at start and the slot's own job can race: the newer slot's run is stored
     first, then the older one arrives. The older period is already covered: no second run
     may cover it again."""
-    from watcher.deliver.outbox import build_run
+    from watcher.jobs.digest_run import DigestLocks, build_run
     from watcher.store import open_store
 
     config = make_config(
@@ -257,9 +257,10 @@ def test_a_late_run_for_an_older_slot_does_not_cover_its_period_twice(make_confi
     digest = config.digest("fast")
     first = datetime(2026, 11, 26, 23, 38, 40, tzinfo=UTC)
     try:
-        build_run(store, config, digest, first, first)
-        build_run(store, config, digest, first + timedelta(seconds=10), first)
-        build_run(store, config, digest, first + timedelta(seconds=5), first)
+        locks = DigestLocks()
+        build_run(store, config, digest, first, now=first, locks=locks)
+        build_run(store, config, digest, first + timedelta(seconds=10), now=first, locks=locks)
+        build_run(store, config, digest, first + timedelta(seconds=5), now=first, locks=locks)
         with store.session() as session:
             periods = session.execute(
                 select(DigestRunRow.period_start, DigestRunRow.period_end).order_by(

@@ -77,7 +77,7 @@ def _later(project: Project, minutes: float) -> dict[int, str]:
     try:
         return daemon.deliveries_tick(datetime.now(UTC) + timedelta(minutes=minutes))
     finally:
-        daemon.runtime.fetcher.close()
+        daemon.runtime.clients.close()
         store.close()
 
 
@@ -187,10 +187,10 @@ def test_webhook_timing_out_is_retried_once_it_answers(
     """Through the outbox in-process, with the backend's timeout shortened (its default read
     timeout is 30 s, times four attempts)."""
     from watcher.config import load_config
-    from watcher.deliver import backend_for
-    from watcher.deliver.outbox import run_digest
+    from watcher.deliver.registry import backend_for
     from watcher.deliver.webhook import WebhookBackend
-    from watcher.schedule.slots import latest_slot
+    from watcher.digest.period import latest_slot
+    from watcher.jobs.digest_run import DigestLocks, run_digest
     from watcher.store import open_store
 
     def impatient(channel, config):  # type: ignore[no-untyped-def]
@@ -204,7 +204,16 @@ def test_webhook_timing_out_is_retried_once_it_answers(
         now = datetime.now(UTC)
         slot = latest_slot(config.digest("daily"), config.tz, now)
         webhook.hook.hang.set()
-        first = run_digest(store, config, "daily", slot, now=now, backends=impatient)
+        first = run_digest(
+            store,
+            config,
+            "daily",
+            slot,
+            now=now,
+            worker="now",
+            locks=DigestLocks(),
+            backends=impatient,
+        )
         assert first.deliveries == {"hook": "failed", "inbox": "sent"}
         assert "timed out" in _deliveries(mail_world)["hook"]["error"]
         webhook.hook.hang.clear()

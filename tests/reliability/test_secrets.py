@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import os
 import stat
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -22,12 +24,16 @@ from tests.reliability.conftest import (
     WEBHOOK_SECRET,
     HookServer,
     SmtpServer,
+    send_body,
     serve_bytes,
 )
 from tests.reliability.feeds import rss
 from tests.reliability.harness import Project, Run
 
 HOOK_PATH_TOKEN = "T0-hook-path-token-b7e1"
+FEED_USER, FEED_PASSWORD = "feed-reader-u5er", "Feed-Pa55word-9d2c"  # a private feed's URL
+HOOK_USER, HOOK_PASSWORD = "hook-u5er", "Hook-Pa55word-41be"  # a webhook URL with user info
+FEED_TOKEN = "feed-query-token-e3a1"  # ...?token= in a feed URL
 
 
 def _forms(secret: str) -> list[str]:
@@ -43,12 +49,40 @@ SECRETS = [
     *_forms(SMTP_PASSWORD),
     base64.b64encode(f"\0watcher\0{SMTP_PASSWORD}".encode()).decode(),  # AUTH PLAIN
     *_forms(WEBHOOK_SECRET),
+    *_forms(FEED_PASSWORD),
+    *_forms(HOOK_PASSWORD),
+    FEED_USER,
+    HOOK_USER,
+    FEED_TOKEN,
 ]
+
+
+def _private_feed(body: bytes) -> Callable[[BaseHTTPRequestHandler], None]:
+    """A feed that answers only with the credentials of its URL (HTTP basic auth)."""
+    expected = "Basic " + base64.b64encode(f"{FEED_USER}:{FEED_PASSWORD}".encode()).decode()
+
+    def serve(handler: BaseHTTPRequestHandler) -> None:
+        if handler.headers.get("Authorization") != expected:
+            handler.send_response(401)
+            handler.send_header("WWW-Authenticate", 'Basic realm="feeds"')
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        send_body(handler, body, "application/rss+xml")
+
+    return serve
 
 
 def _config(project: Project, feeds: RawServer, smtp: SmtpServer, webhook: HookServer) -> None:
     feeds.routes["/feed.xml"] = serve_bytes(
         rss([("Jan Leike resigns", "https://news.example/leike", "Leike on safety.")])
+    )
+    feeds.routes["/private.xml"] = _private_feed(
+        rss([("Leike writes again", "https://private.example/leike", "Leike, privately.")])
+    )
+    private = feeds.url("/private.xml").replace("://", f"://{FEED_USER}:{FEED_PASSWORD}@")
+    hook = webhook.url(f"/hook/{HOOK_PATH_TOKEN}").replace(
+        "://", f"://{HOOK_USER}:{HOOK_PASSWORD}@"
     )
     project.write(
         f"""
@@ -59,6 +93,8 @@ def _config(project: Project, feeds: RawServer, smtp: SmtpServer, webhook: HookS
         sources:
           - {{id: wire, feed: "{feeds.url("/feed.xml")}"}}
           - {{id: broken, feed: "{feeds.url("/missing.xml")}"}}
+          - {{id: private, feed: "{private}"}}
+          - {{id: private-broken, feed: "{private.replace("private.xml", "gone.xml")}?token={FEED_TOKEN}"}}
         smtp:
           host: 127.0.0.1
           port: {smtp.port}
@@ -70,7 +106,7 @@ def _config(project: Project, feeds: RawServer, smtp: SmtpServer, webhook: HookS
         channels:
           - {{id: inbox, email: ["reader@example.com"]}}
           - id: hook
-            webhook: "{webhook.url(f"/hook/{HOOK_PATH_TOKEN}")}"
+            webhook: "{hook}"
             secret_env: WATCHER_RELIABILITY_WEBHOOK_SECRET
         digests:
           - {{id: daily, at: "07:00", send_to: [inbox, hook]}}
@@ -101,6 +137,7 @@ def test_secrets_never_appear_in_output_database_or_messages(
     _config(project, feeds, smtp, webhook)
     runs = _runs(project, smtp, webhook)
 
+    assert project.item_count("private") == 1, "the private feed was read with its credentials"
     assert smtp.mailbox.messages, "the successful digest reached the mail server"
     assert webhook.hook.accepted(), "the successful digest reached the webhook"
     assert smtp.mailbox.logins >= 2, "the failing send really tried the password"

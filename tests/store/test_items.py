@@ -5,13 +5,25 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.orm import Session
 
+from watcher.config import Config
+from watcher.jobs.poll import ingest
+from watcher.match import Matcher
 from watcher.model import Item
 from watcher.store import Store
-from watcher.store.items import find_item, list_items, row_to_item, upsert_item
-from watcher.store.tables import ItemSourceRow, SourceRow
+from watcher.store.items import existing_items, find_item, list_items, row_to_item
+from watcher.store.tables import ItemRow, ItemSourceRow, SourceRow
 
 NOW = datetime(2024, 5, 18, 12, tzinfo=UTC)
+MATCHER = Matcher(Config())
+
+
+def store_copy(session: Session, item: Item) -> tuple[ItemRow, str]:
+    """Store ``item`` as a poll does; the row, and ``new``, ``updated`` or ``same``."""
+    stats = ingest(session, MATCHER, [item], now=NOW)
+    row = existing_items(session, [item.key])[item.key]
+    return row, "new" if stats.new else "updated" if stats.updated else "same"
 
 
 @pytest.fixture
@@ -37,7 +49,7 @@ def _item(**overrides: object) -> Item:
 def test_round_trip_keeps_every_field_and_times_in_utc(sources: Store) -> None:
     item = _item(author="Jane Doe", language="en", extra={"tags": ["ai"]})
     with sources.session() as session:
-        row, outcome = upsert_item(session, item, content_hash="h1", now=NOW)
+        row, outcome = store_copy(session, item)
     assert outcome == "new"
     with sources.session() as session:
         stored = row_to_item(find_item(session, str(row.id)))
@@ -47,38 +59,26 @@ def test_round_trip_keeps_every_field_and_times_in_utc(sources: Store) -> None:
 
 def test_the_same_key_from_another_source_is_one_item_seen_twice(sources: Store) -> None:
     with sources.session() as session:
-        first, _ = upsert_item(session, _item(), content_hash="h1", now=NOW)
-        again, outcome = upsert_item(session, _item(source_id="daily"), content_hash="h1", now=NOW)
+        first, _ = store_copy(session, _item())
+        again, outcome = store_copy(session, _item(source_id="daily"))
         links = session.query(ItemSourceRow).filter_by(item_id=first.id).count()
     assert (again.id, outcome, links) == (first.id, "same", 2)
 
 
 def test_a_later_copy_fills_gaps_and_a_fuller_text_replaces_a_truncated_one(sources: Store) -> None:
     with sources.session() as session:
-        upsert_item(
-            session,
-            _item(text="Leike resigns…", author=None, extra={"truncated": True}),
-            content_hash="h1",
-            now=NOW,
-        )
+        store_copy(session, _item(text="Leike resigns…", author=None, extra={"truncated": True}))
     with sources.session() as session:
-        row, outcome = upsert_item(
-            session,
-            _item(author="Jan Leike", extra={"truncated": False}),
-            content_hash="h2",
-            now=NOW,
-        )
+        row, outcome = store_copy(session, _item(author="Jan Leike", extra={"truncated": False}))
     assert outcome == "updated"
     assert (row.author, row.text, row.extra["truncated"]) == ("Jan Leike", _item().text, False)
 
 
 def test_a_real_earlier_date_replaces_an_estimated_one(sources: Store) -> None:
     with sources.session() as session:
-        upsert_item(
-            session, _item(published=NOW, published_estimated=True), content_hash="h1", now=NOW
-        )
+        store_copy(session, _item(published=NOW, published_estimated=True))
     with sources.session() as session:
-        row, outcome = upsert_item(session, _item(), content_hash="h2", now=NOW)
+        row, outcome = store_copy(session, _item())
     assert outcome == "updated"
     assert (row.published_at, row.published_estimated) == (NOW - timedelta(hours=3), False)
 
@@ -86,15 +86,13 @@ def test_a_real_earlier_date_replaces_an_estimated_one(sources: Store) -> None:
 def test_list_items_is_newest_first_and_filters_by_date(sources: Store) -> None:
     with sources.session() as session:
         for hours in range(5):
-            upsert_item(
+            store_copy(
                 session,
                 _item(
                     key=f"k{hours}",
                     url=f"https://x.example/{hours}",
                     published=NOW - timedelta(hours=hours),
                 ),
-                content_hash=str(hours),
-                now=NOW,
             )
     with sources.session() as session:
         views = list_items(session, since=NOW - timedelta(hours=2), limit=10)
@@ -103,16 +101,16 @@ def test_list_items_is_newest_first_and_filters_by_date(sources: Store) -> None:
 
 def test_an_identical_copy_with_an_earlier_real_date_moves_the_date(sources: Store) -> None:
     with sources.session() as session:
-        upsert_item(session, _item(), content_hash="h1", now=NOW)
+        store_copy(session, _item())
     earlier = NOW - timedelta(days=2)
     with sources.session() as session:
-        row, outcome = upsert_item(session, _item(published=earlier), content_hash="h1", now=NOW)
+        row, outcome = store_copy(session, _item(published=earlier))
     assert (outcome, row.published_at) == ("updated", earlier)
 
 
 def test_an_identical_copy_changes_nothing(sources: Store) -> None:
     with sources.session() as session:
-        upsert_item(session, _item(), content_hash="h1", now=NOW)
+        store_copy(session, _item())
     with sources.session() as session:
-        row, outcome = upsert_item(session, _item(source_id="daily"), content_hash="h1", now=NOW)
+        row, outcome = store_copy(session, _item(source_id="daily"))
     assert (outcome, row.updated_at) == ("same", NOW)

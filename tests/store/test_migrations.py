@@ -7,12 +7,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from watcher.store import Store, open_store
+from watcher.store.search_index import in_models
 from watcher.store.tables import Base
 
 
 def _differences(store: Store) -> list[object]:
     with store.engine.connect() as connection:
-        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": in_models})
+        return compare_metadata(context, Base.metadata)
 
 
 def test_migrations_from_empty_match_the_models_on_sqlite(store: Store) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from functools import wraps
 from typing import Any, TypeVar
 
 import click
@@ -15,7 +13,9 @@ from sqlalchemy.exc import DBAPIError
 from watcher import __version__
 from watcher.config import Config, load_config
 from watcher.errors import WatcherError
+from watcher.redact import error_text, redact
 from watcher.store import Store, open_store
+from watcher.text import one_line, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,10 +85,10 @@ def main() -> None:
         error.show()
         sys.exit(error.exit_code)
     except WatcherError as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(printable(redact(f"error: {error}")), err=True)
         sys.exit(error.exit_code)
     except DBAPIError as error:  # locked, disk full, server gone: the user's to fix, not a bug
-        reason = str(error.orig or error).strip().splitlines()[0]
+        reason = error_text(str(error.orig or error).strip().splitlines()[0])
         click.echo(f"error: the database refused: {reason}; fix that and run it again", err=True)
         sys.exit(3)
     except KeyboardInterrupt:
@@ -100,35 +100,34 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")(func)
 
 
+_C1_ESCAPES = str.maketrans({c: f"\\u{c:04x}" for c in range(0x80, 0xA0)})
+
+
+def json_line(row: dict[str, Any]) -> str:
+    """One JSON object on one line; no raw control character reaches the terminal (json escapes
+    C0 itself; C1 characters are escaped too)."""
+    return json.dumps(row, ensure_ascii=False, default=str).translate(_C1_ESCAPES)
+
+
 def print_json_lines(rows: Iterable[dict[str, Any]]) -> None:
     for row in rows:
-        click.echo(json.dumps(row, ensure_ascii=False, default=str))
+        click.echo(json_line(row))
 
 
 def print_table(
     headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None
 ) -> None:
-    """A readable table on a terminal; plain tab-separated lines when piped."""
+    """A readable table on a terminal; plain tab-separated lines (headers first) when piped."""
+    cells = [["" if value is None else str(value) for value in row] for row in rows]
+    if not sys.stdout.isatty():
+        for line in [list(headers), *cells]:
+            click.echo("\t".join(printable(one_line(cell)) for cell in line))
+        return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(*headers, title=title, box=None, header_style="bold", pad_edge=False)
-    for row in rows:
-        table.add_row(*("" if value is None else str(value) for value in row))
+    for row in cells:
+        table.add_row(*(escape(printable(cell)) for cell in row))
     Console(soft_wrap=False).print(table)
-
-
-def handle_errors(func: F) -> F:
-    """Let ``WatcherError`` reach ``main`` untouched; log anything else with its traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (WatcherError, click.ClickException):
-            raise
-        except Exception:
-            logging.getLogger("watcher").exception("unexpected error")
-            raise
-
-    return wrapper  # type: ignore[return-value]

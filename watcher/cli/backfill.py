@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 import click
 
 from watcher.cli.app import Context, cli, pass_context
+from watcher.redact import error_text
 
 if TYPE_CHECKING:  # the pipeline and rich load only when the command runs
     from rich.progress import Progress as RichProgress
     from rich.progress import TaskID
 
-    from watcher.backfill import BackfillResult, Progress
+    from watcher.jobs.backfill import BackfillResult, Progress
 
 
 @cli.command("backfill")
@@ -35,8 +36,8 @@ def backfill_command(ctx: Context, since: datetime, source_ids: tuple[str, ...])
 
     Resumable: interrupted (Ctrl-C) and run again, it repeats no finished work.
     """
-    from watcher.backfill import backfill
-    from watcher.fetch.http import Fetcher
+    from watcher.fetch.clients import Clients
+    from watcher.jobs.backfill import backfill
 
     config = ctx.config
     day = since.date()
@@ -45,8 +46,13 @@ def backfill_command(ctx: Context, since: datetime, source_ids: tuple[str, ...])
     unknown = sorted(set(source_ids) - {s.id for s in config.sources})
     if unknown:
         raise click.BadParameter(f"unknown source {', '.join(unknown)}", param_hint="--source")
+    searches = sorted(s.id for s in config.sources if s.id in source_ids and s.kind == "search")
+    if searches:
+        raise click.BadParameter(
+            f"{', '.join(searches)}: news searches are not backfilled", param_hint="--source"
+        )
     with (
-        Fetcher(config.fetch, allow_private_networks=config.allow_private_networks) as fetcher,
+        Clients.open(config) as clients,
         _progress() as progress,
     ):
         try:
@@ -54,7 +60,7 @@ def backfill_command(ctx: Context, since: datetime, source_ids: tuple[str, ...])
                 ctx.store,
                 config,
                 since=day,
-                fetcher=fetcher,
+                clients=clients,
                 source_ids=source_ids or None,
                 progress=progress,
             )
@@ -66,7 +72,7 @@ def backfill_command(ctx: Context, since: datetime, source_ids: tuple[str, ...])
 
 def _report(results: list[BackfillResult], since: date) -> None:
     for result in results:
-        click.echo(result.line(), err=result.error is not None)
+        click.echo(error_text(result.line(), limit=2000), err=result.error is not None)
     failed = [r.source_id for r in results if r.error]
     click.echo(
         f"backfilled {len(results)} sources back to {since}"

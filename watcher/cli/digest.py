@@ -9,6 +9,7 @@ import click
 
 from watcher.cli.app import Context, cli, json_option, pass_context, print_json_lines, print_table
 from watcher.config import Config, Digest, parse_duration
+from watcher.redact import error_text
 
 
 def _digests(config: Config, digest_id: str | None) -> list[Digest]:
@@ -47,11 +48,11 @@ def digest() -> None:
 @pass_context
 def preview(ctx: Context, digest_id: str | None, out: Path, since: str | None) -> None:
     """Write the digest as it would be sent now, without sending or recording anything."""
-    from watcher.deliver import Outgoing
+    from watcher.deliver.backend import Outgoing
     from watcher.deliver.email import build_message
-    from watcher.deliver.outbox import period_start
     from watcher.digest.build import build_digest
     from watcher.digest.render import render_digest
+    from watcher.jobs.digest_run import period_start
 
     config = ctx.config
     chosen = _digests(config, digest_id)[0]
@@ -96,15 +97,16 @@ MAX_LOOKBACK = timedelta(days=36500)
 @pass_context
 def send(ctx: Context, digest_id: str | None) -> None:
     """Build and deliver the current period now; running it twice sends nothing twice."""
-    from watcher.deliver.outbox import run_digest
+    from watcher.deliver.outbox import worker_id
     from watcher.digest.period import latest_slot
+    from watcher.jobs.digest_run import DigestLocks, run_digest
 
     config, store = ctx.config, ctx.store
     now = datetime.now(UTC)
-    failed = False
+    failed, worker, locks = False, worker_id(), DigestLocks()
     for chosen in _digests(config, digest_id):
         slot = latest_slot(chosen, config.tz, now)
-        result = run_digest(store, config, chosen.id, slot, now=now)
+        result = run_digest(store, config, chosen.id, slot, now=now, worker=worker, locks=locks)
         states = ", ".join(f"{c}: {s}" for c, s in sorted(result.deliveries.items()))
         built = "built" if result.built else "already built"
         click.echo(
@@ -144,7 +146,7 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
             "attempts": d.attempts,
             "sent_at": d.sent_at.isoformat(timespec="seconds") if d.sent_at else None,
             "next_attempt_at": _when(d.next_attempt_at) if d.state == "failed" else None,
-            "error": d.last_error,
+            "error": error_text(d.last_error) if d.last_error else None,
         }
         for d, run in rows
     ]
@@ -153,7 +155,7 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
         return
     headers = ["digest", "period end", "channel", "state", "attempts", "next try", "error"]
     columns = ("digest", "period_end", "channel", "state", "attempts", "next_attempt_at")
-    table = [[*(r[c] for c in columns), (r["error"] or "")[:80]] for r in records]
+    table = [[*(r[c] for c in columns), str(r["error"] or "")[:80]] for r in records]
     print_table(headers, table, title="Deliveries")
     for channel_id, state in disabled.items():
         since = _when(state.disabled_at)

@@ -6,26 +6,27 @@ from datetime import UTC, datetime
 
 import click
 
-from watcher.cli.app import Context, cli, handle_errors, json_option, pass_context, print_json_lines
+from watcher.cli.app import Context, cli, json_option, pass_context, print_json_lines
 from watcher.match.explain import Explanation, HitView, Verdict
-from watcher.store.matches import FollowupStatus, followup_statuses
+from watcher.match.followups import FollowupStatus, followup_statuses
+from watcher.store.matches import fulfilments
+from watcher.text import printable
 
 
 @cli.command()
 @json_option
 @pass_context
-@handle_errors
 def followups(ctx: Context, as_json: bool) -> None:
     """Each follow-up's status: fulfilled (by which item, when), awaiting or overdue."""
     with ctx.store.session() as session:
-        statuses = followup_statuses(session, ctx.config, datetime.now(UTC))
+        statuses = followup_statuses(ctx.config, fulfilments(session), datetime.now(UTC))
     if as_json:
         print_json_lines(status.as_json() for status in statuses)
         return
     if not statuses:
         click.echo("no follow-ups in the config")
     for status in statuses:
-        click.echo(_status_line(status))
+        click.echo(printable(_status_line(status)))
 
 
 def _status_line(status: FollowupStatus) -> str:
@@ -42,11 +43,11 @@ def _status_line(status: FollowupStatus) -> str:
 @click.argument("ref", metavar="URL|ID")
 @json_option
 @pass_context
-@handle_errors
 def explain(ctx: Context, ref: str, as_json: bool) -> None:
     """Why a stored item matched what it matched, under the current config."""
+    from watcher.jobs.rematch import stored_item
     from watcher.match import Matcher
-    from watcher.match.rematch import stored_item
+    from watcher.match.explain import explain as explain_item
     from watcher.normalise import canonical_url
     from watcher.store.items import find_item
 
@@ -57,9 +58,10 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
         if row is None:
             raise click.ClickException(f"no stored item has the id, key or URL {ref!r}")
         item_id = row.id
-        explanation = Matcher(config).explain(stored_item(row, config))
+        explanation = explain_item(Matcher(config), stored_item(row, config))
         statuses = {
-            (s.story, s.id): s for s in followup_statuses(session, config, datetime.now(UTC))
+            (s.story, s.id): s
+            for s in followup_statuses(config, fulfilments(session), datetime.now(UTC))
         }
     if as_json:
         data = explanation.as_json() | {"id": item_id}
@@ -68,7 +70,7 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
             verdict["status"] = status.as_json() | {"item_id": status.item_id}
         print_json_lines([data])
         return
-    click.echo(_render(explanation, item_id, statuses))
+    click.echo(printable(_render(explanation, item_id, statuses)))
 
 
 _MAX_ID = 2**63 - 1  # the largest integer SQLite and PostgreSQL store
@@ -93,7 +95,7 @@ def _render(
     lines = [
         f"item {item_id}: {explanation.title}",
         f"  url: {explanation.url or '-'}",
-        f"  published: {explanation.published:%Y-%m-%d %H:%M} UTC",
+        f"  published: {explanation.published:%Y-%m-%d %H:%M} UTC ({_date_origin(explanation)})",
     ]
     for entity_id, how in explanation.authors or [("-", "no tracked author")]:
         lines.append(f"  by: {entity_id} ({how})")
@@ -109,6 +111,12 @@ def _render(
     if not explanation.followups:
         lines.append("  (none)")
     return "\n".join(lines)
+
+
+def _date_origin(explanation: Explanation) -> str:
+    if explanation.date_from == "feed":
+        return "the feed's date"
+    return f"first seen: {explanation.date_note}"
 
 
 def _hit_line(hit: HitView) -> str:
@@ -135,10 +143,10 @@ def _fulfilment(status: FollowupStatus, item_id: int) -> str:
 @cli.command("rematch")
 @click.option("--story", "story_id", metavar="ID", help="Only this story's matches.")
 @pass_context
-@handle_errors
 def rematch_command(ctx: Context, story_id: str | None) -> None:
     """Recompute matches for every stored item from the current config (nothing is fetched)."""
-    from watcher.match.rematch import rematch
+    from watcher.clock import utcnow
+    from watcher.jobs.rematch import rematch
 
     known = [story.id for story in ctx.config.stories]
     if story_id is not None and story_id not in known:
@@ -146,6 +154,6 @@ def rematch_command(ctx: Context, story_id: str | None) -> None:
             f"no story '{story_id}' in the config (known: {', '.join(known) or 'none'})",
             param_hint="--story",
         )
-    count = rematch(ctx.store, ctx.config, story_id=story_id)
+    count = rematch(ctx.store, ctx.config, story_id=story_id, now=utcnow())
     scope = f"story {story_id}" if story_id else "all stories"
     click.echo(f"rematched {count} items ({scope})")

@@ -1,4 +1,4 @@
-"""Commands that poll and show what was found: poll, items, sources, init."""
+"""Commands that poll and show what was found: poll, items, init."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import click
 
 from watcher.cli.app import Context, cli, json_option, pass_context, print_json_lines, print_table
+from watcher.redact import error_text
 from watcher.resources import bundled
 from watcher.store import items as item_store
-from watcher.store import sources as source_store
 
 
 @cli.command()
@@ -25,7 +25,7 @@ from watcher.store import sources as source_store
 @pass_context
 def poll(ctx: Context, once: bool, source_ids: tuple[str, ...]) -> None:
     """Fetch every source now, store new items and match them; print a summary line."""
-    from watcher.pipeline import poll_once
+    from watcher.jobs.poll import poll_once
 
     config, store = ctx.config, ctx.store
     unknown = sorted(set(source_ids) - {s.id for s in config.sources})
@@ -35,7 +35,7 @@ def poll(ctx: Context, once: bool, source_ids: tuple[str, ...]) -> None:
     with _progress(count) as advance:
         summary = poll_once(store, config, source_ids=source_ids or None, progress=advance)
     for error in summary.errors:
-        click.echo(f"failed: {error}", err=True)
+        click.echo(f"failed: {error_text(error, limit=2000)}", err=True)
     click.echo(summary.line())
 
 
@@ -79,7 +79,7 @@ def items(
         ["published", "source", "title", "entities", "stories"],
         (
             (
-                v.row.published_at.strftime("%Y-%m-%d %H:%M"),
+                _published(v.row),
                 v.row.source_id,
                 _shorten(v.row.title, 70),
                 ",".join(v.entities),
@@ -88,62 +88,17 @@ def items(
             for v in views
         ),
     )
+    if any(v.row.published_estimated for v in views):
+        click.echo("~ no readable date in the feed: the time watcher first saw the item")
+
+
+def _published(row: item_store.ItemRow) -> str:
+    """The date; ``~`` marks the time first seen, for an item without a readable date."""
+    return ("~" if row.published_estimated else "") + row.published_at.strftime("%Y-%m-%d %H:%M")
 
 
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-@cli.command()
-@json_option
-@pass_context
-def sources(ctx: Context, as_json: bool) -> None:
-    """Each source's status: last success, last error and when, next poll."""
-    from watcher.clock import utcnow
-
-    with ctx.store.session() as session:
-        source_store.sync_sources(session, ctx.config, utcnow())
-        rows = source_store.all_sources(session)
-    records = [_source_record(row) for row in rows]
-    if as_json:
-        print_json_lines(records)
-        return
-    print_table(
-        ["id", "kind", "status", "last success", "next poll", "items", "last error"],
-        (
-            (
-                r["id"],
-                r["kind"],
-                r["status"],
-                _when(r["last_success"]),
-                _when(r["next_poll"]),
-                r["items"],
-                f"{_when(r['last_error_at'])} {r['last_error'] or ''}".strip(),
-            )
-            for r in records
-        ),
-    )
-
-
-def _source_record(row: source_store.SourceRow) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "url": row.url,
-        "status": source_store.status(row),
-        "failures": row.consecutive_failures,
-        "last_success": row.last_success_at,
-        "last_error": row.last_error,
-        "last_error_at": row.last_error_at,
-        "failing_since": row.failing_since,
-        "next_poll": row.next_poll_at,
-        "warning": row.warning,
-        "items": row.items_total,
-    }
-
-
-def _when(value: object) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
 
 
 @cli.command()

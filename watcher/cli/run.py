@@ -6,11 +6,16 @@ import logging
 import os
 import socket
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
 from watcher.cli.app import Context, cli, pass_context
 from watcher.config import parse_duration
+
+if TYPE_CHECKING:
+    from watcher.schedule.daemon import Daemon
+    from watcher.web.server import WebView
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
@@ -69,7 +74,17 @@ def run(
         worker_id=worker_id, tick=tick, lease=lease, metrics_listen=metrics_listen
     )
     daemon = Daemon(config, ctx.store, options, config_file=config.path)
+    web = _start_web(ctx, daemon) if config.web is not None else None
     try:
         daemon.run()
     finally:
+        if web is not None:
+            web.stop()
         ctx.store.close()
+
+
+def _start_web(ctx: Context, daemon: Daemon) -> WebView:
+    """The web view beside the daemon, reading the daemon's config (reloads included)."""
+    from watcher.web.server import open_web
+
+    return open_web(ctx.store, lambda: daemon.config).start()

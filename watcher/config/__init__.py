@@ -1,7 +1,9 @@
 """The config: one YAML file, validated into frozen models; the single source of settings.
 
 ``models`` declares every key, ``load`` reads the YAML with line numbers and reports each problem
-as ``FILE:LINE: message``, ``references`` checks ids and what refers to what.
+as ``FILE:LINE: message``, ``references`` checks ids and what refers to what, ``query`` parses
+the story query language. Part of the base layer: it imports only ``errors``, ``text`` and
+``resources``, and every other module may import it.
 """
 
 from watcher.config.load import config_path, load_config, parse_config
@@ -15,9 +17,13 @@ from watcher.config.models import (
     FetchSettings,
     Followup,
     Metrics,
+    SearchEngineSettings,
+    SearchSettings,
     Smtp,
     Source,
+    SourceSearch,
     Story,
+    Web,
     archive_handle,
     default_data_dir,
     parse_duration,
@@ -33,9 +39,13 @@ __all__ = [
     "FetchSettings",
     "Followup",
     "Metrics",
+    "SearchEngineSettings",
+    "SearchSettings",
     "Smtp",
     "Source",
+    "SourceSearch",
     "Story",
+    "Web",
     "archive_handle",
     "config_path",
     "default_data_dir",

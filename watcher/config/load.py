@@ -6,6 +6,7 @@ import difflib
 import os
 import re
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from pydantic import (
     ValidationError,
 )
 
-from watcher.config.models import DEFAULT_CONFIG, Config, Loc, dotted
+from watcher.config.models import DEFAULT_CONFIG, Config, Environment, Loc, dotted
 from watcher.config.references import cross_check
 from watcher.errors import ConfigError
 
@@ -36,8 +37,11 @@ def config_path(given: str | Path | None) -> Path:
     return bundled(str(DEFAULT_CONFIG))
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Read, validate and cross-check a config file; raise ``ConfigError`` listing every problem."""
+def load_config(path: str | Path | None = None, environ: Mapping[str, str] = os.environ) -> Config:
+    """Read, validate and cross-check a config file; raise ``ConfigError`` listing every problem.
+
+    The environment is read here, once: the config never looks at it again.
+    """
     path = config_path(path)
     try:
         with path.open("rb") as handle:
@@ -54,10 +58,10 @@ def load_config(path: str | Path | None = None) -> Config:
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         raise ConfigError([f"{path}:{line}: not UTF-8 text; save the config as UTF-8"]) from None
-    return parse_config(text, path)
+    return parse_config(text, path, Environment.read(environ))
 
 
-def parse_config(text: str, path: Path) -> Config:
+def parse_config(text: str, path: Path, environment: Environment | None = None) -> Config:
     data, lines = _load_yaml(text, path)
     if data is None:
         data = {}
@@ -65,7 +69,9 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError([f"{path}:1: the config must be a mapping of keys (timezone, people, …)"])
     problems = [f"{path}:{_line(lines, loc)}: {msg}" for loc, msg in cross_check(data)]
     try:
-        config = Config.model_validate({**data, "path": path})
+        config = Config.model_validate(
+            {**data, "path": path, "environment": environment or Environment.read()}
+        )
     except ValidationError as error:
         problems += _describe_validation_errors(error, lines, path)
     if problems:
@@ -181,7 +187,7 @@ def _describe_validation_errors(
 ) -> list[str]:
     problems = []
     for detail in error.errors():
-        loc = tuple(part for part in detail["loc"] if part != "path")
+        loc = tuple(part for part in detail["loc"] if part not in {"path", "environment"})
         problems.append(f"{path}:{_line(lines, loc)}: {_describe(detail, loc)}")
     return problems
 
@@ -221,7 +227,9 @@ def _known_keys(loc: Loc) -> list[str]:
         model = model_in(field.annotation) if field else None
     if not _is_model(model):
         return []
-    return sorted(name for name in model.model_fields if name not in {"path", "kind"})
+    return sorted(
+        name for name, field in model.model_fields.items() if not field.exclude and name != "kind"
+    )
 
 
 def _is_model(value: Any) -> bool:

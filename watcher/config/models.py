@@ -6,9 +6,11 @@ Every key a user can write is declared here; ``watcher.config.load`` reads the Y
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -131,6 +133,7 @@ class Entity(Model):
     weak_aliases: list[str] = []
     exclude: list[str] = []
     accounts: dict[str, str] = {}
+    variants: bool = True  # also match unlisted spellings of the aliases (watcher.match.variants)
     kind: Literal["person", "organization", "topic"] = "person"
 
     @model_validator(mode="after")
@@ -160,33 +163,108 @@ class Story(Model):
 # --- where to look ----------------------------------------------------------------------------
 
 
+SEARCH_ENGINES = ("gdelt", "google_news", "bing_news")
+
+
+def _check_engine(value: str) -> str:
+    if value not in SEARCH_ENGINES:
+        hint = difflib.get_close_matches(value, SEARCH_ENGINES, n=1)
+        known = f"did you mean '{hint[0]}'?" if hint else f"known: {', '.join(SEARCH_ENGINES)}"
+        raise ValueError(f"unknown search engine {value!r}; {known}")
+    return value
+
+
+def _check_language(value: str) -> str:
+    if not re.fullmatch(r"[a-z]{2}", value):
+        raise ValueError(f"{value!r} is not a language code: write two letters, like en or ar")
+    return value
+
+
+def _check_region(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValueError(
+            f"{value!r} is not a region: write a two-letter country code in capitals, like SA"
+        )
+    return value
+
+
+class SourceSearch(Model):
+    """A news-search source: a ``story`` whose query watcher translates, or the engine's own
+    ``query``; ``language`` picks the aliases (by script) and the edition, ``region`` the
+    country edition."""
+
+    engine: Annotated[str, AfterValidator(_check_engine)]
+    story: Id | None = None
+    query: str | None = None
+    language: Annotated[str, AfterValidator(_check_language)] | None = None
+    region: Annotated[str, AfterValidator(_check_region)] | None = None
+
+    @model_validator(mode="after")
+    def _story_or_query(self) -> SourceSearch:
+        if (self.story is None) == (self.query is None):
+            raise ValueError(
+                "give exactly one of 'story' (a story id, whose query is translated) or "
+                "'query' (written in the engine's own syntax)"
+            )
+        if self.query is not None and not self.query.strip():
+            raise ValueError("'query' is empty")
+        if self.engine == "google_news" and self.language not in (None, "en") and not self.region:
+            raise ValueError(
+                f"Google News has editions per country: give a 'region' for language "
+                f"{self.language!r} (like SA or EG for ar)"
+            )
+        return self
+
+    def describe(self) -> str:
+        """What identifies this search in ``watcher sources`` (and resets its cursor when it
+        changes): ``search:gdelt?story=openai-safety-exits&language=en``."""
+        asked = {"story": self.story, "query": self.query}
+        asked |= {"language": self.language, "region": self.region}
+        return f"search:{self.engine}?" + "&".join(f"{k}={v}" for k, v in asked.items() if v)
+
+
 class Source(Model):
-    """A feed URL (RSS, Atom, JSON Feed, social RSS) or an archived account (``x.com/HANDLE``)."""
+    """A feed URL (RSS, Atom, JSON Feed, social RSS), an archived account (``x.com/HANDLE``) or
+    a news search (``search``)."""
 
     id: Id
     feed: HttpUrl | None = None
     archive: str | None = None
+    search: SourceSearch | None = None
     owner: Id | None = None
     name: str | None = None
     every: Duration | None = None
     enabled: bool = True
+    full_text: bool = False  # fetch each new item's page and match on its main text
+    timezone: str | None = None  # where its dates written without a zone are read
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> Source:
-        if (self.feed is None) == (self.archive is None):
-            raise ValueError("give exactly one of 'feed' (a URL) or 'archive' (like x.com/HANDLE)")
+        if [self.feed, self.archive, self.search].count(None) != 2:
+            raise ValueError(
+                "give exactly one of 'feed' (a URL), 'archive' (like x.com/HANDLE) or "
+                "'search' (a news search)"
+            )
         if self.archive is not None and not archive_handle(self.archive):
             raise ValueError(
                 f"archive {self.archive!r} is not an X account: write it as x.com/HANDLE"
             )
+        if self.search is not None and self.owner is not None:
+            raise ValueError(
+                "a news search finds many outlets' articles: 'owner' cannot apply to it"
+            )
         return self
 
     @property
-    def kind(self) -> Literal["feed", "archive"]:
+    def kind(self) -> Literal["feed", "archive", "search"]:
+        if self.search is not None:
+            return "search"
         return "feed" if self.feed is not None else "archive"
 
     @property
     def url(self) -> str:
+        if self.search is not None:
+            return self.search.describe()
         return self.feed or f"https://x.com/{archive_handle(self.archive or '')}"
 
 
@@ -215,6 +293,36 @@ class ArchiveSettings(Model):
     base_url: HttpUrl = "https://web.archive.org"
     every: Duration = timedelta(hours=6)
     rate: float = Field(0.25, gt=0, description="requests per second to the archive (it throttles)")
+
+
+class SearchEngineSettings(Model):
+    """Where one news-search engine answers, and how many requests a second it is sent."""
+
+    base_url: HttpUrl
+    rate: float = Field(1.0, gt=0, description="requests per second to this engine")
+
+
+class GdeltSettings(SearchEngineSettings):
+    base_url: HttpUrl = "https://api.gdeltproject.org"
+    rate: float = Field(0.2, gt=0, description="GDELT asks for one request every 5 s")
+
+
+class GoogleNewsSettings(SearchEngineSettings):
+    base_url: HttpUrl = "https://news.google.com"
+
+
+class BingNewsSettings(SearchEngineSettings):
+    base_url: HttpUrl = "https://www.bing.com"
+
+
+class SearchSettings(Model):
+    gdelt: GdeltSettings = GdeltSettings()
+    google_news: GoogleNewsSettings = GoogleNewsSettings()
+    bing_news: BingNewsSettings = BingNewsSettings()
+
+    def engine(self, name: str) -> SearchEngineSettings:
+        settings: SearchEngineSettings = getattr(self, name)
+        return settings
 
 
 # --- what to send, and where ------------------------------------------------------------------
@@ -259,7 +367,7 @@ class Smtp(Model):
         logs_in = bool(self.username or self.password_env)
         if not logs_in or self.starttls or self.tls or self.allow_plaintext_auth:
             return False
-        return not _loopback(self.host)
+        return not is_loopback(self.host.strip("[]"))
 
     @model_validator(mode="after")
     def _no_password_in_clear(self) -> Smtp:
@@ -269,17 +377,6 @@ class Smtp(Model):
                 "starttls: true (or tls: true), or allow_plaintext_auth: true to accept that"
             )
         return self
-
-
-def _loopback(host: str) -> bool:
-    """This machine, by name or address (no lookup: ``localhost`` is loopback by RFC 6761)."""
-    name = host.strip().strip("[]").lower().rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 class Digest(Model):
@@ -309,15 +406,71 @@ class Metrics(Model):
     listen: str = "127.0.0.1:9464"
 
 
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``127.0.0.1:8080``, ``[::1]:8080``, ``:8080`` (every interface) → (host, port); port 0
+    picks a free one."""
+    host, sep, port = listen.strip().rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{listen!r} is not HOST:PORT; write it like 127.0.0.1:8080")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach ``host`` (a name other than localhost may not be)."""
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_open_listen(listen: str, token_env: str | None) -> None:
+    """Raise ValueError when ``listen`` reaches beyond this machine and no token guards it."""
+    host, _ = parse_listen(listen)
+    if token_env is None and not is_loopback(host):
+        raise ValueError(
+            f"listening on {listen!r} without 'token_env' would show what you follow to anyone "
+            "who can reach that address: add token_env: NAME (an environment variable holding "
+            "a long random token), or listen on 127.0.0.1"
+        )
+
+
+class Web(Model):
+    """The read-only web view: where it listens, and the variable holding its access token."""
+
+    listen: str = "127.0.0.1:8080"
+    token_env: EnvName | None = None
+
+    @model_validator(mode="after")
+    def _safe_binding(self) -> Web:
+        refuse_open_listen(self.listen, self.token_env)
+        return self
+
+
 # --- the whole file ---------------------------------------------------------------------------
 
 
-def default_data_dir() -> Path:
+def default_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """Where the default SQLite database lives: $WATCHER_DATA_DIR, else the XDG data dir."""
-    if env := os.environ.get("WATCHER_DATA_DIR"):
+    if env := environ.get("WATCHER_DATA_DIR"):
         return Path(env).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path("~/.local/share").expanduser())
+    xdg = environ.get("XDG_DATA_HOME") or str(Path("~/.local/share").expanduser())
     return Path(xdg) / "watcher"
+
+
+class Environment(Model):
+    """What the config takes from the environment, read once when it loads (never after)."""
+
+    database_url: str | None = None  # $WATCHER_DATABASE_URL
+    data_dir: Path = Field(default_factory=default_data_dir)
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str] = os.environ) -> Environment:
+        return cls(
+            database_url=environ.get("WATCHER_DATABASE_URL") or None,
+            data_dir=default_data_dir(environ),
+        )
 
 
 class Config(Model):
@@ -330,7 +483,9 @@ class Config(Model):
     templates_dir: str | None = None
     fetch: FetchSettings = FetchSettings()
     archive: ArchiveSettings = ArchiveSettings()
+    search: SearchSettings = SearchSettings()
     metrics: Metrics | None = None
+    web: Web | None = None
     people: list[Entity] = []
     organizations: list[Entity] = []
     topics: list[Entity] = []
@@ -340,8 +495,10 @@ class Config(Model):
     smtp: Smtp | None = None
     digests: list[Digest] = []
 
-    # Not from the file: where it was read from (relative paths resolve against it).
+    # Not from the file: where it was read from (relative paths resolve against it), and what
+    # the environment said when it was read.
     path: Path | None = Field(None, exclude=True)
+    environment: Environment = Field(default_factory=Environment.read, exclude=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -380,7 +537,7 @@ class Config(Model):
     @property
     def database_url(self) -> str:
         """The SQLAlchemy URL: $WATCHER_DATABASE_URL, else ``database``, else SQLite in data_dir."""
-        url = os.environ.get("WATCHER_DATABASE_URL") or self.database
+        url = self.environment.database_url or self.database
         if not url:
             return f"sqlite:///{self.resolved_data_dir / 'watcher.db'}"
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
@@ -392,16 +549,20 @@ class Config(Model):
     def resolved_data_dir(self) -> Path:
         if self.data_dir:
             return self._resolve(Path(os.path.expandvars(self.data_dir)).expanduser())
-        return default_data_dir()
+        return self.environment.data_dir
 
     @property
     def resolved_templates_dir(self) -> Path | None:
         return self._resolve(Path(self.templates_dir).expanduser()) if self.templates_dir else None
 
+    def source_zone(self, source: Source) -> ZoneInfo:
+        """Where a source's dates written without a zone are read: its own, else the config's."""
+        return ZoneInfo(source.timezone or self.timezone)
+
     def source_interval(self, source: Source) -> timedelta:
         if source.every is not None:
             return source.every
-        return self.fetch.every if source.kind == "feed" else self.archive.every
+        return self.archive.every if source.kind == "archive" else self.fetch.every
 
     def _resolve(self, path: Path) -> Path:
         if path.is_absolute() or self.path is None:

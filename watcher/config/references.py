@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from watcher.config.models import ENTITY_SECTIONS, Loc, dotted
 from watcher.config.query import QuerySyntaxError, parse_query
@@ -34,6 +34,7 @@ def cross_check(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
     }
     yield from _check_stories(data, entity_ids)
     yield from _check_sources(data, entity_ids)
+    yield from _check_search_stories(data)
     yield from _check_digests(data)
 
 
@@ -55,13 +56,24 @@ def _strings(value: Any) -> list[tuple[int, str]]:
 
 
 def _check_timezone(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
-    timezone = data.get("timezone")
-    if not isinstance(timezone, str):
-        return
+    zones: list[tuple[Loc, Any]] = [(("timezone",), data.get("timezone"))]
+    zones += [(("sources", i, "timezone"), s.get("timezone")) for i, s in _records(data, "sources")]
+    for loc, timezone in zones:
+        if isinstance(timezone, str) and not _known_zone(timezone):
+            yield loc, f"unknown time zone {timezone!r}: {_zone_hint(timezone)}"
+
+
+def _zone_hint(name: str) -> str:
+    hint = difflib.get_close_matches(name, available_timezones(), n=1)
+    return f"did you mean '{hint[0]}'?" if hint else "use an IANA name like Asia/Riyadh"
+
+
+def _known_zone(name: str) -> bool:
     try:
-        ZoneInfo(timezone)
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        yield ("timezone",), f"unknown time zone {timezone!r}: use an IANA name like Asia/Riyadh"
+        return False
+    return True
 
 
 def _duplicate_ids(entries: Iterable[tuple[Loc, Any]]) -> Iterator[tuple[Loc, str]]:
@@ -89,8 +101,8 @@ def _check_stories(data: dict[str, Any], entity_ids: set[str]) -> Iterator[tuple
         for f, followup in _records(story, "followups"):
             for b, author in _strings(followup.get("by")):
                 if author not in entity_ids:
-                    loc = ("stories", s, "followups", f, "by", b)
-                    yield loc, _unknown("person or organisation", author, entity_ids)
+                    where: Loc = ("stories", s, "followups", f, "by", b)
+                    yield where, _unknown("person or organisation", author, entity_ids)
             queries.append((("stories", s, "followups", f, "match"), followup.get("match")))
         for loc, text in queries:
             if not isinstance(text, str):
@@ -106,6 +118,15 @@ def _check_sources(data: dict[str, Any], entity_ids: set[str]) -> Iterator[tuple
         owner = source.get("owner")
         if isinstance(owner, str) and owner not in entity_ids:
             yield ("sources", index, "owner"), _unknown("person or organisation", owner, entity_ids)
+
+
+def _check_search_stories(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    story_ids = {str(s.get("id")) for _, s in _records(data, "stories")}
+    for index, source in _records(data, "sources"):
+        search = source.get("search")
+        story = search.get("story") if isinstance(search, dict) else None
+        if isinstance(story, str) and story not in story_ids:
+            yield ("sources", index, "search", "story"), _unknown("story", story, story_ids)
 
 
 def _check_digests(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:

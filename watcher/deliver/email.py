@@ -21,7 +21,8 @@ from email.utils import format_datetime, parseaddr
 from typing import ClassVar
 
 from watcher.config import Channel, Smtp
-from watcher.deliver import Outgoing, SendResult, mask
+from watcher.deliver.backend import Outgoing, SendResult, mask
+from watcher.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +37,14 @@ def build_message(outgoing: Outgoing, sender: str, recipients: list[str]) -> Ema
     message = EmailMessage(policy=SMTP)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
-    message["Subject"] = _one_line(outgoing.subject)
+    message["Subject"] = one_line(outgoing.subject)
     message["Date"] = format_datetime(outgoing.built_at)
     message["Message-ID"] = message_id(outgoing, sender)
     message["Auto-Submitted"] = "auto-generated"
     digest = outgoing.digest
     if digest.list_id:
-        label = _one_line(digest.title or digest.id).replace('"', "")
-        message["List-Id"] = f'"{label}" <{_one_line(digest.list_id).strip("<> ")}>'
+        label = one_line(digest.title or digest.id).replace('"', "")
+        message["List-Id"] = f'"{label}" <{one_line(digest.list_id).strip("<> ")}>'
     if digest.unsubscribe:
         unsubscribe = "".join(digest.unsubscribe.split())
         message["List-Unsubscribe"] = f"<{unsubscribe}>"
@@ -52,11 +53,6 @@ def build_message(outgoing: Outgoing, sender: str, recipients: list[str]) -> Ema
     message.set_content(outgoing.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(outgoing.html, subtype="html", charset="utf-8", cte="quoted-printable")
     return message
-
-
-def _one_line(value: str) -> str:
-    """A header value from config or feed text: line breaks and runs of space become one space."""
-    return " ".join(value.split())
 
 
 class EmailBackend:
@@ -93,7 +89,8 @@ class EmailBackend:
             return self._failed(f"SMTP login refused ({error.smtp_code}): check the password")
         except smtplib.SMTPResponseException as error:
             permanent = 500 <= error.smtp_code < 600
-            text = error.smtp_error.decode(errors="replace")
+            reply = error.smtp_error
+            text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
             return self._failed(f"SMTP {error.smtp_code}: {text}", retryable=not permanent)
         except (OSError, smtplib.SMTPException) as error:
             return self._failed(f"cannot reach {self.smtp.host}:{self.smtp.port}: {error}")

@@ -1,12 +1,13 @@
-"""The outbox: build a digest once per period, store it, then deliver it once per channel.
+"""The outbox: each stored digest run delivered once per channel.
 
 How a period is delivered exactly once:
 
-1. ``run_digest`` builds the digest of (digest id, period end) and inserts it, with one
-   ``pending`` delivery per channel, in one transaction. The unique key ``uq_digest_period``
-   makes a second builder (another worker, a restart) lose the insert; it then delivers the
-   stored run, never a rebuilt one. A crash before the commit leaves nothing: the next call
-   builds again. A crash after it leaves a stored run whose deliveries are still pending.
+1. The digest run (``watcher.jobs.digest_run``) builds the digest of (digest id, period end)
+   and inserts it, with one ``pending`` delivery per channel, in one transaction. The unique key
+   ``uq_digest_period`` makes a second builder (another worker, a restart) lose the insert; it
+   then delivers the stored run, never a rebuilt one. A crash before the commit leaves nothing:
+   the next call builds again. A crash after it leaves a stored run whose deliveries are still
+   pending.
 2. A worker claims one delivery with a single conditional UPDATE (state ``pending`` or due
    ``failed``, or ``sending`` whose lease expired → ``sending``, leased to this worker). Two
    workers can never hold the same delivery at the same time, on SQLite or PostgreSQL.
@@ -32,91 +33,40 @@ import logging
 import os
 import random
 import socket
-import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from watcher.config import Channel, Config, Digest
-from watcher.deliver import Backend, Outgoing, SendResult, backend_for
-from watcher.digest.build import build_digest
-from watcher.digest.period import previous_slot
-from watcher.digest.render import render_digest
+from watcher.config import Channel, Config
+from watcher.deliver.backend import MAX_RETRY, Backend, Outgoing, SendResult
+from watcher.deliver.registry import backend_for
 from watcher.store import Store
 from watcher.store import digests as queries
-from watcher.store.claims import serialise
 from watcher.store.tables import DeliveryRow, DigestRunRow
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)  # longer than the slowest send (SMTP timeout, webhook retries)
 FIRST_RETRY = timedelta(minutes=2)
-MAX_RETRY = timedelta(hours=2)
 
 BackendFactory = Callable[[Channel, Config], Backend]
-
-
-@dataclass
-class RunResult:
-    digest_id: str
-    period_start: datetime
-    period_end: datetime
-    run_id: int
-    built: bool  # this call built and stored the run (False: it was stored already)
-    skipped: bool  # skip_empty and nothing new: nothing is sent for this period
-    deliveries: dict[str, str] = field(default_factory=dict)  # channel id → state now
 
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def run_digest(
-    store: Store,
-    config: Config,
-    digest_id: str,
-    period_end: datetime,
-    *,
-    now: datetime | None = None,
-    worker: str | None = None,
-    backends: BackendFactory = backend_for,
-) -> RunResult:
-    """Build (once) and deliver (once per channel) the period of ``digest_id`` ending then."""
-    now = now or datetime.now(UTC)
-    worker = worker or worker_id()
-    digest = config.digest(digest_id)
-    run, built = build_run(store, config, digest, period_end, now)
-    with store.session() as session:
-        due = queries.claimable_deliveries(session, now, run_id=run.id)
-    for delivery_id in due:
-        deliver_one(store, config, delivery_id, now=now, worker=worker, backends=backends)
-    with store.session() as session:
-        states = queries.delivery_states(session, run.id)
-    return RunResult(
-        digest_id=digest_id,
-        period_start=run.period_start,
-        period_end=run.period_end,
-        run_id=run.id,
-        built=built,
-        skipped=bool(run.payload.get("skipped")),
-        deliveries=states,
-    )
-
-
 def retry_pending_deliveries(
     store: Store,
     config: Config,
-    now: datetime | None = None,
     *,
-    worker: str | None = None,
+    now: datetime,
+    worker: str,
     backends: BackendFactory = backend_for,
 ) -> dict[int, str]:
     """For the daemon's tick: deliver whatever is due (retries, expired leases); id → state."""
-    now = now or datetime.now(UTC)
-    worker = worker or worker_id()
     with store.session() as session:
         due = queries.claimable_deliveries(session, now)
     return {
@@ -127,65 +77,22 @@ def retry_pending_deliveries(
     }
 
 
-def period_start(
-    session: Session, config: Config, digest: Digest, period_end: datetime
-) -> datetime:
-    """Where a period starts: the previous run's end, else the trigger's previous slot."""
-    previous = queries.previous_period_end(session, digest.id, period_end)
-    return previous or previous_slot(digest, config.tz, period_end)
-
-
-_DIGEST_LOCKS: dict[str, threading.Lock] = {}
-
-
-def build_run(
-    store: Store, config: Config, digest: Digest, period_end: datetime, now: datetime
-) -> tuple[DigestRunRow, bool]:
-    """The stored run of (digest, period end), building and storing it when absent.
-
-    Runs of one digest are built one at a time (a lock per digest in this process, and an
-    advisory lock on PostgreSQL across workers), so each reads the previous run's end as it
-    stands. A slot that a later run already covers (catch-up at start racing the slot's own job)
-    gets that run rather than a second period over the same items.
-    """
-    with _DIGEST_LOCKS.setdefault(digest.id, threading.Lock()), store.session() as session:
-        serialise(session, f"digest:{digest.id}")
-        existing = queries.find_run(session, digest.id, period_end) or queries.run_covering(
-            session, digest.id, period_end
-        )
-        if existing is not None:
-            return existing, False
-        start = period_start(session, config, digest, period_end)
-        content = build_digest(session, config, digest, start, period_end)
-        skipped = content.empty and digest.skip_empty
-        payload = content.as_dict() | {"skipped": skipped}
-        rendered = render_digest(content, config, digest)
-        run = DigestRunRow(
-            digest_id=digest.id,
-            period_start=start,
-            period_end=period_end,
-            built_at=now,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            payload=payload,
-            item_count=content.item_count,
-        )
-        state = "skipped" if skipped else "pending"
-        if queries.insert_run(session, run, list(digest.send_to), state):
-            log.info(
-                "built digest %s for the period ending %s: %d items",
-                digest.id,
-                period_end.isoformat(),
-                content.item_count,
-                extra={"digest": digest.id, "event": "digest_built", "items": content.item_count},
-            )
-            return run, True
+def deliver_run(
+    store: Store,
+    config: Config,
+    run_id: int,
+    *,
+    now: datetime,
+    worker: str,
+    backends: BackendFactory = backend_for,
+) -> dict[str, str]:
+    """Deliver the stored run's deliveries that are due; channel id → state now."""
     with store.session() as session:
-        stored = queries.find_run(session, digest.id, period_end)
-        if stored is None:
-            raise RuntimeError(f"digest run {digest.id} {period_end} vanished after a conflict")
-        return stored, False
+        due = queries.claimable_deliveries(session, now, run_id=run_id)
+    for delivery_id in due:
+        deliver_one(store, config, delivery_id, now=now, worker=worker, backends=backends)
+    with store.session() as session:
+        return queries.delivery_states(session, run_id)
 
 
 def deliver_one(
@@ -306,8 +213,9 @@ def _give_up(
 
 
 def _retry_delay(attempts: int, retry_after: float | None) -> timedelta:
-    """Exponential backoff with ±25% jitter from FIRST_RETRY up to MAX_RETRY, or Retry-After."""
+    """Exponential backoff with ±25% jitter from FIRST_RETRY up to MAX_RETRY, or Retry-After
+    (within MAX_RETRY too: a backend's wish never outgrows the outbox's own limit)."""
     if retry_after is not None:
-        return timedelta(seconds=retry_after)
+        return timedelta(seconds=min(max(retry_after, 0.0), MAX_RETRY.total_seconds()))
     base = min(FIRST_RETRY * 2 ** max(0, attempts - 1), MAX_RETRY)
     return base * random.uniform(0.75, 1.25)

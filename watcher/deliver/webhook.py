@@ -30,7 +30,6 @@ import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -42,7 +41,8 @@ from tenacity.wait import wait_random_exponential
 
 from watcher import __version__
 from watcher.config import Channel
-from watcher.deliver import Outgoing, SendResult, mask, redact_url, url_secrets
+from watcher.deliver.backend import MAX_RETRY, Outgoing, SendResult, mask, redact_url, url_secrets
+from watcher.fetch.http import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,11 @@ class WebhookBackend:
             return SendResult(ok=True)
         reason = f"{redact_url(self.url)} answered HTTP {status}"
         if status in RETRY_STATUSES:
-            retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock())
+            retry_after = parse_retry_after(
+                response.headers.get("retry-after"),
+                datetime.fromtimestamp(self.clock(), UTC),
+                cap=MAX_RETRY.total_seconds(),
+            )
             if retry_after is not None and retry_after > self.max_inline_wait:
                 return SendResult(ok=False, error=reason, retry_after=retry_after)
             raise _RetryError(reason, retry_after)
@@ -207,20 +211,6 @@ def _usable_secret(secret: str) -> bool:
     except Exception:  # binascii.Error, EmptyWebhookSecretError: the library's own checks
         return False
     return True
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a Retry-After header (delay-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - now)
 
 
 # --- payloads -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from markupsafe import escape
 from sqlalchemy.orm import Session
@@ -22,11 +23,15 @@ from sqlalchemy.orm import Session
 from watcher.config import Config, Digest, Story
 from watcher.digest.fold import near_duplicate_groups
 from watcher.digest.sanitise import canonical_link, sanitised_text, snippet
+from watcher.match.followups import FollowupStatus, followup_statuses
+from watcher.model import FULL_TEXT
+from watcher.redact import error_text, redact
 from watcher.store import digests as queries
-from watcher.store.matches import FollowupStatus, followup_statuses
+from watcher.store.matches import fulfilments
 from watcher.store.tables import ItemRow
 
 FAILING_THRESHOLD = timedelta(days=1)
+FULL_TEXT_READ = 5_000  # characters of a page's text a snippet may be cut from
 RTL_LANGUAGES = {"ar", "fa", "he", "ur", "ps", "yi", "ckb", "dv", "sd", "ug"}
 _RTL_LETTER = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
@@ -149,11 +154,10 @@ def build_digest(
             section.more.append(
                 Outlet(source, canonical_link(lead.url), sanitised_text(lead.title))
             )
-    statuses = followup_statuses(session, config, end)
-    recorded = queries.fulfilments_recorded(session)
+    statuses = followup_statuses(config, fulfilments(session), end)
     for story in stories:
         mine = [status for status in statuses if status.story == story.id]
-        sections[story.id].followups = _followup_board(story, mine, recorded, config, start, end)
+        sections[story.id].followups = _followup_board(story, mine, config, start, end)
     ordered = [s for s in sections.values() if s.entries or s.more or s.followups]
     if other.entries or other.more or other.hidden:
         ordered.append(other)
@@ -192,11 +196,15 @@ def _source_names(session: Session, config: Config) -> dict[str, str]:
 
 
 def _site(url: str | None) -> str:
-    """``https://feeds.bbci.co.uk/arabic/rss.xml`` → ``bbci.co.uk``."""
-    match = re.match(r"^[a-z]+://([^/:?#]+)", url or "", re.IGNORECASE)
-    if not match:
-        return url or ""
-    return re.sub(r"^(?:www|feeds?|rss|m|mobile)\.", "", match[1].lower())
+    """``https://feeds.bbci.co.uk/arabic/rss.xml`` → ``bbci.co.uk``: the host, never the user
+    name of a private feed's ``user:password@``."""
+    try:
+        host = urlsplit(url or "").hostname
+    except ValueError:
+        host = None
+    if not host:
+        return redact(url or "")
+    return re.sub(r"^(?:www|feeds?|rss|m|mobile)\.", "", host)
 
 
 def _source_label(item: ItemRow, names: dict[str, str], config: Config) -> str:
@@ -226,9 +234,16 @@ def _fold_text(item: ItemRow) -> str:
 
 
 def _plain_summary(item: ItemRow) -> str:
-    text = sanitised_text(item.summary or item.summary_html or item.text or "")
+    text = sanitised_text(_readable_text(item))
     title = sanitised_text(item.title)
     return text[len(title) :].lstrip(" .:—-") if title and text.startswith(title) else text
+
+
+def _readable_text(item: ItemRow) -> str:
+    """The page's main text when it was read (``full_text: true``), else the feed's summary."""
+    if (item.extra or {}).get(FULL_TEXT) == "ok":
+        return item.text[:FULL_TEXT_READ]
+    return item.summary or item.summary_html or item.text or ""
 
 
 def _entry(
@@ -294,7 +309,6 @@ def _followup_title(config: Config, story_id: str, followup_id: str) -> str | No
 def _followup_board(
     story: Story,
     statuses: list[FollowupStatus],
-    recorded: dict[tuple[str, str], datetime],
     config: Config,
     start: datetime,
     end: datetime,
@@ -309,9 +323,8 @@ def _followup_board(
     for status in statuses:
         followup = followups[status.id]
         names = [_entity_name(config, entity_id) for entity_id in followup.by]
-        if status.status == "fulfilled":
-            found_at = recorded.get((story.id, status.id))
-            if found_at is not None and start <= found_at < end and status.fulfilled_at:
+        if status.fulfilment is not None:
+            if start <= status.fulfilment.recorded_at < end:
                 lines.append(
                     FollowupLine(
                         status.id,
@@ -319,7 +332,7 @@ def _followup_board(
                         "fulfilled",
                         [_entity_name(config, status.by)] if status.by else names,
                         url=canonical_link(status.item_url),
-                        fulfilled_at=status.fulfilled_at.isoformat(),
+                        fulfilled_at=status.fulfilment.fulfilled_at.isoformat(),
                     )
                 )
             continue
@@ -363,7 +376,7 @@ def _failing_sources(
             "id": row.id,
             "name": names.get(row.id, row.id),
             "since": row.failing_since.isoformat() if row.failing_since else None,
-            "error": (row.last_error or "")[:200],
+            "error": error_text(row.last_error or "", 200),
         }
         for row in rows
         if row.id in configured
@@ -377,7 +390,7 @@ def _failed_deliveries(session: Session, start: datetime, end: datetime) -> list
             "digest": run.digest_id,
             "period_end": run.period_end.isoformat(),
             "attempts": delivery.attempts,
-            "error": (delivery.last_error or "")[:200],
+            "error": error_text(delivery.last_error or "", 200),
         }
         for delivery, run in queries.given_up_deliveries(session, start, end)
     ]

@@ -27,6 +27,7 @@ import watcher
 from watcher.config import Config, Digest
 from watcher.digest.build import DigestContent, Outlet, Section, text_direction
 from watcher.digest.i18n import format_day, format_when, translations
+from watcher.text import one_line, shorten
 
 MAX_HTML_BYTES = 95_000
 MAX_SUBJECT = 200
@@ -58,7 +59,7 @@ def render_digest(content: DigestContent, config: Config, digest: Digest) -> Ren
         "unsubscribe": digest.unsubscribe,
         "overdue": sum(f.status == "overdue" for s in content.sections for f in s.followups),
     }
-    subject = _one_line(env.get_template("subject.txt.j2").render(context))
+    subject = shorten(one_line(env.get_template("subject.txt.j2").render(context)), MAX_SUBJECT)
     context["subject"] = subject
     _cap_links(content.sections)
     while True:
@@ -114,12 +115,6 @@ def _count_last_link(sections: list[Section]) -> bool:
             section.hidden += 1
             return True
     return False
-
-
-def _one_line(text: str) -> str:
-    """A header value: no line breaks (no header injection), bounded length."""
-    line = re.sub(r"\s+", " ", text).strip()
-    return line if len(line) <= MAX_SUBJECT else line[: MAX_SUBJECT - 1].rstrip() + "…"
 
 
 def _tidy_text(text: str) -> str:

@@ -1,16 +1,15 @@
 """The FETCH stage for archived X accounts: list captures with the Wayback CDX API, fetch them raw.
 
 X offers no feed and posts get deleted; the Internet Archive keeps snapshots. For a source
-``archive: x.com/HANDLE`` a poll:
+``archive: x.com/HANDLE`` the client:
 
 1. lists the captures of ``x.com/HANDLE/status/*`` (and the ``twitter.com`` and
    ``mobile.twitter.com`` forms) newer than the source's cursor, one CDX query per form,
    following ``showResumeKey``/``resumeKey`` pages (the first row of a JSON answer is the header);
-2. fetches each new capture raw (``/web/{timestamp}id_/{original}``), oldest first, and
-   extracts the post (``watcher.parse.archive``); a post already complete in this batch is not
-   fetched again under another URL form;
-3. returns the entries (one per status id, the fullest text kept), what happened to each
-   capture (to be recorded with the entries, in one transaction) and the new cursor.
+2. fetches a capture raw (``/web/{timestamp}id_/{original}``).
+
+Walking an account (which captures to fetch, extracting their posts) is the jobs' work:
+``watcher.jobs.archive_walk``.
 
 Politeness: every request, CDX or snapshot, takes a token from one bucket shared by all archive
 sources (``archive.rate`` requests a second). A 429 or a 5xx is retried a few times, honouring
@@ -23,78 +22,21 @@ from __future__ import annotations
 import json
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 from urllib.parse import urlencode
 
-from watcher.config import ArchiveSettings, Config, Source, archive_handle
+from watcher.config import ArchiveSettings, Source, archive_handle
 from watcher.errors import FetchError
 from watcher.fetch.http import Fetcher
-from watcher.model import Entry, FetchResult
-from watcher.parse.archive import extract_post, post_entry, status_ref
-from watcher.parse.social import account_index
+from watcher.model import Capture, CaptureLog, FetchResult
 
 CDX_FIELDS = ("timestamp", "original", "statuscode", "mimetype", "digest")
 URL_FORMS = ("x.com", "twitter.com", "mobile.twitter.com")
 PAGE_SIZE = 1000
-SNAPSHOTS_PER_POLL = 300  # snapshots fetched per poll; the rest waits for the next poll
-FIRST_POLL_WINDOW = timedelta(days=30)  # without a story to date it from
 RETRIES = 3
 MAX_WAIT = 60.0  # seconds a worker may sleep for one request; longer waits fail the source
 TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
-
-Outcome = Literal["item", "truncated", "empty", "failed", "skipped"]
-
-
-@dataclass(frozen=True, slots=True)
-class Capture:
-    """One row of a CDX answer."""
-
-    timestamp: str
-    original: str
-    statuscode: str | None = None
-    mimetype: str | None = None
-    digest: str | None = None
-
-    @property
-    def status_id(self) -> str | None:
-        ref = status_ref(self.original)
-        return ref.status_id if ref else None
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureOutcome:
-    """What processing a capture gave: ``item`` (a complete post), ``truncated`` (a post cut
-    short), ``empty`` (no post: a profile, a JavaScript shell), ``failed`` (the archive has no
-    usable snapshot) or ``skipped`` (its post was already complete from another capture)."""
-
-    capture: Capture
-    outcome: Outcome
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureLog:
-    """What is already done for a source: processed captures, and posts complete in the store."""
-
-    done: frozenset[tuple[str, str]] = frozenset()
-    complete: frozenset[str] = frozenset()
-
-
-@dataclass(slots=True)
-class ArchiveBatch:
-    """One walk over an account's captures: entries to store, captures to record, the cursor.
-
-    ``cursor`` is the newest capture timestamp up to which everything is done; ``error`` is set
-    when the archive stopped the walk early (what came before it is still good to store).
-    """
-
-    entries: list[Entry] = field(default_factory=list)
-    captures: list[CaptureOutcome] = field(default_factory=list)
-    cursor: str | None = None
-    error: FetchError | None = None
 
 
 # --- politeness -------------------------------------------------------------------------------
@@ -200,7 +142,8 @@ class ArchiveClient:
     def _get_once(self, url: str, source_id: str) -> FetchResult:
         self._check_cooldown(source_id, url)
         self._limiter.acquire()
-        return self._fetcher.get(url, source_id=source_id)
+        # Snapshot URLs carry what the archive recorded: untrusted, but on the configured host.
+        return self._fetcher.get(url, source_id=source_id, untrusted=True, configured=self.base_url)
 
     def _pause(self, error: FetchError, attempt: int) -> None:
         """Sleep as the server asked (else 1, 2, 4 s); a longer wish fails the source instead."""
@@ -224,19 +167,6 @@ class ArchiveClient:
                 f"the archive asked to wait; {remaining:.0f} s left",
                 retry_after=remaining,
             )
-
-
-_CLIENTS: weakref.WeakKeyDictionary[Fetcher, ArchiveClient] = weakref.WeakKeyDictionary()
-_CLIENTS_LOCK = threading.Lock()
-
-
-def shared_client(fetcher: Fetcher, settings: ArchiveSettings) -> ArchiveClient:
-    """The one client (one rate limit) of every archive source polled through ``fetcher``."""
-    with _CLIENTS_LOCK:
-        client = _CLIENTS.get(fetcher)
-        if client is None:
-            client = _CLIENTS[fetcher] = ArchiveClient(settings, fetcher)
-        return client
 
 
 def is_transient(error: FetchError) -> bool:
@@ -300,110 +230,7 @@ def list_captures(
     return sorted(found.values(), key=lambda c: (c.timestamp, c.original))
 
 
-class PostCollector:
-    """Turns captures into entries, one per status id, keeping the fullest text seen."""
-
-    def __init__(self, client: ArchiveClient, source: Source, config: Config, log: CaptureLog):
-        self._client = client
-        self._source = source
-        self._accounts = account_index(config.entities, "x")
-        self._complete: set[str] = set(log.complete)
-        self.entries: dict[str, Entry] = {}
-
-    def process(self, capture: Capture) -> CaptureOutcome:
-        """Fetch and extract one capture; raise ``FetchError`` only for a transient failure."""
-        status_id = capture.status_id
-        if status_id is None or status_id in self._complete:
-            return CaptureOutcome(capture, "skipped")
-        try:
-            result = self._client.snapshot(capture, source_id=self._source.id)
-        except FetchError as error:
-            if is_transient(error):
-                raise
-            return CaptureOutcome(capture, "failed")
-        post = extract_post(
-            result.body or b"", url=capture.original, content_type=result.content_type
-        )
-        if post is None:
-            return CaptureOutcome(capture, "empty")
-        entry = post_entry(
-            post,
-            by=self._accounts.get(post.handle.lower()) or self._owner_for(post.handle),
-            capture_url=self._client.snapshot_url(capture, raw=False),
-        )
-        self._keep(status_id, entry)
-        if post.truncated:
-            return CaptureOutcome(capture, "truncated")
-        self._complete.add(status_id)
-        return CaptureOutcome(capture, "item")
-
-    def _owner_for(self, handle: str) -> str | None:
-        """The source's owner authored the posts of its own account."""
-        own = archive_handle(self._source.archive or "") or ""
-        return self._source.owner if handle.lower() == own.lower() else None
-
-    def _keep(self, status_id: str, entry: Entry) -> None:
-        kept = self.entries.get(status_id)
-        if kept is None or _fuller(entry, kept):
-            self.entries[status_id] = entry
-
-
-def _fuller(new: Entry, old: Entry) -> bool:
-    if old.extra.get("truncated") and not new.extra.get("truncated"):
-        return True
-    return len(new.content or "") > len(old.content or "")
-
-
-def collect_posts(
-    client: ArchiveClient,
-    source: Source,
-    config: Config,
-    *,
-    after: str | None,
-    until: str | None = None,
-    log: CaptureLog | None = None,
-    limit: int = SNAPSHOTS_PER_POLL,
-) -> ArchiveBatch:
-    """List the captures newer than the cursor ``after`` and extract their posts.
-
-    Without a cursor the walk starts at the earliest story's ``since`` (the posts a story
-    needs), else ``FIRST_POLL_WINDOW`` ago; ``watcher backfill`` goes further back.
-    """
-    since = next_timestamp(after) if after else first_poll_start(config)
-    batch = ArchiveBatch(cursor=after)
-    try:
-        captures = list_captures(client, source, since=since, until=until, log=log)
-    except FetchError as error:
-        batch.error = error
-        return batch
-    collector = PostCollector(client, source, config, log or CaptureLog())
-    fetched = 0
-    for index, capture in enumerate(captures):
-        if fetched >= limit:
-            batch.cursor = previous_timestamp(capture.timestamp)
-            break
-        try:
-            outcome = collector.process(capture)
-        except FetchError as error:
-            batch.error = error
-            batch.cursor = previous_timestamp(capture.timestamp) if index else after
-            break
-        fetched += outcome.outcome != "skipped"
-        batch.captures.append(outcome)
-        batch.cursor = max(batch.cursor or "", capture.timestamp)
-    batch.entries = list(collector.entries.values())
-    return batch
-
-
 # --- timestamps ---------------------------------------------------------------------------------
-
-
-def first_poll_start(config: Config, now: datetime | None = None) -> str:
-    """Where a source with no cursor starts: the earliest story's ``since``, else 30 days ago."""
-    dates = [story.since for story in config.stories]
-    if dates:
-        return min(dates).strftime("%Y%m%d") + "000000"
-    return to_timestamp((now or datetime.now(UTC)) - FIRST_POLL_WINDOW)
 
 
 def to_timestamp(moment: datetime) -> str:

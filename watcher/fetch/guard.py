@@ -36,7 +36,7 @@ import ipaddress
 import socket
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -249,9 +249,8 @@ class _Guarded:
             raise ConnectTimeoutError(
                 self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
             ) from error
-        raise NewConnectionError(  # type: ignore[arg-type]
-            self, f"Failed to establish a new connection: {error}"
-        ) from error
+        message = f"Failed to establish a new connection: {error}"
+        raise NewConnectionError(cast(HTTPConnection, self), message) from error
 
 
 class GuardedHTTPConnection(_Guarded, HTTPConnection):

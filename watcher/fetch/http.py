@@ -97,13 +97,20 @@ class Fetcher:
         source_id: str,
         etag: str | None = None,
         last_modified: str | None = None,
+        untrusted: bool = False,
+        configured: str | None = None,
     ) -> FetchResult:
         """GET ``url``, conditionally when validators are given; one attempt, no retries.
 
         Returns the body of a 2xx (``changed`` True) or, for a 304, ``changed`` False and no
         body; either way the validators to send next time. Anything else raises ``FetchError``
-        (``retry_after`` set from a 429/503's Retry-After). ``url`` is the configured URL: its
-        host may be private (see ``guard``); hosts reached by redirect may not.
+        (``retry_after`` set from a 429/503's Retry-After).
+
+        By default ``url`` is a URL the user configured: its host may be private (see
+        ``guard``); hosts reached by redirect may not. ``untrusted`` marks a URL that a feed, a
+        page or an archive chose (paging links, article pages): its host may not be private
+        either, unless it is the host and port of ``configured``, the URL the user gave for
+        that source (a self-hosted feed paging on its own server).
         """
         headers = {}
         if etag:
@@ -114,7 +121,9 @@ class Fetcher:
         call = Call(seconds=seconds, allow_private=self._allow_private)
         started = time.monotonic()
         try:
-            call.trusted = _origin_of(url)  # the host the user configured (see guard)
+            # The host the user configured may be private (see guard); a link's may not.
+            trusted = configured if untrusted else url
+            call.trusted = _origin_of(trusted) if trusted else None
             with call:
                 response, body = self._follow(url, headers, call)
         except _Failed as failure:
@@ -150,7 +159,12 @@ class Fetcher:
         while True:
             with self._hosts.slot(_origin_of(url)[0]):
                 call.start()
-                response = self._send(url, headers, cookies, call)
+                try:
+                    response = self._send(url, headers, cookies, call)
+                except BlockedAddress as blocked:
+                    if len(visited) > 1:
+                        raise
+                    raise _Failed(_private_link(blocked)) from None
                 with response:
                     if response.status_code not in _REDIRECTS:
                         return response, self._outcome(response, call)
@@ -188,7 +202,11 @@ class Fetcher:
             return body
         retry_after = None
         if status in _RETRY_AFTER_STATUSES:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
+            retry_after = parse_retry_after(
+                response.headers.get("Retry-After"),
+                datetime.now(UTC),
+                cap=self._settings.max_backoff.total_seconds(),
+            )
         raise _Failed(_describe_status(status, response.reason, retry_after), retry_after, status)
 
     def _next_hop(self, response: requests.Response, visited: list[str]) -> str:
@@ -249,8 +267,10 @@ class Fetcher:
         return f"request failed: {_innermost(causes)}"
 
 
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """A Retry-After header in seconds from ``now``: delta-seconds or an HTTP-date.
+def parse_retry_after(value: str | None, now: datetime, *, cap: float) -> float | None:
+    """A Retry-After header in seconds from ``now``: delta-seconds or an HTTP-date, clamped to
+    ``0 … cap`` before anything is computed with it (a server asking for 10^14 seconds gets the
+    cap, never an overflow). The one parser for fetching and delivering.
 
     None when absent or unreadable; a date in the past gives 0. ``now`` must be aware.
     """
@@ -258,14 +278,14 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), cap)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:  # "-0000" means UTC without saying so
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, (when - now).total_seconds()), cap)
 
 
 class _HostLimiter:
@@ -340,6 +360,15 @@ def _describe_status(status: int, reason: str | None, retry_after: float | None)
     return text
 
 
+def _private_link(blocked: BlockedAddress) -> str:
+    """Why a link (not a redirect) chosen by a feed or page was refused."""
+    named = "" if blocked.host.strip("[]") == blocked.address else f" ({blocked.host})"
+    return (
+        f"refused: a link to a private address {blocked.address}{named} "
+        "(set allow_private_networks: true to allow)"
+    )
+
+
 def _timed_out(limit: timedelta) -> str:
     return f"timed out after {limit.total_seconds():g} s"
 
@@ -364,8 +393,8 @@ def _origin_of(url: str) -> tuple[str, int]:
     return origin(parts.hostname, port)
 
 
-def _host_in(error: requests.RequestException) -> str:
-    request = error.request
+def _host_in(error: Exception) -> str:
+    request = getattr(error, "request", None)
     return (urlsplit(request.url or "").netloc if request is not None else "") or "the server"
 
 

@@ -1,9 +1,12 @@
 """Matching: which entities an item mentions or is by, which stories and follow-ups it serves.
 
-``text`` normalises (one normaliser for aliases, query words and items, Arabic included),
-``entities`` finds aliases with one automaton, ``handles`` finds accounts, ``resolve`` applies
-exclude phrases and weak aliases, ``query`` parses and evaluates story queries, ``followups``
-holds the follow-up rules, and ``matcher`` runs them in order for one item.
+``entities`` finds aliases with one automaton (over ``watcher.text``'s normalised tokens),
+``handles`` finds accounts, ``resolve`` applies exclude phrases and weak aliases, ``query``
+evaluates the story queries that ``watcher.config.query`` parsed, ``followups`` holds the
+follow-up rules and statuses, ``matcher`` runs them in order for one item, ``explain`` says
+why, and ``fingerprint`` says when stored items must be matched again.
+
+Pure work on items: it may import the base layer, fetch, parse and normalise, never the store.
 """
 
 from watcher.match.matcher import Matcher

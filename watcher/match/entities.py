@@ -20,16 +20,34 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import ahocorasick
 
 from watcher.config import Entity
 from watcher.text import CLITIC_PREFIXES, Tokens, light_form, normalise_words
 
+if TYPE_CHECKING:
+    from watcher.match.wordlist import Word
+
 TargetKind = Literal["alias", "weak", "exclude", "phrase"]
 _LAM_PREFIXES = frozenset({"ل", "ول", "فل"})
 _PREFIX_LAST_LETTERS = frozenset("وفبلك")
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """Why a variant spelling needs a second clue, as a weak alias does (``variants``).
+
+    With ``word``, only when the hit is spelt as that word: ``التمن`` ("the rice") is, ``ألتمن``
+    (Altman with its hamza) is not.
+    """
+
+    reason: str  # "also a word or a name"
+    word: Word | None = None
+
+    def applies(self, written: str) -> bool:
+        return self.word is None or self.word.is_written(written)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +60,8 @@ class Target:
     words: tuple[str, ...]
     after_lam: bool = False  # the "ال" alias with its alef dropped after "ل"
     prefix: bool = False  # a query word ending in "*": the last word may go on
+    variant: bool = False  # a spelling of ``alias`` the config does not list (``variants``)
+    guard: Guard | None = None  # when that spelling needs a second clue
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from watcher.clock import as_utc, iso_utc
 from watcher.config.query import And, EntityRef, Near, Node, Not, Or, Phrase
-from watcher.match.followups import CompiledFollowup, CompiledStory, as_utc
+from watcher.match.followups import CompiledFollowup, CompiledStory
+from watcher.match.matcher import Analysis, Matcher
 from watcher.match.query import Evidence, evaluate, satisfies
 from watcher.match.resolve import Found
-
-if TYPE_CHECKING:
-    from watcher.match.matcher import Analysis, Matcher
+from watcher.model import Item
+from watcher.normalise import date_problem
 
 HitStatus = Literal["kept", "excluded", "discarded"]
 SNIPPET_CONTEXT = 40
@@ -56,16 +57,19 @@ class Explanation:
     hits: list[HitView] = field(default_factory=list)
     stories: list[Verdict] = field(default_factory=list)
     followups: list[Verdict] = field(default_factory=list)
+    date_from: Literal["feed", "seen"] = "feed"  # as in `watcher items --json`
+    date_note: str | None = None  # why the time first seen stands in for the feed's date
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["published"] = as_utc(self.published).isoformat().replace("+00:00", "Z")
+        data["published"] = iso_utc(self.published)
         data["authors"] = [{"entity": e, "how": how} for e, how in self.authors]
         return data
 
 
-def explain(matcher: Matcher, analysis: Analysis) -> Explanation:
-    item = analysis.item
+def explain(matcher: Matcher, item: Item) -> Explanation:
+    """Why ``item`` matches what it matches under ``matcher``'s config."""
+    analysis = matcher.analyse(item)
     published = as_utc(item.published)
     evidence = analysis.evidence
     return Explanation(
@@ -81,7 +85,13 @@ def explain(matcher: Matcher, analysis: Analysis) -> Explanation:
             for story in matcher.stories
             for followup in story.followups
         ],
+        date_from="seen" if item.published_estimated else "feed",
+        date_note=_date_note(item) if item.published_estimated else None,
     )
+
+
+def _date_note(item: Item) -> str:
+    return date_problem(item.extra) or "the feed gave no date"
 
 
 def _how(hit: Found) -> str:
@@ -94,7 +104,7 @@ def _how(hit: Found) -> str:
 
 def _hits(analysis: Analysis) -> list[HitView]:
     resolution = analysis.resolution
-    views = [_view(analysis, hit, "kept") for hit in resolution.kept]
+    views = [_view(analysis, hit, "kept", _variant_note(hit)) for hit in resolution.kept]
     views += [
         _view(analysis, hit, "excluded", f"inside exclude phrase {blocker.alias!r}")
         for hit, blocker in resolution.excluded
@@ -104,12 +114,19 @@ def _hits(analysis: Analysis) -> list[HitView]:
             analysis,
             hit,
             "discarded",
-            f"weak alias, and no strong alias of {hit.entity_id} or of an entity sharing a "
-            "story with it",
+            f"{_variant_note(hit) or 'weak alias'}, and no strong alias of {hit.entity_id} or of "
+            "an entity sharing a story with it",
         )
         for hit in resolution.discarded
     ]
     return views
+
+
+def _variant_note(hit: Found) -> str:
+    """``variant of 'ألتمان'``, and why it needed a second clue when it did."""
+    if not hit.variant:
+        return ""
+    return f"variant of {hit.alias!r}" + (f" ({hit.doubt})" if hit.doubt else "")
 
 
 def _view(analysis: Analysis, hit: Found, status: HitStatus, note: str = "") -> HitView:

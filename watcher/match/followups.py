@@ -20,11 +20,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from watcher.clock import as_utc, iso_utc
 from watcher.config import Config, Followup, Story
 from watcher.config.query import Query, parse_query
+from watcher.model import Fulfilment
 
 Status = Literal["fulfilled", "awaiting", "overdue"]
 
@@ -32,11 +34,6 @@ Status = Literal["fulfilled", "awaiting", "overdue"]
 def day_start(day: date, tz: ZoneInfo) -> datetime:
     """Midnight at the start of ``day`` in ``tz``, as a UTC datetime."""
     return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Aware UTC; a naive datetime is taken to be UTC already (the store's convention)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +118,68 @@ def followup_status(
     if due is not None and as_utc(now) >= day_start(due + timedelta(days=1), tz):
         return "overdue"
     return "awaiting"
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupStatus:
+    """A follow-up of the config as it stands at ``now``: fulfilled (by what), awaiting, overdue."""
+
+    story: str
+    id: str
+    title: str
+    status: Status
+    due: date | None
+    fulfilment: Fulfilment | None = None
+
+    @property
+    def fulfilled_at(self) -> datetime | None:
+        return self.fulfilment.fulfilled_at if self.fulfilment else None
+
+    @property
+    def item_id(self) -> int | None:
+        return self.fulfilment.item_id if self.fulfilment else None
+
+    @property
+    def item_url(self) -> str | None:
+        return self.fulfilment.item_url if self.fulfilment else None
+
+    @property
+    def item_title(self) -> str | None:
+        return self.fulfilment.item_title if self.fulfilment else None
+
+    @property
+    def by(self) -> str | None:
+        return self.fulfilment.by if self.fulfilment else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "story": self.story,
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "item_url": self.item_url,
+            "fulfilled_at": iso_utc(self.fulfilled_at),
+            "due": self.due.isoformat() if self.due else None,
+        }
+
+
+def followup_statuses(
+    config: Config, fulfilments: Mapping[tuple[str, str], Fulfilment], now: datetime
+) -> list[FollowupStatus]:
+    """Every follow-up in the config, in config order, with what fulfilled it if anything."""
+    statuses = []
+    for story in config.stories:
+        for followup in story.followups:
+            fulfilment = fulfilments.get((story.id, followup.id))
+            at = fulfilment.fulfilled_at if fulfilment is not None else None
+            statuses.append(
+                FollowupStatus(
+                    story=story.id,
+                    id=followup.id,
+                    title=followup.title,
+                    status=followup_status(at, followup.due, now, config.tz),
+                    due=followup.due,
+                    fulfilment=fulfilment,
+                )
+            )
+    return statuses

@@ -8,19 +8,17 @@ field → who wrote it → which hits count → which stories and follow-ups it 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
+from watcher.clock import as_utc
 from watcher.config import Config, archive_handle
 from watcher.match.entities import Automaton, Hit, entity_targets, phrase_target
-from watcher.match.followups import as_utc, compile_stories, story_partners
+from watcher.match.followups import compile_stories, story_partners
 from watcher.match.handles import HandleIndex
 from watcher.match.query import Evidence, satisfies
-from watcher.match.resolve import Found, Resolution, screen, weigh
+from watcher.match.resolve import Found, FoundKind, Resolution, screen, weigh
+from watcher.match.variants import variant_targets
 from watcher.model import Field, Item, ItemMatches, Mention
 from watcher.text import Tokens, as_plain_text
-
-if TYPE_CHECKING:
-    from watcher.match.explain import Explanation
 
 
 @dataclass(slots=True)
@@ -42,7 +40,6 @@ class Analysis:
 
 class Matcher:
     def __init__(self, config: Config) -> None:
-        self.config = config
         self.stories = compile_stories(config)
         self.partners = story_partners(self.stories)
         self.entity_ids = {e.id for e in config.entities}
@@ -51,6 +48,7 @@ class Matcher:
         self.automaton = Automaton(
             [
                 *(target for entity in config.entities for target in entity_targets(entity)),
+                *variant_targets(config.entities),
                 *(phrase_target(p.words, p.text, p.prefix) for p in phrases.values()),
             ]
         )
@@ -94,11 +92,6 @@ class Matcher:
         by = next(iter(analysis.authors), None)
         return ItemMatches(analysis.mentions, by, stories, followups)
 
-    def explain(self, item: Item) -> Explanation:
-        from watcher.match.explain import explain
-
-        return explain(self, self.analyse(item))
-
     def analyse(self, item: Item) -> Analysis:
         fields = _fields(item)
         found: list[Found] = []
@@ -111,7 +104,7 @@ class Matcher:
                     if name != "author":
                         evidence.phrases[hit.target.alias].append((name, hit.first, hit.last + 1))
                 else:
-                    (excludes if kind == "exclude" else found).append(_found(hit, name))
+                    (excludes if kind == "exclude" else found).append(_found(hit, name, tokens))
             found.extend(self._handles(name, tokens))
         resolution = Resolution()
         candidates = screen(found, excludes, resolution)
@@ -123,10 +116,10 @@ class Matcher:
             self.partners,
             resolution,
         )
-        for hit in resolution.kept:
-            if hit.field != "author":
-                evidence.entities[hit.entity_id].append((hit.field, hit.first, hit.last + 1))
-        evidence.present = {hit.entity_id for hit in resolution.kept} | set(authors)
+        for kept in resolution.kept:
+            if kept.field != "author":
+                evidence.entities[kept.entity_id].append((kept.field, kept.first, kept.last + 1))
+        evidence.present = {kept.entity_id for kept in resolution.kept} | set(authors)
         return Analysis(item, fields, authors, resolution, evidence)
 
     def _handles(self, name: Field, tokens: Tokens) -> list[Found]:
@@ -143,8 +136,9 @@ class Matcher:
 
     def _authors(self, item: Item, candidates: list[Found]) -> dict[str, Found]:
         """Who wrote the item: declared (source owner, archived account), then the author
-        field's strong aliases and handles, then a link to their own post as the item's URL.
-        Only people and organisations are found this way; a source may declare any entity."""
+        field's strong aliases (as configured: not variant spellings) and handles, then a link
+        to their own post as the item's URL. Only people and organisations are found this way;
+        a source may declare any entity."""
         authors: dict[str, Found] = {}
         declared = self._declared(item)
         if declared in self.entity_ids:
@@ -152,22 +146,35 @@ class Matcher:
                 declared, f"source {item.source_id}", "author", 0, 0, 0, 0, "author"
             )
         for hit in candidates:
-            if hit.field == "author" and hit.kind != "weak" and hit.entity_id in self.can_author:
+            strong = hit.kind != "weak" and not hit.variant  # a name as the author spells it
+            if hit.field == "author" and strong and hit.entity_id in self.can_author:
                 authors.setdefault(hit.entity_id, hit)
-        for hit in self.handles.find(item.url or "", links_only=True):
-            if hit.entity_id in self.can_author:
+        for link in self.handles.find(item.url or "", links_only=True):
+            if link.entity_id in self.can_author:
                 authors.setdefault(
-                    hit.entity_id,
-                    Found(hit.entity_id, hit.handle, "url", 0, 0, hit.start, hit.end, "author"),
+                    link.entity_id,
+                    Found(link.entity_id, link.handle, "url", 0, 0, link.start, link.end, "author"),
                 )
         return {entity_id: replace(hit, kind="author") for entity_id, hit in authors.items()}
 
 
-def _found(hit: Hit, name: Field) -> Found:
+def _found(hit: Hit, name: Field, tokens: Tokens) -> Found:
+    """A hit as evidence: a variant spelling its guard applies to counts as a weak alias."""
     target = hit.target
-    kind = "weak" if target.kind == "weak" else "alias"
+    guard = target.guard
+    doubt = guard.reason if guard and guard.applies(tokens.text[hit.start : hit.end]) else ""
+    kind: FoundKind = "weak" if target.kind == "weak" or doubt else "alias"
     return Found(
-        target.entity_id, target.alias, name, hit.first, hit.last, hit.start, hit.end, kind
+        target.entity_id,
+        target.alias,
+        name,
+        hit.first,
+        hit.last,
+        hit.start,
+        hit.end,
+        kind,
+        target.variant,
+        doubt,
     )
 
 

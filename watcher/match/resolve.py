@@ -8,7 +8,8 @@ The rules, in the order they are applied:
    weak "Sam"); a strong alias wins a tie against a weak one.
 3. A weak alias ("Sam", "Ilya") counts only when the item also has a strong signal (a strong
    alias, a handle, or authorship) of the same entity or of another entity sharing a story
-   with it. Otherwise it is discarded.
+   with it. Otherwise it is discarded. A variant spelling that may be a word or another name
+   (``لايك`` "like", ``Altmann``; see ``variants``) is weighed the same way.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class Found:
     start: int
     end: int
     kind: FoundKind
+    variant: bool = False  # a spelling of ``alias`` the config does not list
+    doubt: str = ""  # why that spelling needs a second clue, when it does
 
     def overlaps(self, other: Found) -> bool:
         return self.field == other.field and self.first <= other.last and other.first <= self.last

@@ -9,7 +9,9 @@ feed yields its entries with ``ParsedFeed.warning``.
 
 Social and archived feeds (Bluesky, Mastodon, Nitter, Wayback) are post-processed on the
 ``ParsedFeed`` this returns: ``_parse_body`` is the format dispatch, ``parse_feed`` the place
-where such a step is added as one call.
+where such a step is added as one call. ``archive`` reads one archived X post.
+
+It may import the base layer and fetch; never normalise, match or anything above.
 """
 
 from __future__ import annotations

@@ -28,39 +28,17 @@ from typing import Any
 import lxml.html
 from lxml.etree import ParserError, _Element
 
-from watcher.model import Entry
+from watcher.model import Entry, StatusRef, status_ref
 
 TWITTER_EPOCH_MS = 1288834974657
 FIRST_SNOWFLAKE = 29_700_859_247  # the first id after the switch to snowflakes (Nov 2010)
 ELLIPSIS = "…"
 
-_STATUS_URL = re.compile(
-    r"^(?:https?://)?(?:[a-z0-9-]+\.)*(?:x|twitter)\.com(?::\d+)?/(?:#!/)?@?"
-    r"(?P<handle>[A-Za-z0-9_]{1,30})"
-    r"/status(?:es)?/(?P<id>\d{1,20})(?!\d)",
-    re.IGNORECASE,
-)
 _TITLE_POST = re.compile(
     r"^(?P<name>.+?) on (?:X|Twitter): [\"“](?P<text>.*)[\"”](?:\s*/\s*(?:X|Twitter))?\s*$",
     re.DOTALL,
 )
 _TITLE_PROFILE = re.compile(r"\(@[A-Za-z0-9_]{1,30}\)\s*(?:/|\|)\s*(?:X|Twitter)\s*$")
-
-
-@dataclass(frozen=True, slots=True)
-class StatusRef:
-    """A status URL reduced to what identifies the post."""
-
-    handle: str
-    status_id: str
-
-    @property
-    def key(self) -> str:
-        return f"x:{self.status_id}"
-
-    @property
-    def url(self) -> str:
-        return f"https://x.com/{self.handle}/status/{self.status_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +54,6 @@ class Post:
     repost: bool | None = None
     language: str | None = None
     published: datetime | None = None
-
-
-def status_ref(url: str) -> StatusRef | None:
-    """``https://mobile.twitter.com/Sama/status/123/photo/1?s=20`` → (Sama, 123); else None."""
-    match = _STATUS_URL.match(url.strip())
-    return StatusRef(match["handle"], match["id"]) if match else None
 
 
 def snowflake_time(status_id: str | int) -> datetime | None:
@@ -326,7 +298,7 @@ def _from_v1(tweet: dict[str, Any], ref: StatusRef) -> Post | None:
     text = tweet.get("full_text") or tweet.get("text")
     if not isinstance(text, str) or not text.strip():
         return None
-    user = tweet.get("user") if isinstance(tweet.get("user"), dict) else {}
+    user: dict[str, Any] = tweet["user"] if isinstance(tweet.get("user"), dict) else {}
     text = html.unescape(text).strip()
     return Post(
         status_id=str(tweet.get("id_str") or ref.status_id),
@@ -348,7 +320,9 @@ def _from_v2(document: dict[str, Any], ref: StatusRef) -> Post | None:
     if not isinstance(text, str) or not text.strip():
         return None
     users = (document.get("includes") or {}).get("users") or []
-    author = next((u for u in users if u.get("id") == data.get("author_id")), {})
+    author: dict[str, Any] = next(
+        (u for u in users if isinstance(u, dict) and u.get("id") == data.get("author_id")), {}
+    )
     kinds = {r.get("type") for r in data.get("referenced_tweets") or [] if isinstance(r, dict)}
     text = html.unescape(text).strip()
     return Post(

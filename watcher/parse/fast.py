@@ -460,7 +460,8 @@ class _Walk:
             elif role == "id":
                 self._id(child, entry, self._base(child, base))
             elif role in ("published", "updated"):
-                entry[f"{role}_parsed"] = _parse_date_cached(_finish(_text(child)))
+                entry[role] = text = _finish(_text(child))
+                entry[f"{role}_parsed"] = _parse_date_cached(text)
             elif role == "author":
                 _add_author(entry, child)
             elif role == "language":
@@ -476,6 +477,7 @@ class _Walk:
         self.has_content = False
         if "updated_parsed" not in entry and "published_parsed" in entry:
             entry["updated_parsed"] = entry["published_parsed"]  # FeedParserDict's fallback
+            entry["updated"] = entry["published"]
         return entry
 
     def _entry_title(

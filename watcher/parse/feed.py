@@ -32,13 +32,11 @@ entities. The tests in tests/parse/test_hostile.py keep both facts checked.
 
 from __future__ import annotations
 
-import calendar
 import codecs
 import re
-import time
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from html.entities import name2codepoint
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -49,6 +47,7 @@ import feedparser
 
 from watcher.model import Entry, ParsedFeed
 from watcher.parse import sax
+from watcher.parse.dates import date_text, feed_date
 
 MAX_ENTRIES = 2000
 LOOSE_MAX = 1_000_000
@@ -209,16 +208,19 @@ def unicode_codec(body: bytes) -> str | None:
     for bom, codec in _BOMS:
         if body.startswith(bom):
             return codec
-    return _WIDE_SNIFF.get(tuple(byte == 0 for byte in body[:4])) if len(body) >= 4 else None
+    if len(body) < 4:
+        return None
+    zeros = (body[0] == 0, body[1] == 0, body[2] == 0, body[3] == 0)
+    return _WIDE_SNIFF.get(zeros)
 
 
 def _declared_encoding(body: bytes, content_type: str | None) -> str | None:
     """The HTTP charset, else the XML declaration's, as a Python codec name."""
     candidates = []
-    if content_type and (match := _CHARSET.search(content_type)):
-        candidates.append(match[1])
-    if match := _XML_ENCODING.match(body[:512]):
-        candidates.append(match[1].decode("ascii"))
+    if content_type and (charset := _CHARSET.search(content_type)):
+        candidates.append(charset[1])
+    if declaration := _XML_ENCODING.match(body[:512]):
+        candidates.append(declaration[1].decode("ascii"))
     for name in candidates:
         if codec := _codec(name):
             return codec
@@ -233,7 +235,8 @@ def _guess_encoding(body: bytes) -> tuple[str | None, float]:
     """
     sample = _XML_DECL_ENCODING.sub(rb"\1", body[:_CHARDET_SAMPLE], count=1)
     found = chardet.detect(sample)
-    codec = _codec(found["encoding"]) if found.get("encoding") else None
+    encoding = found.get("encoding")
+    codec = _codec(encoding) if encoding else None
     return codec, float(found.get("confidence") or 0.0)
 
 
@@ -322,6 +325,7 @@ def _root_name(data: bytes) -> bytes:
 
 def _entry(raw: Any) -> Entry:
     links = raw.get("links", [])
+    published, updated, date_text = _dates(raw)
     return Entry(
         guid=(raw.get("id") or "").strip() or None,
         link=usable_link(_alternate_link(links) or _permalink(raw)),
@@ -329,9 +333,10 @@ def _entry(raw: Any) -> Entry:
         summary=raw.get("summary") or None,
         content=_content(raw.get("content") or []),
         author=_author(raw),
-        published=_datetime(raw.get("published_parsed")),
-        updated=_datetime(raw.get("updated_parsed")),
+        published=published,
+        updated=updated,
         language=_language(_entry_language(raw)),
+        date_text=date_text,
     )
 
 
@@ -385,14 +390,17 @@ def _language(value: Any) -> str | None:
     return match[1].lower() if match else None
 
 
-def _datetime(parsed: time.struct_time | None) -> datetime | None:
-    """feedparser's UTC struct_time → an aware datetime; None when out of range (year 0)."""
-    if not parsed:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
+def _dates(raw: Any) -> tuple[datetime | None, datetime | None, str | None]:
+    """(published, updated, ``Entry.date_text``), each date read by ``feed_date`` from its
+    text and feedparser's reading of it."""
+    texts = (_string(raw.get("published")), _string(raw.get("updated")))
+    published = feed_date(texts[0], raw.get("published_parsed"))
+    updated = feed_date(texts[1], raw.get("updated_parsed"))
+    return published, updated, date_text(published, updated, texts)
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _next_page(links: list[Any], url: str) -> str | None:

@@ -45,8 +45,8 @@ XLINK = "http://www.w3.org/1999/xlink"  # feedparser adds its declaration as an 
 READ_KEYS = frozenset(
     {
         "id", "guidislink", "links", "link", "title", "title_detail", "summary",
-        "summary_detail", "content", "authors", "author", "author_detail", "published_parsed",
-        "updated_parsed", "language",
+        "summary_detail", "content", "authors", "author", "author_detail", "published",
+        "published_parsed", "updated", "updated_parsed", "language",
     }
 )  # fmt: skip
 

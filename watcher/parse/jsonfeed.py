@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from watcher.model import Entry, ParsedFeed
+from watcher.parse.dates import date_text, parse_date
 from watcher.parse.feed import MAX_ENTRIES, absolute, usable_link
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/"
@@ -53,6 +54,8 @@ def parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
 def _entry(item: dict[str, Any], feed_language: str | None, feed_author: str | None) -> Entry:
     """One item; the feed's language and authors stand in for the item's own, as the spec says."""
     guid = item.get("id")
+    texts = (_text(item.get("date_published")), _text(item.get("date_modified")))
+    published, updated = _datetime(texts[0]), _datetime(texts[1])
     return Entry(
         guid=str(guid).strip() or None if isinstance(guid, str | int) else None,
         link=usable_link(_text(item.get("url")) or _text(item.get("external_url"))),
@@ -60,9 +63,10 @@ def _entry(item: dict[str, Any], feed_language: str | None, feed_author: str | N
         summary=_text(item.get("summary")),
         content=_text(item.get("content_html")) or _text(item.get("content_text")),
         author=_author(item) or feed_author,
-        published=_datetime(item.get("date_published")),
-        updated=_datetime(item.get("date_modified")),
+        published=published,
+        updated=updated,
         language=_primary(_text(item.get("language")) or feed_language),
+        date_text=date_text(published, updated, texts),
     )
 
 
@@ -74,15 +78,16 @@ def _author(item: dict[str, Any]) -> str | None:
     return ", ".join(name for name in names if name) or None
 
 
-def _datetime(value: Any) -> datetime | None:
-    """RFC 3339 as the spec requires; a naive time is taken as UTC, anything else is None."""
-    if not isinstance(value, str):
+def _datetime(value: str | None) -> datetime | None:
+    """RFC 3339 as the spec requires, else whatever ``parse_date`` reads; naive (read in the
+    source's zone) when no zone is written."""
+    if value is None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (ValueError, OverflowError):
-        return None
+        return parse_date(value)
+    return parsed if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _text(value: Any) -> str | None:

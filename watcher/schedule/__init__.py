@@ -1,9 +1,7 @@
-"""The daemon's schedule: ``slots`` says when digests are due; ``daemon`` runs the jobs.
+"""The schedule: the daemon that runs the jobs on time.
 
-``watcher.schedule.daemon`` imports the whole pipeline; ``watcher.schedule.slots`` only the config,
-so the digest code can share the slot rules without an import cycle.
+``daemon`` owns the runtime (config, clients, matcher, digest locks), the APScheduler jobs
+(poll tick, digest slots, delivery retries, housekeeping), signals and reloads; ``slots`` is the
+digest trigger; ``health`` serves ``/healthz`` and ``/metrics``. It may import the jobs and
+every stage below them; only the front ends (``cli``, ``web``) import it.
 """
-
-from watcher.schedule.slots import SlotTrigger, digest_expression, digest_trigger, latest_slot
-
-__all__ = ["SlotTrigger", "digest_expression", "digest_trigger", "latest_slot"]

@@ -3,7 +3,7 @@
 ``watcher run`` builds a ``Daemon`` and calls ``run()``. Four jobs share one background scheduler:
 
 * **poll** every ``tick``: claim due sources from the database (``watcher.store.claims``), poll
-  them on the bounded pool (``watcher.pipeline.poll_sources``), repeat until nothing is due. The
+  them on the bounded pool (``watcher.jobs.poll.poll_sources``), repeat until nothing is due. The
   database, not this process, decides what is due, so any number of workers share the work and a
   restart loses nothing.
 * **digest:ID** at each of the digest's slots, in the config's time zone, DST included
@@ -39,18 +39,21 @@ from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from watcher import metrics
-from watcher.clock import utcnow
+from watcher.clock import Clock, utcnow
 from watcher.config import Channel, Config, load_config
-from watcher.deliver import Backend, Outgoing, SendResult, backend_for
-from watcher.deliver.outbox import RunResult, retry_pending_deliveries, run_digest
+from watcher.deliver.backend import Backend, Outgoing, SendResult
+from watcher.deliver.outbox import retry_pending_deliveries
+from watcher.deliver.registry import backend_for
+from watcher.digest.period import latest_slot
 from watcher.errors import ConfigError
-from watcher.fetch.http import Fetcher
+from watcher.fetch.clients import Clients
+from watcher.jobs.digest_run import DigestLocks, RunResult, run_digest
+from watcher.jobs.poll import PollSummary, poll_sources
+from watcher.jobs.rematch import rematch_if_config_changed
 from watcher.logs import register_config_secrets
 from watcher.match import Matcher
-from watcher.match.rematch import rematch_if_config_changed
-from watcher.pipeline import PollSummary, poll_sources
 from watcher.schedule.health import Health, HealthServer
-from watcher.schedule.slots import digest_trigger, latest_slot
+from watcher.schedule.slots import digest_trigger
 from watcher.store import Store
 from watcher.store.claims import (
     PollingHealth,
@@ -89,15 +92,14 @@ class _Runtime:
     """What is rebuilt from a config: swapped whole on reload, so jobs see one consistent set."""
 
     config: Config
-    fetcher: Fetcher
+    clients: Clients
     matcher: Matcher
     source_ids: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def build(cls, config: Config) -> _Runtime:
-        fetcher = Fetcher(config.fetch, allow_private_networks=config.allow_private_networks)
         ids = frozenset(source.id for source in config.sources)
-        return cls(config, fetcher, Matcher(config), ids)
+        return cls(config, Clients.open(config), Matcher(config), ids)
 
 
 class Daemon:
@@ -114,7 +116,7 @@ class Daemon:
         options: DaemonOptions,
         *,
         config_file: str | Path | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
     ) -> None:
         self.store = store
         self.options = options
@@ -129,8 +131,10 @@ class Daemon:
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._reload_requested = False
+        self._reconcile_pending = False
         self._health_server: HealthServer | None = None
-        self._retired: list[Fetcher] = []  # replaced by a reload, perhaps still polling
+        self._retired: list[Clients] = []  # replaced by a reload, perhaps still polling
+        self.digest_locks = DigestLocks()  # outlives reloads: a run in flight keeps its lock
 
     @property
     def config(self) -> Config:
@@ -143,7 +147,7 @@ class Daemon:
         with self.store.session() as session:
             serialise(session, "sync-sources")
             sync_sources(session, self.config, now or self.clock())
-        rematch_if_config_changed(self.store, self.config)
+        rematch_if_config_changed(self.store, self.config, now=now or self.clock())
 
     def poll_tick(self, now: datetime | None = None) -> PollSummary:
         """Claim due sources and poll them, batch after batch, until none is due or we stop.
@@ -151,6 +155,7 @@ class Daemon:
         A source is polled at most once per tick: one that is due again at once (a clock ahead
         of the others, a test's future ``now``) is given back for the next tick, not spun on.
         """
+        self._reconcile_if_pending()
         total = PollSummary()
         batch = self.options.batch or 2 * self.config.fetch.workers
         polled: set[str] = set()
@@ -170,7 +175,7 @@ class Daemon:
             summary = self._poll(runtime, fresh)
             polled.update(fresh)
             metrics.ITEMS_STORED.inc(summary.new)
-            _accumulate(total, summary)
+            total.merge(summary)
             self.last_progress_at = self.clock()
         self.last_progress_at = self.clock()
         metrics.TICKS.labels(job="poll").inc()
@@ -210,8 +215,9 @@ class Daemon:
                 self.store,
                 runtime.config,
                 source_ids,
-                fetcher=runtime.fetcher,
+                clients=runtime.clients,
                 matcher=runtime.matcher,
+                clock=self.clock,
             )
         finally:
             with self.store.session() as session:
@@ -253,6 +259,7 @@ class Daemon:
             period_end,
             now=now,
             worker=self.options.worker_id,
+            locks=self.digest_locks,
             backends=_counted_backend,
         )
         outcome = "skipped" if result.skipped else "built" if result.built else "already_built"
@@ -297,7 +304,7 @@ class Daemon:
         states = retry_pending_deliveries(
             self.store,
             self.config,
-            now or self.clock(),
+            now=now or self.clock(),
             worker=self.options.worker_id,
             backends=_counted_backend,
         )
@@ -366,27 +373,66 @@ class Daemon:
     # --- reload --------------------------------------------------------------------------------
 
     def reload(self) -> bool:
-        """Re-read the config; on any problem keep the running one and log where the problem is."""
+        """Re-read the config and swap the runtime; on any problem keep the running one.
+
+        The whole new runtime (config, clients, matcher, digest triggers) is built and checked
+        before the swap, so a config that loads but cannot run changes nothing. Problems are
+        logged as ``FILE:LINE: message`` where there is a line. The database is brought in line
+        after the swap; if it is away, that is retried at the next poll tick, never fatal.
+        """
         try:
-            config = load_config(self.config_file)
+            runtime = self._build_runtime()
         except ConfigError as error:
             for problem in error.problems:
                 log.error("config not reloaded: %s", problem, extra={"event": "config.invalid"})
             return False
-        old = self.runtime
+        except Exception as error:  # whatever it is, the daemon keeps running the old config
+            log.exception(
+                "config not reloaded: %s: %s",
+                error.__class__.__name__,
+                error,
+                extra={"event": "config.invalid"},
+            )
+            return False
+        old, self.runtime = self.runtime, runtime
+        config = runtime.config
         if config.metrics != old.config.metrics and not self.options.metrics_listen:
             log.warning("metrics.listen changed: restart watcher to move the endpoint")
         register_config_secrets(config)
-        self.runtime = _Runtime.build(config)
-        self.reconcile()
         self._schedule_digests()
-        self._retired.append(old.fetcher)
+        self._retired.append(old.clients)
         log.info(
             "config reloaded from %s",
             config.path,
             extra={"event": "config.reloaded", "count": len(config.sources)},
         )
+        self._reconcile_pending = True
+        self._reconcile_if_pending()
         return True
+
+    def _build_runtime(self) -> _Runtime:
+        config = load_config(self.config_file)
+        for digest in config.digests:
+            digest_trigger(config, digest)  # a trigger that cannot be built refuses the config
+        return _Runtime.build(config)
+
+    def _reconcile_if_pending(self) -> None:
+        """Bring the database in line with a reloaded config; a database error leaves it pending
+        for the next poll tick (the daemon goes on meanwhile)."""
+        if not self._reconcile_pending:
+            return
+        try:
+            self.reconcile()
+        except Exception as error:
+            log.warning(
+                "the reloaded config is not in the database yet (%s: %s); trying again at the "
+                "next poll",
+                error.__class__.__name__,
+                str(error).splitlines()[0][:200] if str(error) else "",
+                extra={"event": "config.reconcile_pending"},
+            )
+            return
+        self._reconcile_pending = False
 
     # --- running -------------------------------------------------------------------------------
 
@@ -486,7 +532,7 @@ class Daemon:
             self._health_server.stop()
             self._health_server = None
         self._close_retired()
-        self.runtime.fetcher.close()
+        self.runtime.clients.close()
         log.info(
             "watcher stopped cleanly (%d claims given back)",
             released,
@@ -515,12 +561,6 @@ def _counted_backend(channel: Channel, config: Config) -> Backend:
 
 def _every(interval: timedelta) -> IntervalTrigger:
     return IntervalTrigger(seconds=interval.total_seconds())
-
-
-def _accumulate(total: PollSummary, summary: PollSummary) -> None:
-    for name in ("polled", "unchanged", "failed", "new", "updated", "matches"):
-        setattr(total, name, getattr(total, name) + getattr(summary, name))
-    total.errors.extend(summary.errors)
 
 
 def _outage_tolerant(job: Callable[..., Any]) -> Callable[..., Any]:

@@ -103,7 +103,8 @@ class HealthServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{f'[{host}]' if ':' in str(host) else host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{f'[{name}]' if ':' in name else name}:{port}"
 
     def start(self) -> HealthServer:
         self._thread.start()
@@ -144,8 +145,8 @@ class _Handler(PrereadHandler):
             health = self.check()
         except Exception as error:  # a probe must get an answer, not a reset
             log.exception("health check failed")
-            body = {"status": "failing", "error": f"{error.__class__.__name__}: {error}"}
-            self._send(503, "application/json", json.dumps(body).encode())
+            failure = {"status": "failing", "error": f"{error.__class__.__name__}: {error}"}
+            self._send(503, "application/json", json.dumps(failure).encode())
             return
         body = json.dumps(health.as_dict(), indent=2).encode() + b"\n"
         self._send(200 if health.ok else 503, "application/json", body)

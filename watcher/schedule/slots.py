@@ -1,38 +1,25 @@
-"""Digest slots: when each digest is due, in the config's time zone, right across DST.
+"""The daemon's digest trigger: fires at each of a digest's slots (``watcher.digest.period``).
 
-A digest's period ends at a *slot*: a time its ``at`` (daily) or ``cron`` names. Slots are
-computed by cronsim, which follows cron: Sunday is 0 (and 7), and a time that a DST change skips
-(02:30 on the spring-forward night) or repeats (on the fall-back night) fires exactly once, as
-with cronie.
+Not APScheduler 3's own ``CronTrigger``: with zoneinfo it fires a 02:30 job twice on the night
+clocks go back and can step backwards across that hour, and its ``from_crontab`` counts weekdays
+from Monday. The slots come from cronsim, which follows cron (Sunday is 0 and 7) and runs a time
+that a DST change skips or repeats exactly once, as cronie does.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from cronsim import CronSim, CronSimError
 
 from watcher.config import Config, Digest
-
-
-def digest_expression(digest: Digest) -> str:
-    """A digest's schedule as a cron expression: ``at: "07:30"`` is ``30 7 * * *``."""
-    if digest.cron is not None:
-        return digest.cron
-    hour, minute = (int(part) for part in (digest.at or "07:00").split(":"))
-    return f"{minute} {hour} * * *"
+from watcher.digest.period import digest_expression, next_slot
 
 
 class SlotTrigger(BaseTrigger):
-    """Fires at a cron expression's times in a time zone, computed by cronsim.
-
-    Not APScheduler 3's own ``CronTrigger``: with zoneinfo it fires a 02:30 job twice on the
-    night clocks go back and can step backwards across that hour, and its ``from_crontab``
-    counts weekdays from Monday. cronsim follows cron (Sunday is 0 and 7) and runs a time that
-    a DST change skips or repeats exactly once, as cronie does.
-    """
+    """Fires at a cron expression's times in a time zone, computed by cronsim."""
 
     __slots__ = ("expression", "tz")
 
@@ -47,18 +34,12 @@ class SlotTrigger(BaseTrigger):
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
-        after = previous_fire_time or now - timedelta(microseconds=1)
-        # In UTC: an aware time in the repeated hour never compares equal across zones (PEP 495).
-        return next(CronSim(self.expression, after.astimezone(self.tz))).astimezone(UTC)
+        return next_slot(
+            self.expression, self.tz, previous_fire_time or now - timedelta(microseconds=1)
+        )
 
     def __str__(self) -> str:
         return f"cron[{self.expression} {self.tz.key}]"
-
-
-def latest_slot(digest: Digest, tz: ZoneInfo, now: datetime) -> datetime:
-    """The digest's latest slot at or before ``now``, in UTC: the end of the period to send."""
-    after = (now + timedelta(microseconds=1)).astimezone(tz)
-    return next(CronSim(digest_expression(digest), after, reverse=True)).astimezone(UTC)
 
 
 def digest_trigger(config: Config, digest: Digest) -> SlotTrigger:

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from watcher.fetch.archive import CaptureLog, CaptureOutcome
+from watcher.model import CaptureLog, CaptureOutcome
 from watcher.store.tables import ArchiveCaptureRow, SourceRow, StateRow
 
 

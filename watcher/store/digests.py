@@ -17,12 +17,12 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from watcher.redact import error_text
 from watcher.store.tables import (
     ChannelStateRow,
     DeliveryRow,
     DigestRunRow,
     FollowupMatchRow,
-    FulfilmentRow,
     ItemRow,
     ItemSourceRow,
     MentionRow,
@@ -115,12 +115,6 @@ def _item_sources(session: Session, ids: list[int]) -> dict[int, list[str]]:
         for item_id, source_id in session.execute(query.where(ItemSourceRow.item_id.in_(chunk))):
             grouped[item_id].append(source_id)
     return dict(grouped)
-
-
-def fulfilments_recorded(session: Session) -> dict[tuple[str, str], datetime]:
-    """When each fulfilment was recorded (found), keyed by (story id, follow-up id)."""
-    query = select(FulfilmentRow.story_id, FulfilmentRow.followup_id, FulfilmentRow.recorded_at)
-    return {(row.story_id, row.followup_id): row.recorded_at for row in session.execute(query)}
 
 
 def failing_sources(session: Session, failing_before: datetime) -> list[SourceRow]:
@@ -259,7 +253,11 @@ def claim_delivery(
 
 
 def finish_delivery(session: Session, delivery_id: int, worker: str, **values: object) -> bool:
-    """Record an outcome, only if ``worker`` still holds the lease (a stale worker cannot)."""
+    """Record an outcome, only if ``worker`` still holds the lease (a stale worker cannot).
+
+    An error text is kept redacted and clipped (``error_text``)."""
+    if isinstance(values.get("last_error"), str):
+        values["last_error"] = error_text(str(values["last_error"]))
     result = session.execute(
         update(DeliveryRow)
         .where(
@@ -300,12 +298,15 @@ def given_up_deliveries(
     return [(delivery, run) for delivery, run in rows]
 
 
-def recent_deliveries(session: Session, limit: int = 50) -> list[tuple[DeliveryRow, DigestRunRow]]:
+def recent_deliveries(
+    session: Session, limit: int = 50, offset: int = 0
+) -> list[tuple[DeliveryRow, DigestRunRow]]:
     rows = session.execute(
         select(DeliveryRow, DigestRunRow)
         .join(DigestRunRow, DigestRunRow.id == DeliveryRow.run_id)
         .order_by(DigestRunRow.period_end.desc(), DeliveryRow.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     return [(delivery, run) for delivery, run in rows]
 
@@ -319,6 +320,7 @@ def disabled_channels(session: Session) -> dict[str, ChannelStateRow]:
 
 
 def disable_channel(session: Session, channel_id: str, now: datetime, reason: str) -> None:
+    reason = error_text(reason)
     row = session.get(ChannelStateRow, channel_id)
     if row is None:
         session.add(ChannelStateRow(channel_id=channel_id, disabled_at=now, reason=reason))

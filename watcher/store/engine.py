@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_HEAD = "0001"  # the newest migration (tests/store/test_migrations.py keeps this true)
+SCHEMA_HEAD = "0003"  # the newest migration (tests/store/test_migrations.py keeps this true)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from watcher.clock import iso_utc
 from watcher.model import Item
 from watcher.store.tables import (
     FollowupMatchRow,
@@ -48,9 +49,7 @@ def insert_new_items(
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(table.c.id, table.c.key)
     )
-    rows = [
-        _columns(item, digest) | {"first_seen_at": now, "updated_at": now} for item, digest in items
-    ]
+    rows = [_columns(item, digest) | _first_seen(item, now) for item, digest in items]
     ids = {key: item_id for item_id, key in session.execute(statement, rows)}
     if ids:
         source_of = {item.key: item.source_id for item, _ in items}
@@ -61,29 +60,18 @@ def insert_new_items(
     return ids
 
 
+def _first_seen(item: Item, now: datetime) -> dict[str, object]:
+    """An item without a usable date of its own is dated the moment it is first stored."""
+    seen: dict[str, object] = {"first_seen_at": now, "updated_at": now}
+    return seen | {"published_at": now} if item.published_estimated else seen
+
+
 def merge_item(
     session: Session, row: ItemRow, item: Item, *, content_hash: str, now: datetime
 ) -> Outcome:
     """Merge another copy of a stored item into its row: ``updated`` or ``same``."""
     _link_source(session, row.id, item.source_id, now)
     return "updated" if _merge(row, item, content_hash, now) else "same"
-
-
-def upsert_item(
-    session: Session,
-    item: Item,
-    *,
-    content_hash: str,
-    now: datetime,
-    existing: ItemRow | None = None,
-) -> tuple[ItemRow, Outcome]:
-    """Insert ``item``, or merge it into the stored copy with the same key (one at a time)."""
-    if existing is None:
-        ids = insert_new_items(session, [(item, content_hash)], now=now)
-        if ids:
-            return session.get_one(ItemRow, ids[item.key]), "new"
-        existing = session.scalars(select(ItemRow).where(ItemRow.key == item.key)).one()
-    return existing, merge_item(session, existing, item, content_hash=content_hash, now=now)
 
 
 def _columns(item: Item, content_hash: str) -> dict[str, object]:
@@ -152,6 +140,7 @@ class ItemView:
     entities: list[str] = field(default_factory=list)
     stories: list[str] = field(default_factory=list)
     followups: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # every source that found it, first first
 
     def as_json(self) -> dict[str, object]:
         row = self.row
@@ -160,13 +149,16 @@ class ItemView:
             "url": row.url,
             "title": row.title,
             "source": row.source_id,
+            "sources": self.sources or [row.source_id],
             "author": row.author,
             "by": row.by,
-            "published": row.published_at.isoformat().replace("+00:00", "Z"),
+            "published": iso_utc(row.published_at),
             "language": row.language,
             "entities": self.entities,
             "stories": self.stories,
             "followups": self.followups,
+            "date_from": "seen" if row.published_estimated else "feed",
+            "first_seen": iso_utc(row.first_seen_at),
         }
 
 
@@ -178,7 +170,7 @@ def list_items(
     limit: int | None = 50,
 ) -> list[ItemView]:
     """Newest first, with their entities, stories and follow-ups loaded in three queries."""
-    query: Select[tuple[ItemRow]] = select(ItemRow).order_by(
+    query: Select[ItemRow] = select(ItemRow).order_by(
         ItemRow.published_at.desc(), ItemRow.id.desc()
     )
     if since is not None:
@@ -192,7 +184,8 @@ def list_items(
     if limit is not None:
         query = query.limit(limit)
     views = {row.id: ItemView(row) for row in session.scalars(query)}
-    _attach_matches(session, views)
+    attach_matches(session, views)
+    _attach_sources(session, views)
     return list(views.values())
 
 
@@ -204,7 +197,7 @@ def find_item(session: Session, ref: str) -> ItemRow | None:
     return session.scalars(query).first()
 
 
-def _attach_matches(session: Session, views: dict[int, ItemView]) -> None:
+def attach_matches(session: Session, views: dict[int, ItemView]) -> None:
     ids = list(views)
     if not ids:
         return
@@ -227,6 +220,22 @@ def _attach_matches(session: Session, views: dict[int, ItemView]) -> None:
         view.entities = sorted(entities[item_id])
         view.stories.sort()
         view.followups.sort()
+
+
+def _attach_sources(session: Session, views: dict[int, ItemView]) -> None:
+    """Every source that found each item, the one that found it first leading."""
+    if not views:
+        return
+    query = (
+        select(ItemSourceRow.item_id, ItemSourceRow.source_id)
+        .where(ItemSourceRow.item_id.in_(list(views)))
+        .order_by(ItemSourceRow.first_seen_at, ItemSourceRow.source_id)
+    )
+    for item_id, source_id in session.execute(query):
+        views[item_id].sources.append(source_id)
+    for view in views.values():
+        first = view.row.source_id
+        view.sources = [first] + [s for s in view.sources if s != first]
 
 
 def row_to_item(row: ItemRow) -> Item:

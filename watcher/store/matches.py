@@ -10,17 +10,13 @@ takes it over, and a fulfilment whose item stops qualifying (after a config edit
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import bindparam, delete, exists, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
-from watcher.clock import utcnow
-from watcher.config import Config
-from watcher.match.followups import Status, followup_status
-from watcher.model import ItemMatches, Mention
+from watcher.model import Fulfilment, ItemMatches, Mention
 from watcher.store.tables import (
     FollowupMatchRow,
     FulfilmentRow,
@@ -38,6 +34,7 @@ def record_matches(
     item_row: ItemRow,
     matches: ItemMatches,
     *,
+    now: datetime,
     stories: Collection[str] | None = None,
 ) -> None:
     """Replace what ``item_row`` matched. With ``stories``, only those stories' rows change
@@ -46,16 +43,15 @@ def record_matches(
     Plain SQL statements rather than ORM objects, and one query to learn what is stored: this
     runs for every new item of a poll, and a new item that matched nothing costs that query.
     """
-    now = utcnow()
     has_mentions, story_rows, followup_rows = _stored(session, item_row.id)
     if stories is None:
         item_row.by = matches.by
         if has_mentions:
             session.execute(_DELETE_MENTIONS, {"item_id": item_row.id})
         _insert_mentions(session, item_row.id, matches)
-    wanted_stories = {(story_id,) for story_id in matches.stories}
+    wanted_stories: set[Key] = {(story_id,) for story_id in matches.stories}
     _sync_rows(session, StoryMatchRow, item_row.id, story_rows, wanted_stories, now, stories)
-    wanted = set(matches.followups)
+    wanted: set[Key] = set(matches.followups)
     removed = _sync_rows(
         session, FollowupMatchRow, item_row.id, followup_rows, wanted, now, stories
     )
@@ -66,10 +62,11 @@ def record_matches(
             refresh_fulfilment(session, story_id, followup_id, now=now)
 
 
-def record_new_matches(session: Session, matched: list[tuple[int, ItemMatches]]) -> None:
+def record_new_matches(
+    session: Session, matched: list[tuple[int, ItemMatches]], *, now: datetime
+) -> None:
     """What brand-new items matched, in three statements for a whole batch (nothing is stored
     for them yet, so nothing is replaced); each follow-up they touch is refreshed once."""
-    now = utcnow()
     mentions = [_mention_row(item_id, m) for item_id, matches in matched for m in matches.mentions]
     stories = [
         {"item_id": item_id, "story_id": story_id, "matched_at": now}
@@ -88,11 +85,12 @@ def record_new_matches(session: Session, matched: list[tuple[int, ItemMatches]])
     ):
         if rows:
             session.execute(insert(table.__table__), rows)
-    for story_id, followup_id in {(row["story_id"], row["followup_id"]) for row in followups}:
+    touched = {key for _, matches in matched for key in matches.followups}
+    for story_id, followup_id in touched:
         refresh_fulfilment(session, story_id, followup_id, now=now)
 
 
-_ITEM = bindparam("item_id")
+_ITEM: BindParameter[int] = bindparam("item_id")
 # Built once: composing a statement costs more than running it on a small table.
 _STORED = union_all(
     select(literal("s"), StoryMatchRow.story_id, literal("")).where(StoryMatchRow.item_id == _ITEM),
@@ -109,8 +107,8 @@ _DELETE_MENTIONS = delete(MentionRow.__table__).where(MentionRow.__table__.c.ite
 def _stored(session: Session, item_id: int) -> tuple[bool, set[Key], set[Key]]:
     """Whether the item has mentions, and its story and follow-up keys, in one query."""
     rows = session.execute(_STORED, {"item_id": item_id}).all()
-    stories = {(story,) for kind, story, _ in rows if kind == "s"}
-    followups = {(story, followup) for kind, story, followup in rows if kind == "f"}
+    stories: set[Key] = {(story,) for kind, story, _ in rows if kind == "s"}
+    followups: set[Key] = {(story, followup) for kind, story, followup in rows if kind == "f"}
     return any(kind == "m" for kind, _, _ in rows), stories, followups
 
 
@@ -172,7 +170,7 @@ def _sync_rows(
 
 
 def refresh_fulfilment(
-    session: Session, story_id: str, followup_id: str, *, now: datetime | None = None
+    session: Session, story_id: str, followup_id: str, *, now: datetime
 ) -> FulfilmentRow | None:
     """Point the follow-up's fulfilment at its earliest candidate (or remove it: none left)."""
     earliest = session.execute(
@@ -192,7 +190,7 @@ def refresh_fulfilment(
         row = FulfilmentRow(story_id=story_id, followup_id=followup_id)
         session.add(row)
     if row.item_id != item_id or row.fulfilled_at != published:
-        row.item_id, row.fulfilled_at, row.recorded_at = item_id, published, now or utcnow()
+        row.item_id, row.fulfilled_at, row.recorded_at = item_id, published, now
     return row
 
 
@@ -204,68 +202,27 @@ def forget_stories(session: Session, story_ids: Collection[str]) -> None:
         session.execute(delete(table).where(table.story_id.in_(story_ids)))
 
 
-# --- follow-up statuses -----------------------------------------------------------------------
+# --- fulfilments -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FollowupStatus:
-    story: str
-    id: str
-    title: str
-    status: Status
-    due: date | None
-    item_id: int | None = None
-    item_url: str | None = None
-    item_title: str | None = None
-    fulfilled_at: datetime | None = None
-    by: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "story": self.story,
-            "id": self.id,
-            "title": self.title,
-            "status": self.status,
-            "item_url": self.item_url,
-            "fulfilled_at": _iso(self.fulfilled_at),
-            "due": self.due.isoformat() if self.due else None,
-        }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def followup_statuses(session: Session, config: Config, now: datetime) -> list[FollowupStatus]:
-    """Every follow-up in the config, in config order, with what fulfilled it if anything."""
-    fulfilled = {
-        (row.story_id, row.followup_id): (row, item)
-        for row, item in session.execute(
-            select(FulfilmentRow, ItemRow).join(ItemRow, ItemRow.id == FulfilmentRow.item_id)
-        ).all()
+def fulfilments(session: Session) -> dict[tuple[str, str], Fulfilment]:
+    """Every recorded fulfilment, keyed by (story id, follow-up id), with its item."""
+    rows = session.execute(
+        select(FulfilmentRow, ItemRow).join(ItemRow, ItemRow.id == FulfilmentRow.item_id)
+    ).all()
+    return {
+        (row.story_id, row.followup_id): Fulfilment(
+            story_id=row.story_id,
+            followup_id=row.followup_id,
+            fulfilled_at=row.fulfilled_at,
+            recorded_at=row.recorded_at,
+            item_id=item.id,
+            item_url=item.url,
+            item_title=item.title,
+            by=item.by,
+        )
+        for row, item in rows
     }
-    statuses = []
-    for story in config.stories:
-        for followup in story.followups:
-            row, item = fulfilled.get((story.id, followup.id), (None, None))
-            at = row.fulfilled_at if row is not None else None
-            statuses.append(
-                FollowupStatus(
-                    story=story.id,
-                    id=followup.id,
-                    title=followup.title,
-                    status=followup_status(at, followup.due, now, config.tz),
-                    due=followup.due,
-                    item_id=item.id if item is not None else None,
-                    item_url=item.url if item is not None else None,
-                    item_title=item.title if item is not None else None,
-                    fulfilled_at=at,
-                    by=item.by if item is not None else None,
-                )
-            )
-    return statuses
 
 
 # --- rematch support --------------------------------------------------------------------------
@@ -295,9 +252,9 @@ def match_fingerprint(session: Session) -> str | None:
     return row.value if row is not None else None
 
 
-def save_match_fingerprint(session: Session, value: str) -> None:
+def save_match_fingerprint(session: Session, value: str, *, now: datetime) -> None:
     row = session.get(StateRow, _FINGERPRINT_KEY)
     if row is None:
-        session.add(StateRow(key=_FINGERPRINT_KEY, value=value, updated_at=utcnow()))
+        session.add(StateRow(key=_FINGERPRINT_KEY, value=value, updated_at=now))
     else:
-        row.value, row.updated_at = value, utcnow()
+        row.value, row.updated_at = value, now

@@ -11,13 +11,14 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from watcher.config import Config, Source
-from watcher.model import FetchResult
-from watcher.store.archive import CaptureLog, capture_log
-from watcher.store.tables import SourceRow
+from watcher.model import CaptureLog, FetchResult
+from watcher.redact import error_text, redact
+from watcher.store.archive import capture_log
+from watcher.store.tables import ItemRow, SourceRow
 
 __all__ = ["SourceRow"]
 
@@ -39,7 +40,8 @@ def sync_sources(session: Session, config: Config, now: datetime) -> None:
     """Make the rows match the config: add new sources, update changed ones, mark removed ones.
 
     A source whose URL changed forgets its validators (they belong to the old URL) but keeps its
-    items; a removed source keeps its row and history and is simply no longer polled.
+    items; a removed source keeps its row and history and is simply no longer polled. The URL is
+    kept redacted: a private feed's credentials stay in the config.
     """
     rows = {row.id: row for row in session.scalars(select(SourceRow))}
     for source in config.sources:
@@ -47,10 +49,11 @@ def sync_sources(session: Session, config: Config, now: datetime) -> None:
         if row is None:
             session.add(_new_row(source, now))
             continue
-        if row.url != source.url or row.kind != source.kind:
+        url = redact(source.url)
+        if row.url != url or row.kind != source.kind:
             row.etag = row.last_modified = row.body_hash = row.cursor = None
             row.next_poll_at = now
-        row.kind, row.url, row.owner = source.kind, source.url, source.owner
+        row.kind, row.url, row.owner = source.kind, url, source.owner
         row.removed_at = None if source.enabled else (row.removed_at or now)
     configured = {source.id for source in config.sources}
     for row in rows.values():
@@ -62,7 +65,7 @@ def _new_row(source: Source, now: datetime) -> SourceRow:
     return SourceRow(
         id=source.id,
         kind=source.kind,
-        url=source.url,
+        url=redact(source.url),
         owner=source.owner,
         next_poll_at=now,
         consecutive_failures=0,
@@ -103,6 +106,17 @@ def all_sources(session: Session) -> list[SourceRow]:
     )
 
 
+def undated_counts(session: Session) -> dict[str, int]:
+    """Per source, its items dated when first seen: the feed gave no date, or none that could
+    be read (``watcher sources``)."""
+    query = (
+        select(ItemRow.source_id, func.count())
+        .where(ItemRow.published_estimated.is_(True))  # as ix_items_undated's condition
+        .group_by(ItemRow.source_id)
+    )
+    return {str(source_id): int(count) for source_id, count in session.execute(query).all()}
+
+
 def status(row: SourceRow) -> str:
     """``ok``, ``new`` (never polled), ``failing`` or ``removed``: what `watcher sources` shows."""
     if row.removed_at is not None:
@@ -130,7 +144,7 @@ def record_success(
         row.last_modified = result.last_modified
     row.body_hash = body_hash or row.body_hash
     row.cursor = cursor or row.cursor
-    row.warning = warning
+    row.warning = error_text(warning) if warning else None
     row.last_polled_at = row.last_success_at = now
     row.consecutive_failures = 0
     row.failing_since = None
@@ -153,7 +167,7 @@ def record_failure(
     row.consecutive_failures = (row.consecutive_failures or 0) + 1
     row.failing_since = row.failing_since or now
     row.last_polled_at = row.last_error_at = now
-    row.last_error = reason
+    row.last_error = error_text(reason)
     delay = next_delay(row.consecutive_failures, interval, max_backoff, retry_after)
     row.next_poll_at = now + delay
     row.claimed_by = row.claimed_until = None
@@ -169,8 +183,9 @@ def next_delay(
     """
     first = min(interval, timedelta(minutes=5))
     delay = min(max_backoff, first * 2 ** min(failures - 1, 20))
-    if retry_after is not None:
-        delay = max(delay, min(max_backoff, timedelta(seconds=retry_after)))
+    if retry_after is not None:  # clamped before it becomes a timedelta: it is the server's wish
+        wish = timedelta(seconds=min(max(retry_after, 0.0), max_backoff.total_seconds()))
+        delay = max(delay, wish)
     return _jittered(delay)
 
 

@@ -19,11 +19,15 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from watcher.text import strip_controls
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a big table.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -42,8 +46,49 @@ class UtcDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+class CleanString(TypeDecorator[str]):
+    """Text as stored: never NUL or another control character (``strip_controls``).
+
+    Feeds send them; PostgreSQL's text refuses NUL (the whole poll would fail on it) and a
+    terminal obeys escape sequences. One rule for every text column, on both databases.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else strip_controls(value)
+
+
+class CleanText(CleanString):
+    impl = Text
+    cache_ok = True
+
+
+class CleanJSON(TypeDecorator[Any]):
+    """JSON whose strings are cleaned like ``CleanString`` (keys and values, at any depth)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return _cleaned(value)
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return strip_controls(value)
+    if isinstance(value, dict):
+        return {_cleaned(key): _cleaned(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cleaned(item) for item in value]
+    return value
+
+
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar = {dict[str, Any]: JSON, datetime: UtcDateTime()}
+    type_annotation_map: ClassVar = {dict[str, Any]: CleanJSON, datetime: UtcDateTime()}
+    # Every mapped class here is one plain table (DeclarativeBase only promises a FromClause).
+    __table__: ClassVar[Table]
 
 
 class SourceRow(Base):
@@ -51,23 +96,23 @@ class SourceRow(Base):
 
     __tablename__ = "sources"
 
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    url: Mapped[str] = mapped_column(Text)
-    owner: Mapped[str | None] = mapped_column(String(200))
-    etag: Mapped[str | None] = mapped_column(Text)
-    last_modified: Mapped[str | None] = mapped_column(Text)
-    body_hash: Mapped[str | None] = mapped_column(String(64))
-    cursor: Mapped[str | None] = mapped_column(Text)  # archives: newest capture seen
+    id: Mapped[str] = mapped_column(CleanString(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(CleanString(20))
+    url: Mapped[str] = mapped_column(CleanText)
+    owner: Mapped[str | None] = mapped_column(CleanString(200))
+    etag: Mapped[str | None] = mapped_column(CleanText)
+    last_modified: Mapped[str | None] = mapped_column(CleanText)
+    body_hash: Mapped[str | None] = mapped_column(CleanString(64))
+    cursor: Mapped[str | None] = mapped_column(CleanText)  # archives: newest capture seen
     next_poll_at: Mapped[datetime | None]
     last_polled_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     failing_since: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
     last_error_at: Mapped[datetime | None]
-    warning: Mapped[str | None] = mapped_column(Text)  # e.g. feedparser's bozo message
-    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    warning: Mapped[str | None] = mapped_column(CleanText)  # e.g. feedparser's bozo message
+    claimed_by: Mapped[str | None] = mapped_column(CleanString(200))
     claimed_until: Mapped[datetime | None]
     removed_at: Mapped[datetime | None]  # gone from the config; history kept
     items_total: Mapped[int] = mapped_column(default=0)
@@ -81,22 +126,22 @@ class ItemRow(Base):
     __tablename__ = "items"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(2000), unique=True)
-    url: Mapped[str | None] = mapped_column(Text)
-    guid: Mapped[str | None] = mapped_column(Text)
-    title: Mapped[str] = mapped_column(Text, default="")
-    summary: Mapped[str] = mapped_column(Text, default="")
-    summary_html: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text, default="")
-    author: Mapped[str | None] = mapped_column(Text)
-    by: Mapped[str | None] = mapped_column(String(200))
-    language: Mapped[str | None] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(CleanString(2000), unique=True)
+    url: Mapped[str | None] = mapped_column(CleanText)
+    guid: Mapped[str | None] = mapped_column(CleanText)
+    title: Mapped[str] = mapped_column(CleanText, default="")
+    summary: Mapped[str] = mapped_column(CleanText, default="")
+    summary_html: Mapped[str] = mapped_column(CleanText, default="")
+    text: Mapped[str] = mapped_column(CleanText, default="")
+    author: Mapped[str | None] = mapped_column(CleanText)
+    by: Mapped[str | None] = mapped_column(CleanString(200))
+    language: Mapped[str | None] = mapped_column(CleanString(16))
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
     published_at: Mapped[datetime]
     published_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    content_hash: Mapped[str] = mapped_column(CleanString(64), default="")
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     __table_args__ = (
@@ -104,6 +149,14 @@ class ItemRow(Base):
         Index("ix_items_first_seen", "first_seen_at"),
         Index("ix_items_source", "source_id", "published_at"),
         Index("ix_items_by", "by", "published_at"),
+        Index("ix_items_updated", "updated_at"),  # what the search index has not seen yet
+        # Only the few items dated when first seen: `watcher sources` counts them per source.
+        Index(
+            "ix_items_undated",
+            "source_id",
+            sqlite_where=sql_text("published_estimated IS 1"),
+            postgresql_where=sql_text("published_estimated IS true"),
+        ),
     )
 
 
@@ -124,12 +177,12 @@ class MentionRow(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id", ondelete="CASCADE"))
-    entity_id: Mapped[str] = mapped_column(String(200))
-    alias: Mapped[str] = mapped_column(Text)
-    field: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(CleanString(200))
+    alias: Mapped[str] = mapped_column(CleanText)
+    field: Mapped[str] = mapped_column(CleanString(20))
     start: Mapped[int]
     end: Mapped[int]
-    kind: Mapped[str] = mapped_column(String(20), default="alias")
+    kind: Mapped[str] = mapped_column(CleanString(20), default="alias")
 
     __table_args__ = (
         Index("ix_mentions_item", "item_id"),
@@ -140,7 +193,7 @@ class MentionRow(Base):
 class StoryMatchRow(Base):
     __tablename__ = "story_matches"
 
-    story_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    story_id: Mapped[str] = mapped_column(CleanString(200), primary_key=True)
     item_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
     )
@@ -154,8 +207,8 @@ class FollowupMatchRow(Base):
 
     __tablename__ = "followup_matches"
 
-    story_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    followup_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    story_id: Mapped[str] = mapped_column(CleanString(200), primary_key=True)
+    followup_id: Mapped[str] = mapped_column(CleanString(200), primary_key=True)
     item_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
     )
@@ -169,8 +222,8 @@ class FulfilmentRow(Base):
 
     __tablename__ = "fulfilments"
 
-    story_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    followup_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    story_id: Mapped[str] = mapped_column(CleanString(200), primary_key=True)
+    followup_id: Mapped[str] = mapped_column(CleanString(200), primary_key=True)
     item_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id"))
     fulfilled_at: Mapped[datetime]  # the item's published time
     recorded_at: Mapped[datetime]
@@ -182,13 +235,13 @@ class DigestRunRow(Base):
     __tablename__ = "digest_runs"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    digest_id: Mapped[str] = mapped_column(String(200))
+    digest_id: Mapped[str] = mapped_column(CleanString(200))
     period_start: Mapped[datetime]
     period_end: Mapped[datetime]
     built_at: Mapped[datetime]
-    subject: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text, default="")
-    html: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(CleanText, default="")
+    text: Mapped[str] = mapped_column(CleanText, default="")
+    html: Mapped[str] = mapped_column(CleanText, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     item_count: Mapped[int] = mapped_column(default=0)
 
@@ -202,18 +255,18 @@ class DeliveryRow(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(BigId, ForeignKey("digest_runs.id", ondelete="CASCADE"))
-    channel_id: Mapped[str] = mapped_column(String(200))
+    channel_id: Mapped[str] = mapped_column(CleanString(200))
     state: Mapped[str] = mapped_column(
         String(20), default="pending"
     )  # pending|sending|sent|failed|given_up
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
-    message_id: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
+    message_id: Mapped[str | None] = mapped_column(CleanText)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     given_up_at: Mapped[datetime | None]  # reported in the next digest after this time
-    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_by: Mapped[str | None] = mapped_column(CleanString(200))
     claimed_until: Mapped[datetime | None]
 
     __table_args__ = (
@@ -228,10 +281,10 @@ class ArchiveCaptureRow(Base):
     __tablename__ = "archive_captures"
 
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
-    timestamp: Mapped[str] = mapped_column(String(14), primary_key=True)
-    original: Mapped[str] = mapped_column(String(2000), primary_key=True)
-    status_id: Mapped[str | None] = mapped_column(String(40))
-    outcome: Mapped[str] = mapped_column(String(20))  # item|truncated|empty|failed|skipped
+    timestamp: Mapped[str] = mapped_column(CleanString(14), primary_key=True)
+    original: Mapped[str] = mapped_column(CleanString(2000), primary_key=True)
+    status_id: Mapped[str | None] = mapped_column(CleanString(40))
+    outcome: Mapped[str] = mapped_column(CleanString(20))  # item|truncated|empty|failed|skipped
     fetched_at: Mapped[datetime]
 
 
@@ -240,8 +293,8 @@ class StateRow(Base):
 
     __tablename__ = "state"
 
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(CleanString(200), primary_key=True)
+    value: Mapped[str] = mapped_column(CleanText)
     updated_at: Mapped[datetime]
 
 
@@ -250,6 +303,6 @@ class ChannelStateRow(Base):
 
     __tablename__ = "channel_states"
 
-    channel_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(CleanString(200), primary_key=True)
     disabled_at: Mapped[datetime | None]
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(CleanText)

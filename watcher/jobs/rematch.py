@@ -15,14 +15,14 @@ rematch is simply redone at the next poll.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Collection
-from typing import Any
+from datetime import datetime
 
 from watcher.config import Config
 from watcher.errors import WatcherError
+from watcher.match.fingerprint import fingerprint
 from watcher.match.matcher import Matcher
 from watcher.model import Item
 from watcher.store import Store
@@ -41,52 +41,30 @@ from watcher.store.tables import ItemRow
 
 log = logging.getLogger(__name__)
 
-# Bump when the matching rules change in a way that changes results for the same config.
-RULES_VERSION = 1
 
-
-def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def fingerprint(config: Config) -> dict[str, Any]:
-    """What matching depends on, hashed: one value for everything shared, one per story."""
-    shared = {
-        "rules": RULES_VERSION,
-        "timezone": config.timezone,
-        "entities": [entity.model_dump(mode="json") for entity in config.entities],
-        "owners": sorted((s.id, s.owner or "", s.archive or "") for s in config.sources),
-    }
-    return {
-        "shared": _digest(shared),
-        "stories": {story.id: _digest(story.model_dump(mode="json")) for story in config.stories},
-    }
-
-
-def rematch(store: Store, config: Config, *, story_id: str | None = None) -> int:
+def rematch(store: Store, config: Config, *, now: datetime, story_id: str | None = None) -> int:
     """Rematch every stored item (only ``story_id``'s rows when given); return how many."""
     if story_id is None:
-        count = _rematch(store, config, stories=None)
+        count = _rematch(store, config, stories=None, now=now)
         with store.session() as session:
-            save_match_fingerprint(session, json.dumps(fingerprint(config)))
+            save_match_fingerprint(session, json.dumps(fingerprint(config)), now=now)
         return count
     if story_id not in {story.id for story in config.stories}:
         known = ", ".join(story.id for story in config.stories) or "none"
         raise WatcherError(f"no story '{story_id}' in the config (known: {known})")
-    return _rematch(store, config, stories={story_id})
+    return _rematch(store, config, stories={story_id}, now=now)
 
 
-def rematch_if_config_changed(store: Store, config: Config) -> int:
+def rematch_if_config_changed(store: Store, config: Config, *, now: datetime) -> int:
     """Rematch what a config edit changed since the last match; return the items rematched.
 
     Workers starting together take turns: the later ones find the fingerprint already saved.
     """
     with exclusive(store, "rematch"):
-        return _rematch_changes(store, config)
+        return _rematch_changes(store, config, now)
 
 
-def _rematch_changes(store: Store, config: Config) -> int:
+def _rematch_changes(store: Store, config: Config, now: datetime) -> int:
     new = fingerprint(config)
     with store.session() as session:
         stored = match_fingerprint(session)
@@ -95,16 +73,16 @@ def _rematch_changes(store: Store, config: Config) -> int:
         return 0
     old = json.loads(stored) if stored else None
     if empty or old is None or old["shared"] != new["shared"]:
-        count = 0 if empty else _rematch(store, config, stories=None)
+        count = 0 if empty else _rematch(store, config, stories=None, now=now)
     else:
         changed = {
             sid for sid, hashed in new["stories"].items() if old["stories"].get(sid) != hashed
         }
         with store.session() as session:
             forget_stories(session, set(old["stories"]) - set(new["stories"]))
-        count = _rematch(store, config, stories=changed) if changed else 0
+        count = _rematch(store, config, stories=changed, now=now) if changed else 0
     with store.session() as session:
-        save_match_fingerprint(session, json.dumps(new))
+        save_match_fingerprint(session, json.dumps(new), now=now)
     if count:
         log.info("config changed: rematched %d stored items", count)
     return count
@@ -119,7 +97,9 @@ def stored_item(row: ItemRow, config: Config) -> Item:
     return item
 
 
-def _rematch(store: Store, config: Config, *, stories: Collection[str] | None) -> int:
+def _rematch(
+    store: Store, config: Config, *, stories: Collection[str] | None, now: datetime
+) -> int:
     matcher = Matcher(config)
     with store.session() as session:
         batches = list(item_id_batches(session))
@@ -128,6 +108,6 @@ def _rematch(store: Store, config: Config, *, stories: Collection[str] | None) -
         with store.session() as session:
             for row in items_by_ids(session, ids):
                 matches = matcher.match(stored_item(row, config))
-                record_matches(session, row, matches, stories=stories)
+                record_matches(session, row, matches, now=now, stories=stories)
                 count += 1
     return count

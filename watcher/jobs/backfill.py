@@ -21,22 +21,17 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from watcher.clock import utcnow
+from watcher.clock import Clock, utcnow
 from watcher.config import Config, Source
 from watcher.errors import WatcherError
-from watcher.fetch.archive import (
-    ArchiveClient,
-    Capture,
-    CaptureOutcome,
-    PostCollector,
-    list_captures,
-    shared_client,
-    to_timestamp,
-)
-from watcher.fetch.http import Fetcher
+from watcher.fetch.archive import list_captures, to_timestamp
+from watcher.fetch.clients import Clients
+from watcher.jobs.archive_walk import PostCollector
+from watcher.jobs.poll import IngestStats, ingest
 from watcher.match import Matcher
+from watcher.model import Capture, CaptureOutcome
+from watcher.normalise import normalise_entries
 from watcher.parse import parse_feed
-from watcher.pipeline import IngestStats, ingest, normalise_entries
 from watcher.store import Store
 from watcher.store import archive as archive_store
 from watcher.store.sources import sync_sources
@@ -89,32 +84,46 @@ def backfill(
     config: Config,
     *,
     since: date,
-    fetcher: Fetcher,
+    clients: Clients,
     source_ids: Iterable[str] | None = None,
     progress: Progress | None = None,
+    clock: Clock = utcnow,
 ) -> list[BackfillResult]:
-    """Backfill the given sources (default: every enabled one); one failing never stops the rest."""
+    """Backfill the given sources (default: every enabled one); one failing never stops the rest.
+
+    News searches are left out: each poll asks them for what is new.
+    """
     wanted = set(source_ids) if source_ids is not None else None
-    sources = [s for s in config.sources if (s.id in wanted if wanted is not None else s.enabled)]
+    sources = [
+        s
+        for s in config.sources
+        if (s.id in wanted if wanted is not None else s.enabled) and s.kind != "search"
+    ]
     with store.session() as session:
-        sync_sources(session, config, utcnow())
-    walk = _Walk(store, config, since, fetcher, progress or _Silent())
+        sync_sources(session, config, clock())
+    walk = _Walk(store, config, since, clients, progress or _Silent(), clock)
     return [walk.source(source) for source in sources]
 
 
 class _Walk:
-    """The shared pieces of one backfill run: store, matcher, archive client, progress."""
+    """The shared pieces of one backfill run: store, matcher, clients, progress, clock."""
 
     def __init__(
-        self, store: Store, config: Config, since: date, fetcher: Fetcher, progress: Progress
+        self,
+        store: Store,
+        config: Config,
+        since: date,
+        clients: Clients,
+        progress: Progress,
+        clock: Clock,
     ) -> None:
         self.store = store
         self.config = config
         self.since = since
-        self.fetcher = fetcher
+        self.clients = clients
         self.progress = progress
+        self.clock = clock
         self.matcher = Matcher(config)
-        self.client: ArchiveClient = shared_client(fetcher, config.archive)
 
     def source(self, source: Source) -> BackfillResult:
         result = BackfillResult(source.id, source.kind)
@@ -134,13 +143,13 @@ class _Walk:
         start = self.since.strftime("%Y%m%d") + "000000"
         with self.store.session() as session:
             mark = archive_store.backfill_mark(session, source.id)
-            until = archive_store.source_cursor(session, source.id) or to_timestamp(utcnow())
+            until = archive_store.source_cursor(session, source.id) or to_timestamp(self.clock())
             if mark is not None and mark.since <= self.since and mark.through:
                 start = result.resumed_from = mark.through  # finished or not, all before is done
             done = archive_store.capture_log(session, source.id, since=start)
-        captures = list_captures(self.client, source, since=start, until=until, log=done)
+        captures = list_captures(self.clients.archive, source, since=start, until=until, log=done)
         self.progress.begin(source.id, len(captures))
-        collector = PostCollector(self.client, source, self.config, done)
+        collector = PostCollector(self.clients.archive, source, self.config, done)
         for chunk in _chunks(captures, CHUNK):
             outcomes, failure = _process(collector, chunk)
             self._store_chunk(source, collector, outcomes, result)
@@ -160,8 +169,15 @@ class _Walk:
         """One transaction: the chunk's posts, its captures, and the mark just past them."""
         entries = list(collector.entries.values())
         collector.entries.clear()
-        items = normalise_entries(entries, source, self.config, feed_url=source.url)
-        now = utcnow()
+        now = self.clock()
+        items = normalise_entries(
+            entries,
+            source,
+            feed_url=source.url,
+            seen_at=now,
+            languages=self.config.languages,
+            zone=self.config.source_zone(source),
+        )
         with self.store.session() as session:
             stats = ingest(session, self.matcher, items, now=now)
             archive_store.mark_captures(session, source.id, outcomes, now=now)
@@ -181,20 +197,29 @@ class _Walk:
         visited: set[str] = set()
         while url and url not in visited and len(visited) < MAX_PAGES:
             visited.add(url)
-            fetched = self.fetcher.get(url, source_id=source.id)
+            # Pages after the first are links the feed chose: fetched as untrusted.
+            fetched = self.clients.http.get(
+                url, source_id=source.id, untrusted=url != source.url, configured=source.url
+            )
             parsed = parse_feed(
                 fetched.body or b"",
                 source_id=source.id,
                 url=fetched.final_url,
                 content_type=fetched.content_type,
             )
+            now = self.clock()
             items = normalise_entries(
-                parsed.entries, source, self.config, feed_url=fetched.final_url
+                parsed.entries,
+                source,
+                feed_url=fetched.final_url,
+                seen_at=now,
+                languages=self.config.languages,
+                zone=self.config.source_zone(source),
             )
             reached = any(item.published.date() < self.since for item in items)
             url = None if reached or not items else parsed.next_page
             with self.store.session() as session:
-                stats = ingest(session, self.matcher, items, now=utcnow())
+                stats = ingest(session, self.matcher, items, now=now)
                 self._save_mark(session, source.id, url, finished=url is None)
             self._count(source.id, result, 1, stats)
 
@@ -207,7 +232,7 @@ class _Walk:
             session,
             source_id,
             archive_store.BackfillMark(self.since, through, finished),
-            now=utcnow(),
+            now=self.clock(),
         )
 
     def _count(
