@@ -31,7 +31,7 @@ HOSTILE = [
 
 
 def _hostile_outgoing() -> Outgoing:
-    payload = deepcopy(PAYLOAD)
+    payload: dict[str, Any] = deepcopy(PAYLOAD)
     entry = payload["sections"][0]["entries"][0]
     payload["sections"][0]["entries"] = [
         {**entry, "item_id": n, "title_html": title, "url": url}

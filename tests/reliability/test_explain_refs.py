@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.reliability.harness import Project
+
 CONFIG = """\
 people:
   - {id: leike, name: Jan Leike}
@@ -31,7 +33,9 @@ stories:
     ],
     ids=["superscript", "huge", "arabic-digit", "control", "empty", "absent", "bad-url", "url"],
 )
-def test_a_bad_or_unknown_reference_is_a_clean_error(project, ref: str, code: int, message: str):
+def test_a_bad_or_unknown_reference_is_a_clean_error(
+    project: Project, ref: str, code: int, message: str
+) -> None:
     project.write(CONFIG)
     run = project.run("explain", ref)
     assert run.returncode == code, str(run)

@@ -13,6 +13,7 @@ import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,9 @@ def _healthz(server: HealthServer) -> int:
         return int(response.status)
 
 
-def test_healthz_answers_while_hundreds_of_idle_connections_wait(server, figures) -> None:
+def test_healthz_answers_while_hundreds_of_idle_connections_wait(
+    server: HealthServer, figures: dict[str, dict[str, Any]]
+) -> None:
     threads_before = threading.active_count()
     with ExitStack() as stack:
         for _ in range(IDLE):
@@ -54,7 +57,7 @@ def test_healthz_answers_while_hundreds_of_idle_connections_wait(server, figures
         assert threads <= 16, f"{threads} threads for {IDLE + SLOW} idle connections"
 
 
-def test_a_connection_that_sends_no_request_is_closed(server) -> None:
+def test_a_connection_that_sends_no_request_is_closed(server: HealthServer) -> None:
     with ExitStack() as stack:
         idle = _connect(server, stack)
         slow = _connect(server, stack)
@@ -63,7 +66,7 @@ def test_a_connection_that_sends_no_request_is_closed(server) -> None:
         assert slow.recv(1) == b"", "and one whose request head never ends"
 
 
-def test_an_oversized_request_head_is_closed(server) -> None:
+def test_an_oversized_request_head_is_closed(server: HealthServer) -> None:
     with ExitStack() as stack:
         connection = _connect(server, stack)
         connection.sendall(b"GET /healthz HTTP/1.1\r\nX-Padding: " + b"x" * 20_000)

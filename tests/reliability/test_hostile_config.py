@@ -24,6 +24,7 @@ from watcher.errors import ConfigError
 from watcher.match.explain import annotate
 from watcher.match.query import Evidence, evaluate
 
+Figures = dict[str, dict[str, Any]]
 CHECK_RSS_MB = 200  # the interpreter and pydantic: ~75 MB
 
 
@@ -35,7 +36,7 @@ def _alias_bomb() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _check(project: Project, text: str, figures: dict[str, dict[str, Any]], case: str) -> Run:
+def _check(project: Project, text: str, figures: Figures, case: str) -> Run:
     project.config_path.write_text(text, encoding="utf-8")
     run = project.run("check", timeout=120)
     figures[f"config:{case}"] = {
@@ -50,31 +51,33 @@ def _check(project: Project, text: str, figures: dict[str, dict[str, Any]], case
     return run
 
 
-def test_an_alias_bomb_is_refused_at_its_line(project, figures) -> None:
+def test_an_alias_bomb_is_refused_at_its_line(project: Project, figures: Figures) -> None:
     text = _alias_bomb()
     assert len(text.encode()) < 400
     run = _check(project, text, figures, "alias-bomb")
     assert f"{project.config_path}:7: YAML aliases expand this to more than 1,000,000" in run.stderr
 
 
-def test_an_alias_inside_its_own_anchor_is_refused(project, figures) -> None:
+def test_an_alias_inside_its_own_anchor_is_refused(project: Project, figures: Figures) -> None:
     run = _check(project, "people: &loop\n  - *loop\n", figures, "self-alias")
     assert f"{project.config_path}:1: a YAML alias here refers to its own anchor" in run.stderr
 
 
-def test_yaml_nested_990_deep_gets_a_line_not_a_traceback(project, figures) -> None:
+def test_yaml_nested_990_deep_gets_a_line_not_a_traceback(
+    project: Project, figures: Figures
+) -> None:
     run = _check(project, "people: " + "[" * 990 + "]" * 990 + "\n", figures, "yaml-990-deep")
     assert f"{project.config_path}:1: " in run.stderr
 
 
-def test_a_config_over_the_size_limit_is_refused(project, figures) -> None:
+def test_a_config_over_the_size_limit_is_refused(project: Project, figures: Figures) -> None:
     padding = "# " + "x" * 98 + "\n"
     text = "timezone: UTC\n" + padding * (MAX_CONFIG_BYTES // len(padding) + 1)
     run = _check(project, text, figures, "oversized")
     assert f"{project.config_path}:1: the config is larger than 5 MB" in run.stderr
 
 
-def test_a_config_that_is_not_utf8_names_the_line(project, figures) -> None:
+def test_a_config_that_is_not_utf8_names_the_line(project: Project) -> None:
     project.config_path.write_bytes(b"timezone: UTC\npeople:\n  - {id: cafe, name: Caf\xe9}\n")
     run = project.run("check")
     assert run.returncode == 2, str(run)
@@ -110,7 +113,7 @@ def _column_of_nth(text: str, token: str, count: int) -> int:
     ids=["parentheses", "not", "near-chain"],
 )
 def test_a_query_nested_too_deep_is_a_config_error_with_line_and_column(
-    project, figures, query: str, token: str
+    project: Project, figures: Figures, query: str, token: str
 ) -> None:
     run = _check(project, QUERY_CONFIG.format(query=query), figures, f"deep-query-{token}")
     column = _column_of_nth(query, token, MAX_DEPTH + 1)
@@ -160,7 +163,7 @@ def _deepest_queries() -> Iterator[str]:
 def _stack_of(frames: int) -> Iterator[None]:
     """Only ``frames`` more Python frames than the caller already uses."""
     depth, frame = 0, sys._getframe()
-    while frame is not None:
+    while frame.f_back is not None:
         depth, frame = depth + 1, frame.f_back
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(depth + frames)

@@ -8,9 +8,13 @@ sources``. The hostile server answers beside two good feeds, which are stored al
 from __future__ import annotations
 
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 
+from tests.fetch.conftest import RawServer
 from tests.reliability.conftest import serve_bytes
 from tests.reliability.feeds import rss
+from tests.reliability.harness import Project
+from tests.reliability.hostile import Handler
 from tests.reliability.test_hostile import poll_hostile
 
 ESCAPES = "\x1b[2J\x1b[31mPWNED\x1b]0;title\x07\x1b[0m\r\n"
@@ -26,9 +30,14 @@ def _long_reason(handler: BaseHTTPRequestHandler) -> None:
     handler.close_connection = True
 
 
-def test_a_5kb_reason_phrase_with_escapes_is_clipped_and_printable(project, feeds, figures) -> None:
+def test_a_5kb_reason_phrase_with_escapes_is_clipped_and_printable(
+    project: Project, feeds: RawServer, figures: dict[str, dict[str, Any]]
+) -> None:
     second = ("Leike, second good feed", "https://news.example/second", "Leike again.")
-    hostile = {"reason": _long_reason, "second-good": serve_bytes(rss([second]))}
+    hostile: dict[str, Handler | str] = {
+        "reason": _long_reason,
+        "second-good": serve_bytes(rss([second])),
+    }
     outcome = poll_hostile(project, feeds, hostile, figures, "reason-phrase")
     error = outcome.error("reason")
     assert outcome.status("reason").startswith("failing"), outcome.sources["reason"]

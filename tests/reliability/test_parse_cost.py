@@ -17,9 +17,12 @@ from typing import Any
 import feedparser.api
 import pytest
 
+from tests.fetch.conftest import RawServer
 from tests.parse.test_fast_equality import _accepted_equal
 from tests.reliability.conftest import serve_bytes
 from tests.reliability.feeds import rss
+from tests.reliability.harness import Project
+from tests.reliability.hostile import Handler
 from tests.reliability.shapes import DENSE, SHAPES, body
 from tests.reliability.test_hostile import poll_hostile
 from watcher.errors import ParseError
@@ -31,6 +34,7 @@ QUICK = 200_000  # bytes: before the fixes, each quadratic shape already blew it
 PER_MB = 1.0  # CPU-s per MB
 DENSE_PER_MB = 10.0
 CONSTANT = 0.4  # CPU-s: start-up of the parsers, noise of a shared machine
+Figures = dict[str, dict[str, Any]]
 ATTRIBUTE_SHAPES = [name for name in SHAPES if name.startswith("attributes-on")]
 
 
@@ -41,7 +45,7 @@ def _parse_cpu_seconds(data: bytes) -> float:
     return time.process_time() - started
 
 
-def _check_budget(name: str, size: int, figures: dict[str, dict[str, Any]]) -> None:
+def _check_budget(name: str, size: int, figures: Figures) -> None:
     data = body(name, size)
     seconds = _parse_cpu_seconds(data)
     megabytes = len(data) / MB
@@ -55,13 +59,13 @@ def _check_budget(name: str, size: int, figures: dict[str, dict[str, Any]]) -> N
 
 
 @pytest.mark.parametrize("name", sorted(set(SHAPES) - DENSE))
-def test_each_shape_parses_within_its_budget(name: str, figures) -> None:
+def test_each_shape_parses_within_its_budget(name: str, figures: Figures) -> None:
     _check_budget(name, QUICK, figures)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SHAPES))
-def test_each_shape_at_1_mb_parses_within_its_budget(name: str, figures) -> None:
+def test_each_shape_at_1_mb_parses_within_its_budget(name: str, figures: Figures) -> None:
     _check_budget(name, MB, figures)
 
 
@@ -71,7 +75,9 @@ def test_many_attributes_are_read_by_the_fast_path_as_feedparser_reads_them(name
     assert _accepted_equal(body(name, 50_000), name)
 
 
-def test_feedparser_reads_alike_through_the_linear_sax_reader(monkeypatch) -> None:
+def test_feedparser_reads_alike_through_the_linear_sax_reader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The indexed attributes change feedparser's cost, never what it reads."""
     attributes = " ".join(f'a{n}="{n}"' for n in range(40))
     data = (
@@ -91,10 +97,12 @@ def test_feedparser_reads_alike_through_the_linear_sax_reader(monkeypatch) -> No
 
 
 @pytest.mark.slow
-def test_costly_shapes_beside_two_good_feeds_leave_polling_going(project, feeds, figures) -> None:
+def test_costly_shapes_beside_two_good_feeds_leave_polling_going(
+    project: Project, feeds: RawServer, figures: Figures
+) -> None:
     """An attribute bomb, deep XHTML and a lying declaration in one poll: the good feeds are
     stored, every hostile source is read (they are valid feeds) within the poll's time limit."""
-    hostile = {
+    hostile: dict[str, Handler | str] = {
         name: serve_bytes(body(name, MB))
         for name in ("attributes-on-item", "attributes-with-doctype", "xhtml-deep-and-wide")
     }

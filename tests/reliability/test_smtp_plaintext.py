@@ -8,10 +8,9 @@ time. A server on loopback (a local relay) is allowed, and gets the mail.
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.deliver.test_webhook import outgoing
-from tests.reliability.conftest import SMTP_PASSWORD
+from tests.reliability.conftest import SMTP_PASSWORD, SmtpServer
+from tests.reliability.harness import Project
 from watcher.config import Channel
 from watcher.config.models import Smtp
 from watcher.deliver.email import EmailBackend
@@ -32,12 +31,12 @@ smtp:
 {extra}"""
 
 
-def _smtp_line(project: Any) -> int:
+def _smtp_line(project: Project) -> int:
     lines = project.config_path.read_text().splitlines()
     return next(number for number, line in enumerate(lines, 1) if line.startswith("smtp:"))
 
 
-def test_check_refuses_a_password_in_clear_to_another_host(project) -> None:
+def test_check_refuses_a_password_in_clear_to_another_host(project: Project) -> None:
     project.write(CONFIG.format(host="mail.example.com", port=25, extra=""))
     run = project.run("check")
     assert run.returncode == 2, str(run)
@@ -50,13 +49,15 @@ def test_check_refuses_a_password_in_clear_to_another_host(project) -> None:
     assert "allow_plaintext_auth: true" in run.stderr
 
 
-def test_allow_plaintext_auth_accepts_the_risk(project) -> None:
+def test_allow_plaintext_auth_accepts_the_risk(project: Project) -> None:
     extra = "  allow_plaintext_auth: true\n"
     project.write(CONFIG.format(host="mail.example.com", port=25, extra=extra))
     project.ok("check")
 
 
-def test_a_loopback_server_without_tls_is_allowed_and_gets_the_mail(project, smtp) -> None:
+def test_a_loopback_server_without_tls_is_allowed_and_gets_the_mail(
+    project: Project, smtp: SmtpServer
+) -> None:
     project.write(CONFIG.format(host="127.0.0.1", port=smtp.port, extra=""))
     project.ok("check")
     channel = Channel(id="inbox", email=["reader@example.com"])
@@ -69,7 +70,9 @@ def test_a_loopback_server_without_tls_is_allowed_and_gets_the_mail(project, smt
     assert smtp.mailbox.logins == 1 and len(smtp.mailbox.messages) == 1
 
 
-def test_the_backend_refuses_a_password_in_clear_at_send_time(project, smtp) -> None:
+def test_the_backend_refuses_a_password_in_clear_at_send_time(
+    project: Project, smtp: SmtpServer
+) -> None:
     """Defence in depth: settings that skipped the config check still never log in."""
     channel = Channel(id="inbox", email=["reader@example.com"])
     settings = Smtp.model_construct(

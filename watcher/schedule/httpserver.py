@@ -79,7 +79,8 @@ class BoundedHTTPServer:
 
     @property
     def server_address(self) -> tuple[str, int]:
-        return self._listener.getsockname()[:2]  # type: ignore[no-any-return]
+        host, port = self._listener.getsockname()[:2]
+        return str(host), int(port)
 
     def serve_forever(self) -> None:
         try:
