@@ -108,16 +108,24 @@ def prepare_xml(body: bytes, content_type: str | None = None) -> PreparedXml:
     return PreparedXml(data, notes + repairs, well_formed=False)
 
 
+class FeedparserFailedError(Exception):
+    """feedparser itself raised on a body (``<image><link><b/></link></image>`` makes its
+    handlers look for a ``links`` list that is not there: KeyError)."""
+
+
 def parse_prepared(prepared: PreparedXml, *, url: str) -> ParsedFeed | None:
     """feedparser's reading of a prepared body; None when it found no feed in it at all."""
     notes = list(prepared.notes)
     sax.use()  # attribute lookups in linear time
-    result = feedparser.parse(
-        prepared.data,
-        response_headers=feedparser_headers(prepared.data, url),
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        result = feedparser.parse(
+            prepared.data,
+            response_headers=feedparser_headers(prepared.data, url),
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as error:  # a bug of feedparser's on hostile input, not ours to crash on
+        raise FeedparserFailedError(f"{error.__class__.__name__}: {error}") from error
     if not (result.get("version") or result.get("entries")):
         return None
     if result.get("bozo"):
