@@ -136,6 +136,13 @@ CASES: dict[str, str] = {
     "plain author then person": rss_ns(
         "<item><author>A B</author><author><name>C D</name></author></item>"
     ),
+    "rdf:about in capitals": rss_ns(
+        '<item rdf:about="https://e.example/a"><title>t</title></item>',
+        attrs=' xmlns:rdf="HTTP://WWW.W3.ORG/1999/02/22-RDF-SYNTAX-NS#"',
+    ),
+    "atom root with rss 1.0 in capitals": atom(
+        "<entry><title>t</title></entry>", attrs=' xmlns:r="HTTP://PURL.ORG/RSS/1.0/"'
+    ),
     "person then plain author": rss_ns(
         "<item><author><name>C D</name></author><author>A B</author></item>"
     ),
@@ -325,6 +332,7 @@ CASES: dict[str, str] = {
 
 REFUSED = {
     "plain author then person",
+    "atom root with rss 1.0 in capitals",
     "generic links elem",
     "atom base64",
     "content prefix remap",

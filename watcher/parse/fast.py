@@ -238,6 +238,19 @@ def _inherited(element: Any, xml_name: str, local: str, parent: str | None) -> s
     return parent if found is None else found
 
 
+_RDF_ABOUT = f"{{{RDF}}}about"
+
+
+def _rdf_about(element: Any) -> str | None:
+    """``rdf:about``, its namespace URI and name in any case (feedparser lower-cases both)."""
+    if not len(element.attrib):
+        return None
+    for key in element.keys():  # noqa: SIM118 (an element iterates its children)
+        if key.lower() == _RDF_ABOUT:
+            return str(element.get(key))
+    return None
+
+
 def _language(element: Any, parent: str | None) -> str | None:
     """The element's ``xml:lang`` (or any ``lang`` attribute), else its parent's; '' → None."""
     return _inherited(element, XML_LANG, "lang", parent) or None
@@ -341,6 +354,7 @@ class _Walk:
         language = _language(root, None)
         base = self._base(root, self.base)
         namespaces = set(root.nsmap.values())
+        lowered = {uri.lower() for uri in namespaces}  # feedparser matches URIs in any case
         if name == "rss":
             self.version = "rss"
             self._root_language(language)
@@ -353,13 +367,13 @@ class _Walk:
             _no_cdf(channel)
             self._container(channel, 2, _language(channel, language), self._base(channel, base))
         elif name == "feed" and root.tag == f"{{{ATOM}}}feed":
-            if {RSS10, RSS090} & namespaces:
+            if {RSS10, RSS090} & lowered:
                 raise NotForFastPathError("an Atom root declaring an RSS 1.0/0.9 namespace")
             self.version = "atom10"
             self._root_language(language)
             self._container(root, 1, language, base)
         elif name == "rdf_rdf" and RSS10 in namespaces:
-            if {ATOM, RSS090} & namespaces:
+            if {ATOM, RSS090} & lowered:
                 raise NotForFastPathError("an RDF root declaring the Atom or RSS 0.90 namespace")
             self.version = "rss10"
             self._container(root, 1, language, base)
@@ -442,7 +456,7 @@ class _Walk:
         state = _EntryState(self.has_content)
         entry = state.data
         self.title_depth = -1
-        if about := element.get(f"{{{RDF}}}about"):
+        if about := _rdf_about(element):
             entry["id"] = about
         for child in element.iterchildren():
             name = _name(child)
