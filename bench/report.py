@@ -16,6 +16,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from lightness import (
+    fmt,
+    issue_14_goal,
+    issue_14_lines,
+    median_ratios,
+    per_item_ms,
+    ratio,
+    startup_ratios,
+)
+
 BENCH = Path(__file__).resolve().parent
 README_START = "<!-- bench-table:start -->"
 README_END = "<!-- bench-table:end -->"
@@ -38,10 +48,6 @@ class Target:
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "value": self.value, "goal": self.goal, "met": self.met}
-
-
-def ratio(top: float | None, bottom: float | None) -> float | None:
-    return round(top / bottom, 2) if top is not None and bottom else None
 
 
 def cpu(results: dict[str, Any], name: str) -> float | None:
@@ -67,6 +73,9 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
             cpu(results, "watcher cold"), cpu(results, "floor fastfeedparser cold")
         ),
         "match cost 1000/10 entities": match.get("cost_ratio_1000_10"),
+        **median_ratios(results),
+        **startup_ratios(results),
+        "normalise + match + store per item (ms)": per_item_ms(results).get("in all"),
     }
 
 
@@ -88,6 +97,15 @@ def targets(results: dict[str, Any]) -> list[Target]:
         Target("rss2email/watcher CPU cold", shown["rss2email/watcher CPU cold"], ">= 5"),
         Target("rss2email/watcher CPU warm", shown["rss2email/watcher CPU warm"], ">= 2"),
         Target("match cost 1000/10 entities", shown["match cost 1000/10 entities"], "<= 3"),
+        *(
+            Target(name, value, issue_14_goal(name))
+            for name, value in {**median_ratios(results), **startup_ratios(results)}.items()
+        ),
+        Target(
+            "normalise + match + store per item (ms)",
+            shown["normalise + match + store per item (ms)"],
+            "<= 0.1",
+        ),
         Target("watcher cold peak RSS (MB)", watcher_cold.get("peak_rss_mb"), "< 250"),
         Target(f"slowest query on {store.get('items', 0):,} items (CPU ms)", slowest, "< 200"),
     ]
@@ -124,28 +142,30 @@ def versions() -> dict[str, str]:
     return found
 
 
-def _fmt(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:,.{digits}f}"
-
-
-def table(results: dict[str, Any]) -> str:
-    """The markdown table: ratios and targets, then every process, then the other figures."""
+def table(results: dict[str, Any], previous: dict[str, Any] | None = None) -> str:
+    """The markdown table: ratios and targets (beside the ``previous`` run's, when given), then
+    every process, then the other figures."""
+    before = {t["name"]: t["value"] for t in (previous or {}).get("targets", [])}
     params = results["parameters"]
     lines = [
         f"Feeds: {params['feeds']:,} × {params['entries']} entries, {params['workers']} workers; "
         f"{results['machine']['cpu']}, {results['machine']['cores']} cores; "
-        f"farm ceiling {_fmt(results['farm'].get('requests_per_s'), 0)} requests/s; "
+        f"farm ceiling {fmt(results['farm'].get('requests_per_s'), 0)} requests/s; "
         f"the whole run took {results.get('elapsed_s', 0) / 60:.1f} minutes.",
         "",
-        "| ratio or figure | value | target | met |",
-        "|---|---:|---|---|",
+        f"| ratio or figure | value | previous run ({(previous or {}).get('started', '–')}) "
+        "| target | met |",
+        "|---|---:|---:|---|---|",
     ]
     for target in targets(results):
         if target.goal is None:
             met = ""
         else:
             met = {True: "yes", False: "**no**", None: "not measured"}[target.met]
-        lines.append(f"| {target.name} | {_fmt(target.value)} | {target.goal or ''} | {met} |")
+        lines.append(
+            f"| {target.name} | {fmt(target.value)} | {fmt(before.get(target.name))} "
+            f"| {target.goal or ''} | {met} |"
+        )
     lines += [
         "",
         "| process | CPU s | user | sys | wall s | peak RSS MB | responses | summary |",
@@ -154,11 +174,12 @@ def table(results: dict[str, Any]) -> str:
     for name, run in results["passes"].items():
         responses = " ".join(f"{k}:{v}" for k, v in sorted(run.get("farm", {}).items()))
         lines.append(
-            f"| {name} | {_fmt(run['cpu'])} | {_fmt(run['user'])} | {_fmt(run['system'])} "
-            f"| {_fmt(run['wall'])} | {_fmt(run['peak_rss_mb'], 0)} | {responses} "
+            f"| {name} | {fmt(run['cpu'])} | {fmt(run['user'])} | {fmt(run['system'])} "
+            f"| {fmt(run['wall'])} | {fmt(run['peak_rss_mb'], 0)} | {responses} "
             f"| {run['output'][:90]} |"
         )
     lines += _stage_lines(results.get("stages", {}))
+    lines += issue_14_lines(results)
     lines += _match_lines(results.get("match", {}))
     lines += _other_lines(results)
     return "\n".join(lines) + "\n"
@@ -196,7 +217,7 @@ def _match_lines(match: dict[str, Any]) -> list[str]:
     for row in match["rows"]:
         lines.append(
             f"| {row.get('label', '')} | {row['entities']:,} | {row['aliases']:,} "
-            f"| {row['language']} | {_fmt(row['items_per_s'], 0)} |"
+            f"| {row['language']} | {fmt(row['items_per_s'], 0)} |"
         )
     return lines
 
@@ -241,12 +262,14 @@ def _timings(timings: dict[str, float]) -> str:
 
 
 def write(results: dict[str, Any], path: Path, readmes: list[Path]) -> str:
-    """Write the JSON (with ratios and targets added) and the READMEs' table; return the table."""
+    """Write the JSON (with ratios and targets added) and the READMEs' table; return the table,
+    whose figures stand beside those of the run ``path`` held before."""
+    previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
     results["ratios"] = ratios(results)
     results["targets"] = [t.as_dict() for t in targets(results)]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    text = table(results)
+    text = table(results, previous)
     for readme in readmes:
         _update_readme(readme, text, results)
     return text

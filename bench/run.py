@@ -8,7 +8,10 @@ by the farm), then prints one table and writes ``bench/results/latest.json``.
 
 Passes, in order, against one farm: cold (empty state), warm (nothing changed: every answer is
 a 304), then churn (10% of feeds gained entries). The floor is ``floor.py``: the same GETs and
-a feedparser parse of each changed body, storing nothing.
+a feedparser parse of each changed body, storing nothing. The cold and warm passes are then run
+again from fresh state until there are ``--repeat`` of them (``medians.py``), and a full run
+does the same on a farm of 300 feeds: issue 14's ratios are medians. Then start-up commands,
+the daemon's tick with idle sources, ``normalise_entry``'s µs, matching, digest and store.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 
 import report
 from measure import CommandFailedError, run_measured
-from peer import prepare as prepare_peer
+from medians import Pollers, repeated, startup
 from workload import FarmProcess, load_entities, watched_names, write_watcher_config
 
 BENCH = Path(__file__).resolve().parent
@@ -39,6 +42,7 @@ WORK = BENCH / "work" / f"run-{os.getpid()}"
 BUNDLED_CONFIG = ROOT / "config" / "watch.yaml"
 PY = sys.executable
 STAGE_FEEDS = 300  # feeds in the by-stage profile: enough to be steady, cheap to repeat
+PEER_SIZES = (300, 2000)  # issue 14's peer ratios are read at these farm sizes
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class Plan:
     churn: float
     store_items: int
     quick: bool
+    repeat: int
+    idle_sources: int
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Plan:
@@ -61,6 +67,8 @@ class Plan:
             churn=args.churn,
             store_items=args.store_items or (100_000 if args.quick else 1_000_000),
             quick=args.quick,
+            repeat=args.repeat,
+            idle_sources=args.idle_sources,
         )
 
 
@@ -100,33 +108,82 @@ class Bench:
         )
 
 
-def poll_passes(bench: Bench) -> None:
-    """Cold, warm and churn passes of watcher, the floors and rss2email on the same farm."""
+def poll_passes(bench: Bench, entities: dict[str, Any]) -> None:
+    """Cold, warm and churn passes of watcher, the floors and rss2email on the same farm; the
+    by-stage profile; start-up commands; then the cold and warm passes again from fresh state,
+    so the targets read medians."""
     plan, farm = bench.plan, bench.farm
     urls = farm.urls()
-    config = WORK / "bench_config.yaml"
-    write_watcher_config(config, load_entities(BUNDLED_CONFIG), urls, plan.workers, plan.timeout)
-    watcher_env = {**os.environ, "WATCHER_DATABASE_URL": f"sqlite:///{WORK / 'watcher.db'}"}
-    watcher = [PY, "-m", "watcher", "-c", str(config), "poll", "--once"]
-    peer = prepare_peer(WORK / "rss2email", urls, plan.timeout)
 
-    def floor(state: str, parser: str = "feedparser") -> list[str]:
-        return [
-            *(PY, str(BENCH / "floor.py"), farm.url, "--state", str(WORK / state)),
-            *(f"--workers={plan.workers}", f"--timeout={plan.timeout}", f"--parser={parser}"),
-        ]
+    def fresh(folder: Path) -> Pollers:
+        return Pollers.fresh(
+            folder, farm.url, urls, entities, workers=plan.workers, timeout=plan.timeout
+        )
 
-    bench.measure("watcher startup", [PY, "-m", "watcher", "--version"], watcher_env)
+    pollers = fresh(WORK)
+    bench.measure("watcher startup", [PY, "-m", "watcher", "--version"], pollers.watcher_env)
     for phase in ("cold", "warm"):
-        bench.measure(f"floor {phase}", floor("floor.json"))
-        bench.measure(f"watcher {phase}", watcher, watcher_env)
+        bench.measure(f"floor {phase}", pollers.floor())
+        bench.measure(f"watcher {phase}", pollers.watcher(), pollers.watcher_env)
+        peer = pollers.peer
         bench.measure(f"peer {phase}", peer.argv, peer.env, summary=peer.seen)
-    bench.measure("floor fastfeedparser cold", floor("floor-fast.json", "fastfeedparser"))
+    bench.measure("floor fastfeedparser cold", pollers.floor("fastfeedparser"))
     changed = farm.churn(plan.churn)
     bench.results["farm"]["churned_feeds"] = changed
-    bench.measure("floor churn", floor("floor.json"))
-    bench.measure("watcher churn", watcher, watcher_env)
+    bench.measure("floor churn", pollers.floor())
+    bench.measure("watcher churn", pollers.watcher(), pollers.watcher_env)
     section(bench.results, "stages", lambda: stages(plan, urls[:STAGE_FEEDS]))
+    section(bench.results, "startup", lambda: startup_figures(plan))
+    first = {
+        f"{contender} {phase}": report.cpu(bench.results, f"{contender} {phase}")
+        for phase in ("cold", "warm")
+        for contender in ("floor", "watcher", "peer")
+    }
+    runs = repeated([first], plan.repeat, lambda n: fresh(WORK / f"repeat-{n}"), bench.logs, "r")
+    bench.results.setdefault("repeats", {})[str(plan.feeds)] = {"feeds": plan.feeds, "runs": runs}
+
+
+def startup_figures(plan: Plan) -> dict[str, Any]:
+    """``watcher --version``, ``--help`` and ``items --limit 5`` (on the stage profile's small
+    database) against ``r2e --version``."""
+    env = {**os.environ, "WATCHER_DATABASE_URL": f"sqlite:///{WORK / 'stages.db'}"}
+    return startup(WORK / "logs", plan.repeat, WORK / "stages_config.yaml", env)
+
+
+def other_sizes(plan: Plan, entities: dict[str, Any], names: Path, results: dict[str, Any]) -> None:
+    """The peer ratios at the sizes of ``PEER_SIZES`` the main farm is not."""
+    for size in PEER_SIZES:
+        if size != plan.feeds:
+            runs = size_runs(plan, entities, names, size)
+            results.setdefault("repeats", {})[str(size)] = {"feeds": size, "runs": runs}
+
+
+def size_runs(
+    plan: Plan, entities: dict[str, Any], names: Path, size: int
+) -> list[dict[str, float | None]]:
+    """A farm of ``size`` feeds, polled cold and warm ``plan.repeat`` times by each contender."""
+    folder = WORK / f"size-{size}"
+    folder.mkdir()
+    with FarmProcess(size, plan.entries, names, folder / "farm.log") as farm:
+        urls = farm.urls()
+
+        def fresh(n: int) -> Pollers:
+            return Pollers.fresh(
+                folder / f"run-{n}", farm.url, urls, entities,
+                workers=plan.workers, timeout=plan.timeout,
+            )  # fmt: skip
+
+        return repeated([], plan.repeat, fresh, WORK / "logs", f"size{size}")
+
+
+def daemon_ticks(plan: Plan) -> dict[str, Any]:
+    """CPU per polling tick with ``plan.idle_sources`` idle sources (``daemon_tick.py``)."""
+    argv = [
+        *(PY, str(BENCH / "daemon_tick.py"), f"--work={WORK / 'daemon'}"),
+        *(f"--sources={plan.idle_sources}", f"--repeat={plan.repeat}"),
+        f"--workers={plan.workers}",
+    ]
+    return figures("daemon", argv)
 
 
 def stages(plan: Plan, urls: list[str]) -> dict[str, Any]:
@@ -157,6 +214,13 @@ def figures(name: str, argv: list[str], env: dict[str, str] | None = None) -> An
     cost = run_measured(name, argv, WORK / "logs", env=env, cwd=ROOT)
     print(f" {cost.cpu:.1f} CPU-s, {cost.wall:.1f} s", file=sys.stderr)
     return {**json.loads(cost.output), "process": cost.as_dict()}
+
+
+def normalise_cost(plan: Plan) -> dict[str, Any]:
+    """µs per item of ``normalise_entry`` and its two costliest steps (``normalise_cost.py``)."""
+    script = str(BENCH / "normalise_cost.py")
+    argv = [PY, script, f"--feeds={STAGE_FEEDS}", f"--repeat={plan.repeat}"]
+    return figures("normalise", argv)
 
 
 def matching(plan: Plan) -> dict[str, Any]:
@@ -232,6 +296,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=5.0, help="per-fetch timeout, seconds")
     parser.add_argument("--churn", type=float, default=0.1, help="share of feeds to change")
     parser.add_argument("--store-items", type=int, help="items for the store-at-scale queries")
+    parser.add_argument("--repeat", type=int, default=3, help="runs behind each median")
+    parser.add_argument(
+        "--idle-sources", type=int, default=2000, help="sources behind the daemon's tick cost"
+    )
     parser.add_argument(
         "--output",
         type=Path,
@@ -259,7 +327,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"farm: {plan.feeds} feeds × {plan.entries} entries …", file=sys.stderr)
     with FarmProcess(plan.feeds, plan.entries, names, WORK / "farm.log") as farm:
         results["farm"] = ceiling(farm)
-        poll_passes(Bench(plan, farm, results))
+        poll_passes(Bench(plan, farm, results), entities)
+    if not plan.quick:
+        other_sizes(plan, entities, names, results)
+    section(results, "daemon", lambda: daemon_ticks(plan))
+    section(results, "normalise", lambda: normalise_cost(plan))
     section(results, "match", lambda: matching(plan))
     section(results, "digest", lambda: digest(plan, entities, names))
     section(results, "store", lambda: store_at_scale(plan, WORK / "bench_config.yaml"))

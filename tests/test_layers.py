@@ -1,7 +1,7 @@
 """The layout is the architecture: imports inside watcher/ only run down the pipeline.
 
-    base (clock, text, resources < redact < errors, model < config < logs, metrics)
-    < fetch < parse < normalise < match < store < digest < deliver
+    base (clock, text, urls, language, resources < redact < errors, model < config < logs,
+    metrics) < fetch < parse < normalise < match < store < digest < deliver
     < jobs (the orchestrators) < schedule < web < cli (the front ends; ``watcher web`` and
     ``watcher run`` start the web view)
 
@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
 # Each entry is a rank; a module may import its own rank's package or lower ranks only.
 ORDER: list[set[str]] = [
     {"__init__"},  # the version
-    {"clock", "text", "resources"},
+    {"clock", "text", "urls", "language", "resources"},
     {"redact"},
     {"errors", "model"},
     {"config"},

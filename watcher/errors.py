@@ -26,10 +26,16 @@ class ConfigError(WatcherError):
         super().__init__("\n".join(problems))
 
 
+TRANSIENT_STATUSES = frozenset({408, 425, 429})  # and every 5xx
+
+
 class FetchError(WatcherError):
     """A source could not be fetched.
 
     ``status`` is the HTTP status when the server answered; ``retry_after`` its wish, in seconds.
+    ``transient``: whether asking again later may succeed (a time-out, a lost connection, a
+    429 or a 5xx), as opposed to a 404, a 403 or an address watcher refuses; by default it
+    follows from ``status`` (no answer at all counts as transient).
     """
 
     def __init__(
@@ -40,13 +46,23 @@ class FetchError(WatcherError):
         *,
         retry_after: float | None = None,
         status: int | None = None,
+        transient: bool | None = None,
     ) -> None:
         self.source_id = source_id
         self.url = url
         self.reason = reason
         self.retry_after = retry_after
         self.status = status
+        if transient is None:
+            transient = status is None or status in TRANSIENT_STATUSES or status >= 500
+        self.transient = transient
         super().__init__(f"source {source_id} ({redact(url)}): {reason}")
+
+
+class StoreError(WatcherError):
+    """The database cannot be opened or used (its path or URL, redacted, is in the message)."""
+
+    exit_code = 3
 
 
 class ParseError(WatcherError):

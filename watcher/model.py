@@ -1,10 +1,10 @@
 """Plain data passed between the pipeline stages.
 
 fetch → ``FetchResult``; parse → ``Entry``; normalise → ``Item``; match → ``Mention`` and
-``ItemMatches``; the store hands back ``Fulfilment``s. Archived X posts travel as ``Capture``s
-(fetch), ``CaptureOutcome``s (what processing one gave, recorded by the store) and
-``StatusRef``s (a status URL reduced to its post). Nothing here talks to the network or the
-database.
+``ItemMatches``; the store hands back ``Fulfilment``s and ``PromiseItem``s (the promises
+follow-ups are anchored on). Archived X posts travel as ``Capture``s (fetch),
+``CaptureOutcome``s (what processing one gave, recorded by the store) and ``StatusRef``s (a
+status URL reduced to its post). Nothing here talks to the network or the database.
 """
 
 from __future__ import annotations
@@ -126,6 +126,17 @@ class Fulfilment:
     item_url: str | None
     item_title: str
     by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseItem:
+    """A stored item that a follow-up's ``after:`` names (the promise), as the anchor rules
+    (``watcher.match.anchors``) need it."""
+
+    key: str
+    url: str | None
+    published: datetime
+    text: str
 
 
 @dataclass(slots=True)

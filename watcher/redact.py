@@ -22,7 +22,9 @@ _USERINFO = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)[^/?#@\s\"'<>]*@", re
 _SECRET_PARAM = re.compile(
     r"(?P<head>[?&;](?:[\w.-]*[_.-])?"
     r"(?:token|secret|password|passwd|pwd|pass|api[_-]?key|apikey|key|sig|signature|auth|"
-    r"authorization|credential|credentials|session|sessionid|sid)=)[^&#;\s\"'<>]+",
+    r"authorization|credential|credentials|session|sessionid|sid)=)"
+    # The value, but not punctuation after it ("(…?token=X): reason"), nor a mask already put.
+    rf"(?!{re.escape(MASK)})[^&#;\s\"'<>]+?(?=[)\]:,.!?]*(?:[&#;\s\"'<>]|$))",
     re.IGNORECASE,
 )
 

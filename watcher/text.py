@@ -131,7 +131,6 @@ _BLOCK_TAGS = (
 )
 _BLOCK = re.compile(rf"</?(?:{_BLOCK_TAGS})\b[^<>]*>", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>")
-_SPACE = re.compile(r"\s+")
 
 
 def clean_text(markup: str | None) -> str:
@@ -145,13 +144,15 @@ def clean_text(markup: str | None) -> str:
     if not markup:
         return ""
     if "<" in markup:
-        markup = _COMMENT.sub("", markup)
+        if "<!--" in markup:
+            markup = _COMMENT.sub("", markup)
         markup = _DROPPED.sub(" ", markup)
         markup = _BLOCK.sub(" ", markup)
         markup = _TAG.sub("", markup)
     if "&" in markup:
         markup = html.unescape(markup)
-    return _SPACE.sub(" ", strip_controls(markup)).strip()
+    # str.split() splits on exactly the characters regex \s matches, several times faster.
+    return " ".join(strip_controls(markup).split())
 
 
 def shorten(text: str, limit: int) -> str:
@@ -167,7 +168,7 @@ def shorten(text: str, limit: int) -> str:
 _CONTROLS = "".join(
     chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
 )
-_STRIP_CONTROLS = str.maketrans(dict.fromkeys(_CONTROLS))
+_CONTROL = re.compile(f"[{re.escape(_CONTROLS)}]")
 _SHOW_CONTROLS = str.maketrans({c: f"\\x{ord(c):02x}" for c in _CONTROLS})
 
 
@@ -177,7 +178,9 @@ def strip_controls(text: str) -> str:
     What feeds send may carry NUL (PostgreSQL's text cannot hold it) or terminal escape
     sequences (ESC, OSC): every text the store keeps goes through here.
     """
-    return text.translate(_STRIP_CONTROLS)
+    # A search finds none in most texts: ~10x faster than translate, which reads every
+    # character of a non-ASCII text through a dict.
+    return _CONTROL.sub("", text) if _CONTROL.search(text) else text
 
 
 def printable(text: str) -> str:

@@ -214,11 +214,16 @@ def test_config_path_prefers_option_then_environment(monkeypatch: pytest.MonkeyP
         ("2h", timedelta(hours=2)),
         ("1d", timedelta(days=1)),
         ("1w", timedelta(weeks=1)),
-        (90, timedelta(seconds=90)),
+        (timedelta(seconds=90), timedelta(seconds=90)),  # from code, as it is
     ],
 )
 def test_durations(text: object, expected: timedelta) -> None:
     assert parse_duration(text) == expected
+
+
+def test_a_bare_number_is_not_a_duration() -> None:
+    with pytest.raises(ValueError, match="write 30m for minutes or 30s for seconds"):
+        parse_duration(30)
 
 
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:

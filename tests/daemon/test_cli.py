@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -22,7 +23,8 @@ def test_bad_durations_are_refused_before_anything_starts(args: list[str], messa
 
 
 def test_options_come_from_the_environment_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    command = cli.commands["run"]
+    command = cli.get_command(click.Context(cli), "run")
+    assert command is not None
     monkeypatch.setenv("WATCHER_WORKER_ID", "pod-7")
     monkeypatch.setenv("WATCHER_METRICS_LISTEN", "0.0.0.0:9464")
     context = command.make_context("run", [])

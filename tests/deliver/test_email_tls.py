@@ -8,7 +8,7 @@ import ssl
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -78,7 +78,7 @@ def test_mail_goes_over_tls_and_the_certificate_is_checked(
 ) -> None:
     smtp = Smtp(
         host="127.0.0.1", port=tls_server.port, starttls=tls_server.mode == "starttls",
-        tls=tls_server.mode == "implicit", sender="watcher@example.net", timeout=5,
+        tls=tls_server.mode == "implicit", sender="watcher@example.net", timeout=timedelta(seconds=5),
     )  # fmt: skip
     channel = Channel(id="inbox", email=["reader@example.com"])
     trusting = ssl.create_default_context(cafile=str(certificate[0]))

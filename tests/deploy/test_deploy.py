@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 
@@ -40,10 +41,13 @@ def readme_image_tag() -> str:
 
 
 def known_environment() -> set[str]:
-    """The variables watcher reads, and the secrets the bundled config names."""
+    """The variables watcher reads, the secrets the bundled config names, and the ones the
+    README's config example names (``*_env: NAME``)."""
     names = set()
     for path in (REPO / "watcher").rglob("*.py"):
         names.update(re.findall(r"\bWATCHER_[A-Z_]+\b", path.read_text(encoding="utf-8")))
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    names.update(re.findall(r"\b\w+_env: (WATCHER_[A-Z_]+)\b", readme))
     config = load_config(REPO / "config" / "watch.yaml")
     names.update(c.secret_env for c in config.channels if c.secret_env)
     if config.smtp is not None and config.smtp.password_env:
@@ -146,7 +150,7 @@ def test_the_image_is_slim_unprivileged_and_checks_healthz() -> None:
     assert f"http://127.0.0.1:{listen_port[1]}/healthz" in healthcheck
     assert ("ENTRYPOINT", '["watcher"]') in instructions
     assert ("CMD", '["run"]') in instructions
-    assert "run" in cli.commands
+    assert "run" in cli.list_commands(click.Context(cli))
 
 
 # --- compose -----------------------------------------------------------------------------------
@@ -244,7 +248,9 @@ def test_env_example_names_only_variables_watcher_reads() -> None:
 
 def test_the_readmes_run_options_exist() -> None:
     documented = set(re.findall(r"`(--[a-z-]+)", README.split("## Operating")[1]))
-    options = {opt for param in cli.commands["run"].params for opt in param.opts}
+    run = cli.get_command(click.Context(cli), "run")
+    assert run is not None
+    options = {opt for param in run.params for opt in param.opts}
     assert documented - {"--log-format"} <= options
     assert {"--worker-id", "--metrics-listen", "--tick", "--lease"} <= documented
 

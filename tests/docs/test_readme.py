@@ -52,7 +52,9 @@ def test_every_config_key_is_in_the_readme() -> None:
 
 def _commands(group: click.Group, prefix: str = "watcher") -> set[str]:
     found = set()
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         if isinstance(command, click.Group):
             found |= _commands(command, f"{prefix} {name}")
         else:

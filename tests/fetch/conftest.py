@@ -160,10 +160,14 @@ def make_fetcher() -> Iterator[Callable[..., Fetcher]]:
     made: list[Fetcher] = []
 
     def make(*, allow_private_networks: bool = False, **settings: Any) -> Fetcher:
+        """Time-outs may be given in seconds here (a config file must name the unit)."""
         values: dict[str, Any] = {
             "timeout": timedelta(seconds=5),
             "connect_timeout": timedelta(seconds=2),
         }
+        for name in ("timeout", "connect_timeout"):
+            if isinstance(settings.get(name), int | float):
+                settings[name] = timedelta(seconds=settings[name])
         fetcher = Fetcher(
             FetchSettings(**{**values, **settings}), allow_private_networks=allow_private_networks
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -113,6 +114,25 @@ def make_item(
         by=by,
         **extra,
     )
+
+
+def altman_post(
+    status: str | int, text: str, published: datetime, *, summary_html: str = "", **extra: Any
+) -> Item:
+    """A post of Altman's archived account ``sama-x`` (the archive declares him its author),
+    keyed as archives key posts (``x:<status id>``); ``extra`` goes to ``Item.extra``."""
+    item = make_item(
+        "",
+        text,
+        source="sama-x",
+        by="altman",
+        author="@sama",
+        url=f"https://x.com/sama/status/{status}",
+        published=published,
+        summary_html=summary_html,
+    )
+    item.extra.update({"status_id": str(status), **extra})
+    return dataclasses.replace(item, key=f"x:{status}")
 
 
 def store_item(session: Session, config: Config, item: Item, matcher: Matcher) -> ItemRow:

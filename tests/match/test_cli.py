@@ -63,6 +63,7 @@ def test_followups_json(config_file: Path) -> None:
         "item_url": POST,
         "fulfilled_at": "2024-05-22T00:00:00Z",
         "due": "2024-06-30",
+        "promise_url": None,
     }
     assert statuses["leike-explains"]["status"] == "awaiting"
 

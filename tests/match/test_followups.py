@@ -111,6 +111,7 @@ def test_the_earliest_item_fulfils_and_a_backfilled_earlier_one_takes_over(
         "item_url": "https://blog.example/second",
         "fulfilled_at": "2024-05-25T12:00:00Z",
         "due": "2024-06-30",
+        "promise_url": None,
     }
     add("https://blog.example/third", day(5, 28))  # later: changes nothing
     assert statuses(store, config, day(7, 2))["altman-answers"].item_id == second

@@ -89,7 +89,7 @@ def test_a_title_only_item_is_matched_through_its_pages_full_text(
     config = _config(tmp_path, f'  - {{id: wire, feed: "{feed}", full_text: true}}')
 
     summary = _run(config, "poll", "--once").stdout.strip().splitlines()[-1]
-    assert summary.startswith("polled 1 sources: 0 unchanged, 0 failed; items: 2 new")
+    assert summary.startswith("polled 1 source: 0 unchanged, 0 failed; items: 2 new")
 
     items = _items(config)
     assert items[exits]["stories"] == ["exits"]
@@ -141,7 +141,7 @@ def test_failing_pages_leave_their_items_as_the_feed_gave_them(farm: Farm, tmp_p
     config = _config(tmp_path, f'  - {{id: wire, feed: "{feed}", full_text: true}}')
 
     summary = _run(config, "poll", "--once").stdout.strip().splitlines()[-1]
-    assert summary.startswith("polled 1 sources: 0 unchanged, 0 failed; items: 3 new")
+    assert summary.startswith("polled 1 source: 0 unchanged, 0 failed; items: 3 new")
 
     stored = _stored(config)
     assert stored[gone].extra["full_text"] == "failed: HTTP 404 Not Found"
@@ -167,7 +167,7 @@ def test_pages_are_read_once_and_the_digest_quotes_the_full_text(
     blog = _page(server, "/2024/05/governance", "en-blog")
     farm.bodies["/wire.xml"] = _title_only_rss(headline, ("On lab governance", blog)).encode()
     second = _run(config, "poll", "--once").stdout.strip().splitlines()[-1]
-    assert second.startswith("polled 1 sources: 0 unchanged, 0 failed; items: 1 new")
+    assert second.startswith("polled 1 source: 0 unchanged, 0 failed; items: 1 new")
     fetched = [entry.path for entry, _ in server.log if entry.path.startswith("/2024/")]
     assert sorted(fetched) == ["/2024/05/governance", "/2024/05/lab-exits"]
 

@@ -13,9 +13,9 @@ from watcher.cli import cli
 ARTICLE = "https://news.example.org/2024/05/leike-resigns"
 
 
-def _run(config: Path, *args: str) -> Result:
+def _run(config: Path, *args: str, code: int = 0) -> Result:
     result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return result
 
 
@@ -103,14 +103,14 @@ def test_an_unchanged_body_without_validators_is_not_parsed_again(farm: Farm, fa
     config = farm_config({"wire": _two_feeds(farm)["wire"]})
     _run(config, "poll", "--once")
     again = _run(config, "poll", "--once").stdout.strip().splitlines()[-1]
-    assert again.startswith("polled 1 sources: 1 unchanged")
+    assert again.startswith("polled 1 source: 1 unchanged")
 
 
 def test_a_failing_source_is_recorded_and_the_others_go_on(farm: Farm, farm_config) -> None:
     sources = _two_feeds(farm) | {"gone": farm.serve("/gone.xml", "not here", status=404)}
     config = farm_config(sources)
 
-    result = _run(config, "poll", "--once")
+    result = _run(config, "poll", "--once", code=1)  # 1: a source failed
     assert "polled 3 sources: 0 unchanged, 1 failed; items: 3 new" in result.stdout
     assert "gone" in result.stderr and "404" in result.stderr
 

@@ -81,7 +81,7 @@ def test_a_config_that_is_not_utf8_names_the_line(project: Project) -> None:
     project.config_path.write_bytes(b"timezone: UTC\npeople:\n  - {id: cafe, name: Caf\xe9}\n")
     run = project.run("check")
     assert run.returncode == 2, str(run)
-    assert f"{project.config_path}:3: not UTF-8 text" in run.stderr
+    assert f"{project.config_path}:3: not UTF-8 (byte 0xe9" in run.stderr
 
 
 QUERY_CONFIG = """\

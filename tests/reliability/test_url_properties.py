@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from watcher.normalise import TRACKING_PARAMETERS, canonical_url
+from watcher.urls import TRACKING_PARAMETERS, canonical_url
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

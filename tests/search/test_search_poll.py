@@ -22,9 +22,9 @@ from watcher.jobs.search import SearchTally, search_source
 from watcher.store import open_store
 
 
-def _run(config: Path, *args: str) -> Result:
+def _run(config: Path, *args: str, code: int = 0) -> Result:
     result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return result
 
 
@@ -106,11 +106,11 @@ def test_each_engine_is_asked_the_translated_story(
     _poll(story_config(BUNDLED_SEARCHES))
 
     names = (
-        "(Leike OR لايكه OR لايكي OR Sutskever OR سوتسكيفر OR سوتسكفر OR superalignment OR "
+        "(Leike OR لايكه OR لايكي OR Sutskever OR سوتسكيفر OR superalignment OR "
         '"التوافق الفائق" OR "المواءمة الفائقة" OR "المحاذاة الفائقة")'
     )
     safety = (
-        '(Altman OR ألتمان OR ألتمن) ("AI safety" OR "safety culture" OR "safety team" OR '
+        '(Altman OR ألتمان) ("AI safety" OR "safety culture" OR "safety team" OR '
         '"أمان الذكاء الاصطناعي" OR "سلامة الذكاء الاصطناعي")'
     )
     assert engines.queries("gdelt") == [names, safety]
@@ -122,10 +122,9 @@ def test_each_engine_is_asked_the_translated_story(
     assert sorted(engines.queries("google_news")) == sorted(
         [
             *english,
-            '(لايكه OR لايكي OR سوتسكيفر OR سوتسكفر OR "التوافق الفائق" OR "المواءمة الفائقة" OR '
+            '(لايكه OR لايكي OR سوتسكيفر OR "التوافق الفائق" OR "المواءمة الفائقة" OR '
             '"المحاذاة الفائقة")',
-            '(ألتمان OR ألتمن) ("أمان الذكاء الاصطناعي" OR "سلامة الذكاء الاصطناعي" OR '
-            '"safety culture")',
+            'ألتمان ("أمان الذكاء الاصطناعي" OR "سلامة الذكاء الاصطناعي" OR "safety culture")',
         ]
     )
     gdelt = engines.asked["gdelt"][0]
@@ -177,9 +176,9 @@ def test_a_query_gdelt_refuses_fails_the_source_with_gdelts_words(
     own = {"id": "gdelt-own", "search": {"engine": "gdelt", "query": "Leike OR Sutskever"}}
     config = story_config([own])
 
-    result = _run(config, "poll", "--once")
+    result = _run(config, "poll", "--once", code=1)
 
-    assert "polled 1 sources: 0 unchanged, 1 failed" in result.stdout
+    assert "polled 1 source: 0 unchanged, 1 failed" in result.stdout
     assert "gdelt-own" in result.stderr
     assert (
         "GDELT answered: Queries containing OR'd terms must be surrounded by ()."

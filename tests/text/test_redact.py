@@ -44,3 +44,9 @@ def test_registered_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_redacting_twice_changes_nothing() -> None:
     once = redact("https://u:p@h/x?token=t&sig=s")
     assert redact(once) == once
+
+
+def test_redacting_a_message_twice_keeps_what_follows_a_masked_value() -> None:
+    message = redact("source private (https://h/feed.xml?token=t0k3n): HTTP 404 Not Found")
+    assert message == "source private (https://h/feed.xml?token=***): HTTP 404 Not Found"
+    assert redact(message) == message

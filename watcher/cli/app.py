@@ -1,81 +1,240 @@
-"""The ``watcher`` command group and what every command shares: options, config, store, output."""
+"""The ``watcher`` command group and what every command shares: global options, config, store.
+
+Commands load lazily: the group knows each command's name and where it lives
+(``"module:attribute"``) and imports that module only when the command runs or its help is
+shown, so ``watcher --version`` and ``watcher --help`` import no database, parser or network
+library (``tests/cli/test_startup.py`` keeps it so). Command modules import what they need
+inside the function that needs it.
+
+``-c/--config``, ``-v/--verbose`` and ``--log-format`` belong to every command and group, so
+they are accepted before or after the subcommand (``watcher poll -c FILE``): each level's
+parser records them in the one ``Context`` at the root.
+"""
 
 from __future__ import annotations
 
-import json
+import importlib
+import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy.exc import DBAPIError
 
 from watcher import __version__
-from watcher.config import Config, load_config
-from watcher.errors import WatcherError
-from watcher.redact import error_text, redact
-from watcher.store import Store, open_store
-from watcher.text import one_line, printable
+
+if TYPE_CHECKING:
+    from watcher.config import Config
+    from watcher.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Exit statuses (README "Exit status"): what a script calling watcher can rely on.
+EXIT_FAILED = 1  # some sources or deliveries failed; the rest was done
+EXIT_USAGE = 2  # a usage or config error: nothing was done
+EXIT_CANNOT_RUN = 3  # the database (or another file watcher needs) cannot be used
+
+COMMANDS = {
+    "aliases": "watcher.cli.suggest:aliases",
+    "backfill": "watcher.cli.backfill:backfill_command",
+    "check": "watcher.cli.basics:check",
+    "db": "watcher.cli.basics:db",
+    "deliveries": "watcher.cli.digest:deliveries",
+    "digest": "watcher.cli.digest:digest",
+    "explain": "watcher.cli.match:explain",
+    "followups": "watcher.cli.match:followups",
+    "init": "watcher.cli.poll:init",
+    "items": "watcher.cli.poll:items",
+    "poll": "watcher.cli.poll:poll",
+    "rematch": "watcher.cli.match:rematch_command",
+    "run": "watcher.cli.run:run",
+    "sources": "watcher.cli.sources:sources",
+    "web": "watcher.cli.web:web_command",
+}
+
 
 class Context:
-    """What the group's options decided, handed to every command."""
+    """What the global options decided, handed to every command; config and store on demand."""
 
-    def __init__(self, config_file: str | None, verbose: int, log_format: str) -> None:
-        self.config_file = config_file
-        self.verbose = verbose
-        self.log_format = log_format
+    def __init__(self) -> None:
+        self.config_file: str | None = None
+        self.verbose = 0
+        self.log_format = "text"
+        self._logging: tuple[int, str] | None = None
         self._config: Config | None = None
         self._store: Store | None = None
+        self.warnings: list[str] = []
 
     @property
     def config(self) -> Config:
         if self._config is None:
+            from watcher.config import load_config
+
+            self.start_logging()
             self._config = load_config(self.config_file)
+            self._say_if_bundled(self._config)
+        return self._config
+
+    def checked_config(self) -> Config:
+        """The config with its warnings (``self.warnings``): for ``check`` and ``run``."""
+        from watcher.config import check_config
+
+        self.start_logging()
+        self._config, self.warnings = check_config(self.config_file)
+        self._say_if_bundled(self._config)
         return self._config
 
     @property
     def store(self) -> Store:
         if self._store is None:
+            from watcher.store.engine import open_store
+
             self._store = open_store(self.config.database_url)
         return self._store
 
+    def _say_if_bundled(self, config: Config) -> None:
+        from watcher.config.load import bundled_config
 
-pass_context = click.make_pass_decorator(Context)
+        if config.path == bundled_config():
+            from watcher.redact import redact
+
+            click.echo(
+                f"watcher: no -c given, so using the bundled example config ({config.path}) and "
+                f"its database {redact(config.database_url)}; choose your own with -c FILE or "
+                "$WATCHER_CONFIG (watcher init DIR writes one)",
+                err=True,
+            )
+
+    def start_logging(self) -> None:
+        """Set up logging as the options say, once every level's options are parsed: when a
+        command first needs the config (help and ``init`` never load the logging set-up)."""
+        if self._logging != (self.verbose, self.log_format):
+            from watcher.logs import setup_logging
+
+            setup_logging(self.verbose, self.log_format)
+            self._logging = (self.verbose, self.log_format)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "-c",
-    "--config",
-    "config_file",
-    metavar="FILE",
-    help="Config file (default: $WATCHER_CONFIG, then config/watch.yaml).",
-)
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option(
-    "--log-format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Log lines as text, or one JSON object per line.",
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+def state(ctx: click.Context) -> Context:
+    """The one ``Context``, kept at the root so every level's options land in it."""
+    return ctx.find_root().ensure_object(Context)
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    settings = state(ctx)
+    if param.name == "config_file" and value is not None:
+        settings.config_file = value
+    elif param.name == "verbose":
+        settings.verbose += value
+    elif param.name == "log_format" and value is not None:
+        settings.log_format = value
+    return value
+
+
+def global_options() -> list[click.Parameter]:
+    """Fresh copies of the options every command takes, wherever they are written."""
+    return [
+        click.Option(
+            ["-c", "--config", "config_file"],
+            metavar="FILE",
+            expose_value=False,
+            callback=_remember,
+            help="Config file (default: $WATCHER_CONFIG, then config/watch.yaml, then the "
+            "bundled example).",
+        ),
+        click.Option(
+            ["-v", "--verbose"],
+            count=True,
+            expose_value=False,
+            callback=_remember,
+            help="More log output (-vv for debug).",
+        ),
+        click.Option(
+            ["--log-format"],
+            type=click.Choice(["text", "json"]),
+            expose_value=False,
+            callback=_remember,
+            help="Log lines as text (default), or one JSON object per line.",
+        ),
+    ]
+
+
+class WatcherCommand(click.Command):
+    """A command that takes the global options."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(global_options())
+
+
+class WatcherGroup(click.Group):
+    """A group whose subcommands and subgroups are ``WatcherCommand``s and ``WatcherGroup``s."""
+
+    command_class = WatcherCommand
+    group_class = type  # subgroups are of this same class
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(global_options())
+
+
+class LazyGroup(WatcherGroup):
+    """click's lazy group: ``lazy`` maps a command's name to ``"module:attribute"``."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            return self._load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, cmd_name: str) -> click.Command:
+        module_name, attribute = self.lazy[cmd_name].split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
+        return command
+
+
+def command(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``@command()``: a top-level command (listed in ``COMMANDS``)."""
+    return click.command(name, cls=WatcherCommand, **kwargs)
+
+
+def group(name: str | None = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``@group()``: a top-level command group (listed in ``COMMANDS``)."""
+    return click.group(name, cls=WatcherGroup, **kwargs)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Exit status: 0 all well, 1 some sources or deliveries failed, "
+    "2 usage or config error, 3 cannot run (the database).",
 )
 @click.version_option(__version__, prog_name="watcher")
-@click.pass_context
-def cli(ctx: click.Context, config_file: str | None, verbose: int, log_format: str) -> None:
-    """Follow people, organisations and stories across feeds and archived posts."""
-    from watcher.logs import setup_logging
+def cli() -> None:
+    """Follow people, organisations and stories across feeds and archived posts.
 
-    setup_logging(verbose, log_format)
-    ctx.obj = Context(config_file, verbose, log_format)
+    -c FILE, -v and --log-format go before or after the command.
+    """
 
 
 def main() -> None:
-    """Console entry point: any ``WatcherError`` becomes a clean message and its exit code."""
+    """Console entry point: every error a user can act on becomes a message and an exit status
+    (``EXIT_*``), never a traceback."""
     try:
-        code = cli.main(standalone_mode=False)  # a command's ctx.exit(N) comes back here
+        # standalone_mode=False: a command's ctx.exit(N) comes back here as N
+        code = cli.main(prog_name="watcher", standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
     except click.exceptions.Abort:
@@ -84,50 +243,36 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
-    except WatcherError as error:
-        click.echo(printable(redact(f"error: {error}")), err=True)
-        sys.exit(error.exit_code)
-    except DBAPIError as error:  # locked, disk full, server gone: the user's to fix, not a bug
-        reason = error_text(str(error.orig or error).strip().splitlines()[0])
-        click.echo(f"error: the database refused: {reason}; fix that and run it again", err=True)
-        sys.exit(3)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except Exception as error:
+        message, code = explain_error(error)
+        if message is None:
+            raise
+        click.echo(message, err=True)
+        sys.exit(code)
 
 
-def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")(func)
+def explain_error(error: Exception) -> tuple[str | None, int]:
+    """The message and exit status for an error a user can act on; (None, 0) for a bug."""
+    from watcher.errors import WatcherError
+    from watcher.redact import error_text, redact
+    from watcher.text import printable
+
+    if isinstance(error, WatcherError):
+        return printable(redact(f"error: {error}")), error.exit_code
+    if _is_database_error(error):  # locked, disk full, server gone: the user's to fix
+        orig = getattr(error, "orig", None) or error
+        reason = error_text(str(orig).strip().splitlines()[0] if str(orig).strip() else "")
+        return f"error: the database refused: {reason}; fix that and run it again", EXIT_CANNOT_RUN
+    if isinstance(error, OSError) and error.filename:
+        where = os.fsdecode(error.filename)
+        return f"error: {where}: {error.strerror or error}", EXIT_CANNOT_RUN
+    return None, 0
 
 
-_C1_ESCAPES = str.maketrans({c: f"\\u{c:04x}" for c in range(0x80, 0xA0)})
-
-
-def json_line(row: dict[str, Any]) -> str:
-    """One JSON object on one line; no raw control character reaches the terminal (json escapes
-    C0 itself; C1 characters are escaped too)."""
-    return json.dumps(row, ensure_ascii=False, default=str).translate(_C1_ESCAPES)
-
-
-def print_json_lines(rows: Iterable[dict[str, Any]]) -> None:
-    for row in rows:
-        click.echo(json_line(row))
-
-
-def print_table(
-    headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None
-) -> None:
-    """A readable table on a terminal; plain tab-separated lines (headers first) when piped."""
-    cells = [["" if value is None else str(value) for value in row] for row in rows]
-    if not sys.stdout.isatty():
-        for line in [list(headers), *cells]:
-            click.echo("\t".join(printable(one_line(cell)) for cell in line))
-        return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(*headers, title=title, box=None, header_style="bold", pad_edge=False)
-    for row in cells:
-        table.add_row(*(escape(printable(cell)) for cell in row))
-    Console(soft_wrap=False).print(table)
+def _is_database_error(error: Exception) -> bool:
+    """Whether SQLAlchemy raised it (only when SQLAlchemy was imported at all)."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(error, exc.DBAPIError)

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from watcher.cli.app import Context, cli, pass_context
-from watcher.redact import error_text
+from watcher.cli.app import EXIT_FAILED, Context, command, pass_context
+from watcher.cli.output import plural
+from watcher.cli.params import SINCE, Since
 
 if TYPE_CHECKING:  # the pipeline and rich load only when the command runs
     from rich.progress import Progress as RichProgress
@@ -20,28 +21,30 @@ if TYPE_CHECKING:  # the pipeline and rich load only when the command runs
     from watcher.jobs.backfill import BackfillResult, Progress
 
 
-@cli.command("backfill")
+@command("backfill")
 @click.option(
     "--since",
     required=True,
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Walk back to this date (YYYY-MM-DD, UTC).",
+    type=SINCE,
+    help="Walk back to this day (a date in the config's zone, or how long ago, like 30d).",
 )
 @click.option(
     "--source", "source_ids", multiple=True, metavar="ID", help="Only this source (repeatable)."
 )
 @pass_context
-def backfill_command(ctx: Context, since: datetime, source_ids: tuple[str, ...]) -> None:
+def backfill_command(ctx: Context, since: Since, source_ids: tuple[str, ...]) -> None:
     """Store what archives (and feeds with RFC 5005 paging) hold back to --since.
 
-    Resumable: interrupted (Ctrl-C) and run again, it repeats no finished work.
+    Resumable: interrupted (Ctrl-C) and run again, it repeats no finished work. The exit
+    status is 1 when a source stopped early.
     """
     from watcher.fetch.clients import Clients
     from watcher.jobs.backfill import backfill
 
     config = ctx.config
-    day = since.date()
-    if day > datetime.now(UTC).date():
+    now = datetime.now(UTC)
+    day = since.day(config.tz, now)
+    if day > now.astimezone(config.tz).date():
         raise click.BadParameter(f"{day} is in the future", param_hint="--since")
     unknown = sorted(set(source_ids) - {s.id for s in config.sources})
     if unknown:
@@ -68,16 +71,32 @@ def backfill_command(ctx: Context, since: datetime, source_ids: tuple[str, ...])
             click.echo("interrupted: run the same command again to resume", err=True)
             raise
     _report(results, day)
+    if any(result.error for result in results):
+        raise click.exceptions.Exit(EXIT_FAILED)
 
 
 def _report(results: list[BackfillResult], since: date) -> None:
+    from watcher.redact import error_text
+
     for result in results:
         click.echo(error_text(result.line(), limit=2000), err=result.error is not None)
-    failed = [r.source_id for r in results if r.error]
-    click.echo(
-        f"backfilled {len(results)} sources back to {since}"
-        + (f"; {len(failed)} stopped early (run again to resume)" if failed else "")
-    )
+    click.echo(f"backfilled {plural(len(results), 'source')} back to {since}{_stopped(results)}")
+
+
+def _stopped(results: list[BackfillResult]) -> str:
+    """Run again to resume only when it can help: after a time-out or a 5xx, not a 404."""
+    stopped = [r for r in results if r.error]
+    if not stopped:
+        return ""
+    resumable = [r.source_id for r in stopped if r.resumable]
+    if len(resumable) == len(stopped):
+        return f"; {len(stopped)} stopped early (run the same command again to resume)"
+    if resumable:
+        return (
+            f"; {len(stopped)} stopped early ({', '.join(resumable)} may get further when run "
+            "again; the others will not until their error is fixed)"
+        )
+    return f"; {len(stopped)} stopped early (running it again will not help: see why above)"
 
 
 class _Bars:

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from watcher.cli.app import Context, cli, json_option, pass_context, print_json_lines, print_table
-from watcher.config import Config, Digest, parse_duration
-from watcher.redact import error_text
+from watcher.cli.app import Context, command, group, pass_context
+from watcher.cli.output import (
+    Col,
+    LocalTimes,
+    json_option,
+    local_time,
+    plural,
+    print_json_lines,
+    print_table,
+)
+from watcher.cli.params import SINCE, Since
+
+if TYPE_CHECKING:
+    from watcher.config import Config, Digest
+    from watcher.store.tables import DeliveryRow, DigestRunRow
 
 
 def _digests(config: Config, digest_id: str | None) -> list[Digest]:
@@ -26,7 +39,7 @@ def _digests(config: Config, digest_id: str | None) -> list[Digest]:
     return [known[digest_id]]
 
 
-@cli.group()
+@group()
 def digest() -> None:
     """Preview or send the digests."""
 
@@ -42,11 +55,12 @@ def digest() -> None:
 )
 @click.option(
     "--since",
-    metavar="DURATION",
-    help="Cover this much time back from now (like 7d) instead of since the last digest.",
+    type=SINCE,
+    help="Cover from this date or time, or this much back from now (like 7d), instead of "
+    "since the last digest.",
 )
 @pass_context
-def preview(ctx: Context, digest_id: str | None, out: Path, since: str | None) -> None:
+def preview(ctx: Context, digest_id: str | None, out: Path, since: Since | None) -> None:
     """Write the digest as it would be sent now, without sending or recording anything."""
     from watcher.deliver.backend import Outgoing
     from watcher.deliver.email import build_message
@@ -58,7 +72,7 @@ def preview(ctx: Context, digest_id: str | None, out: Path, since: str | None) -
     chosen = _digests(config, digest_id)[0]
     now = datetime.now(UTC)
     with ctx.store.session() as session:
-        start = now - _duration(since) if since else period_start(session, config, chosen, now)
+        start = since.start(config.tz, now) if since else period_start(session, config, chosen, now)
         content = build_digest(session, config, chosen, start, now)
     rendered = render_digest(content, config, chosen)
     channel = next((config.channel(c) for c in chosen.send_to), None)
@@ -73,23 +87,11 @@ def preview(ctx: Context, digest_id: str | None, out: Path, since: str | None) -
         message = build_message(outgoing, sender, list(channel.email or [sender]))
         (out / "digest.eml").write_bytes(message.as_bytes())
     click.echo(
-        f"{chosen.id}: {content.item_count} items in {content.new_entries} entries since "
-        f"{start.astimezone(config.tz):%Y-%m-%d %H:%M} — wrote {out / 'digest.html'}, "
-        f"digest.txt, digest.eml ({len(rendered.html.encode()) // 1024} KB of HTML)"
+        f"{chosen.id}: {plural(content.item_count, 'item')} in "
+        f"{plural(content.new_entries, 'entry', 'entries')} since {local_time(start, config.tz)}"
+        f" — wrote {out / 'digest.html'}, digest.txt, digest.eml "
+        f"({len(rendered.html.encode()) // 1024} KB of HTML)"
     )
-
-
-def _duration(text: str) -> timedelta:
-    try:
-        duration = parse_duration(text)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--since") from None
-    if duration > MAX_LOOKBACK:
-        raise click.BadParameter("at most 100 years back (36500d)", param_hint="--since")
-    return duration
-
-
-MAX_LOOKBACK = timedelta(days=36500)
 
 
 @digest.command()
@@ -110,7 +112,7 @@ def send(ctx: Context, digest_id: str | None) -> None:
         states = ", ".join(f"{c}: {s}" for c, s in sorted(result.deliveries.items()))
         built = "built" if result.built else "already built"
         click.echo(
-            f"{chosen.id}: period ending {slot.astimezone(config.tz):%Y-%m-%d %H:%M} {built}"
+            f"{chosen.id}: period ending {local_time(slot, config.tz)} {built}"
             f"{' (nothing new, skipped)' if result.skipped else ''} — {states}"
         )
         failed |= any(s in {"failed", "given_up"} for s in result.deliveries.values())
@@ -118,7 +120,7 @@ def send(ctx: Context, digest_id: str | None) -> None:
         raise click.exceptions.Exit(1)
 
 
-@cli.command()
+@command()
 @json_option
 @click.option("--limit", default=30, show_default=True, help="How many deliveries to list.")
 @click.option(
@@ -127,6 +129,7 @@ def send(ctx: Context, digest_id: str | None) -> None:
 @pass_context
 def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> None:
     """Recent deliveries, newest period first: state, attempts, last error."""
+    from watcher.redact import error_text
     from watcher.store import digests as queries
 
     config = ctx.config
@@ -137,33 +140,53 @@ def deliveries(ctx: Context, as_json: bool, limit: int, enable: str | None) -> N
     with ctx.store.session() as session:
         rows = queries.recent_deliveries(session, limit)
         disabled = queries.disabled_channels(session)
-    records = [
-        {
-            "digest": run.digest_id,
-            "period_end": run.period_end.astimezone(config.tz).isoformat(timespec="minutes"),
-            "channel": d.channel_id,
-            "state": d.state,
-            "attempts": d.attempts,
-            "sent_at": d.sent_at.isoformat(timespec="seconds") if d.sent_at else None,
-            "next_attempt_at": _when(d.next_attempt_at) if d.state == "failed" else None,
-            "error": error_text(d.last_error) if d.last_error else None,
-        }
+    if as_json:
+        print_json_lines(_delivery_record(d, run) for d, run in rows)
+        return
+    when = LocalTimes(config.tz, (t for d, run in rows for t in (run.period_end, _next_try(d))))
+    columns = [
+        Col("digest", "id"),
+        Col(when.header("period end")),
+        Col("channel", "id"),
+        Col("state", "status"),
+        Col("attempts", "number"),
+        Col(when.header("next try")),
+        Col("error", "note"),
+    ]
+    table = [
+        [
+            run.digest_id,
+            when(run.period_end),
+            d.channel_id,
+            d.state,
+            d.attempts,
+            when(_next_try(d)),
+            error_text(d.last_error) if d.last_error else "",
+        ]
         for d, run in rows
     ]
-    if as_json:
-        print_json_lines(records)
-        return
-    headers = ["digest", "period end", "channel", "state", "attempts", "next try", "error"]
-    columns = ("digest", "period_end", "channel", "state", "attempts", "next_attempt_at")
-    table = [[*(r[c] for c in columns), str(r["error"] or "")[:80]] for r in records]
-    print_table(headers, table, title="Deliveries")
+    print_table(columns, table)
     for channel_id, state in disabled.items():
-        since = _when(state.disabled_at)
         click.echo(
-            f"channel {channel_id} is disabled since {since}: {state.reason} "
+            f"channel {channel_id} is disabled since {when(state.disabled_at)}: {state.reason} "
             f"(watcher deliveries --enable {channel_id})"
         )
 
 
-def _when(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="minutes") if moment else None
+def _delivery_record(d: DeliveryRow, run: DigestRunRow) -> dict[str, object]:
+    from watcher.redact import error_text
+
+    return {
+        "digest": run.digest_id,
+        "period_end": run.period_end,
+        "channel": d.channel_id,
+        "state": d.state,
+        "attempts": d.attempts,
+        "sent_at": d.sent_at,
+        "next_attempt_at": _next_try(d),
+        "error": error_text(d.last_error) if d.last_error else None,
+    }
+
+
+def _next_try(d: DeliveryRow) -> datetime | None:
+    return d.next_attempt_at if d.state == "failed" else None

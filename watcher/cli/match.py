@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from watcher.cli.app import Context, cli, json_option, pass_context, print_json_lines
-from watcher.match.explain import Explanation, HitView, Verdict
-from watcher.match.followups import FollowupStatus, followup_statuses
-from watcher.store.matches import fulfilments
-from watcher.text import printable
+from watcher.cli.app import Context, LazyGroup, command, pass_context
+from watcher.cli.output import json_option, local_time, plural, print_json_lines
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from watcher.match.explain import Explanation, HitView, Verdict
+    from watcher.match.followups import FollowupStatus
 
 
-@cli.command()
+@click.group(
+    cls=LazyGroup,
+    lazy={"suggest": "watcher.cli.suggest:followups_suggest"},
+    invoke_without_command=True,
+)
 @json_option
-@pass_context
-def followups(ctx: Context, as_json: bool) -> None:
+@click.pass_context
+def followups(click_context: click.Context, as_json: bool) -> None:
     """Each follow-up's status: fulfilled (by which item, when), awaiting or overdue."""
+    if click_context.invoked_subcommand is None:
+        _list_followups(click_context.ensure_object(Context), as_json)
+
+
+def _list_followups(ctx: Context, as_json: bool) -> None:
+    from watcher.match.followups import followup_statuses
+    from watcher.store.matches import fulfilments
+    from watcher.text import printable
+
     with ctx.store.session() as session:
         statuses = followup_statuses(ctx.config, fulfilments(session), datetime.now(UTC))
     if as_json:
@@ -26,20 +43,20 @@ def followups(ctx: Context, as_json: bool) -> None:
     if not statuses:
         click.echo("no follow-ups in the config")
     for status in statuses:
-        click.echo(printable(_status_line(status)))
+        click.echo(printable(_status_line(status, ctx.config.tz)))
 
 
-def _status_line(status: FollowupStatus) -> str:
+def _status_line(status: FollowupStatus, tz: ZoneInfo) -> str:
     line = f"{status.story}/{status.id}  {status.status.upper():<9}  {status.title}"
     if status.fulfilled_at is not None:
-        line += f"\n    by {status.by or '?'} on {status.fulfilled_at:%Y-%m-%d %H:%M} UTC: "
+        line += f"\n    by {status.by or '?'} on {local_time(status.fulfilled_at, tz)}: "
         line += status.item_url or f"item {status.item_id}"
     elif status.due is not None:
         line += f"  (due {status.due.isoformat()})"
     return line
 
 
-@cli.command()
+@command()
 @click.argument("ref", metavar="URL|ID")
 @json_option
 @pass_context
@@ -48,8 +65,12 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
     from watcher.jobs.rematch import stored_item
     from watcher.match import Matcher
     from watcher.match.explain import explain as explain_item
+    from watcher.match.followups import followup_statuses
     from watcher.normalise import canonical_url
     from watcher.store.items import find_item
+    from watcher.store.matches import fulfilments
+    from watcher.store.promises import promise_items
+    from watcher.text import printable
 
     ref = _item_ref(ref)
     config = ctx.config
@@ -58,7 +79,9 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
         if row is None:
             raise click.ClickException(f"no stored item has the id, key or URL {ref!r}")
         item_id = row.id
-        explanation = explain_item(Matcher(config), stored_item(row, config))
+        matcher = Matcher(config)
+        promises = promise_items(session, matcher.promise_keys)
+        explanation = explain_item(matcher, stored_item(row, config), promises)
         statuses = {
             (s.story, s.id): s
             for s in followup_statuses(config, fulfilments(session), datetime.now(UTC))
@@ -70,7 +93,7 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
             verdict["status"] = status.as_json() | {"item_id": status.item_id}
         print_json_lines([data])
         return
-    click.echo(printable(_render(explanation, item_id, statuses)))
+    click.echo(printable(_render(explanation, item_id, statuses, config.tz)))
 
 
 _MAX_ID = 2**63 - 1  # the largest integer SQLite and PostgreSQL store
@@ -90,12 +113,15 @@ def _item_ref(ref: str) -> str:
 
 
 def _render(
-    explanation: Explanation, item_id: int, statuses: dict[tuple[str, str], FollowupStatus]
+    explanation: Explanation,
+    item_id: int,
+    statuses: dict[tuple[str, str], FollowupStatus],
+    tz: ZoneInfo,
 ) -> str:
     lines = [
         f"item {item_id}: {explanation.title}",
         f"  url: {explanation.url or '-'}",
-        f"  published: {explanation.published:%Y-%m-%d %H:%M} UTC ({_date_origin(explanation)})",
+        f"  published: {local_time(explanation.published, tz)} ({_date_origin(explanation)})",
     ]
     for entity_id, how in explanation.authors or [("-", "no tracked author")]:
         lines.append(f"  by: {entity_id} ({how})")
@@ -107,7 +133,7 @@ def _render(
     for verdict in explanation.followups:
         lines.append(_verdict_line(verdict))
         status = statuses[(verdict.story_id, verdict.followup_id or "")]
-        lines.append(f"      status: {_fulfilment(status, item_id)}")
+        lines.append(f"      status: {_fulfilment(status, item_id, tz)}")
     if not explanation.followups:
         lines.append("  (none)")
     return "\n".join(lines)
@@ -131,16 +157,16 @@ def _verdict_line(verdict: Verdict) -> str:
     return "\n".join([head, *(f"      {reason}" for reason in verdict.reasons)])
 
 
-def _fulfilment(status: FollowupStatus, item_id: int) -> str:
+def _fulfilment(status: FollowupStatus, item_id: int, tz: ZoneInfo) -> str:
     if status.item_id is None:
         return status.status
-    when = f"{status.fulfilled_at:%Y-%m-%d %H:%M} UTC" if status.fulfilled_at else "?"
+    when = local_time(status.fulfilled_at, tz) if status.fulfilled_at else "?"
     if status.item_id == item_id:
         return f"fulfilled by this item ({when})"
     return f"fulfilled by item {status.item_id} ({when}): {status.item_url or ''}".rstrip(": ")
 
 
-@cli.command("rematch")
+@command("rematch")
 @click.option("--story", "story_id", metavar="ID", help="Only this story's matches.")
 @pass_context
 def rematch_command(ctx: Context, story_id: str | None) -> None:
@@ -156,4 +182,4 @@ def rematch_command(ctx: Context, story_id: str | None) -> None:
         )
     count = rematch(ctx.store, ctx.config, story_id=story_id, now=utcnow())
     scope = f"story {story_id}" if story_id else "all stories"
-    click.echo(f"rematched {count} items ({scope})")
+    click.echo(f"rematched {plural(count, 'item')} ({scope})")

@@ -2,37 +2,31 @@
 
 from __future__ import annotations
 
-import logging
-import os
-import socket
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import click
 
-from watcher.cli.app import Context, cli, pass_context
-from watcher.config import parse_duration
+from watcher.cli.app import Context, command, pass_context
+from watcher.cli.params import DURATION
 
 if TYPE_CHECKING:
     from watcher.schedule.daemon import Daemon
     from watcher.web.server import WebView
 
 
-def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
-    try:
-        duration = parse_duration(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param=param) from None
-    if duration <= timedelta(0):
-        raise click.BadParameter(f"{value!r} must be longer than zero", param=param)
-    return duration
+def _this_worker() -> str:
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
-@cli.command()
+@command()
 @click.option(
     "--worker-id",
     envvar="WATCHER_WORKER_ID",
-    default=lambda: f"{socket.gethostname()}:{os.getpid()}",
+    default=_this_worker,
     show_default="HOSTNAME:PID",
     help="This worker's name in the database's claims (env WATCHER_WORKER_ID).",
 )
@@ -47,14 +41,14 @@ def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> timede
     "--tick",
     default="15s",
     show_default=True,
-    callback=_duration,
+    type=DURATION,
     help="How often to look for due sources.",
 )
 @click.option(
     "--lease",
     default="15m",
     show_default=True,
-    callback=_duration,
+    type=DURATION,
     help="How long a claim on a source lasts: longer than the slowest poll; a crashed "
     "worker's sources wait this long.",
 )
@@ -63,12 +57,16 @@ def run(
     ctx: Context, worker_id: str, metrics_listen: str | None, tick: timedelta, lease: timedelta
 ) -> None:
     """Run the daemon: poll on schedule, send digests, serve health; SIGHUP reloads the config."""
+    import logging
+
     from watcher.logs import register_config_secrets
     from watcher.schedule.daemon import Daemon, DaemonOptions
 
     if ctx.verbose == 0:
         logging.getLogger("watcher").setLevel(logging.INFO)
-    config = ctx.config
+    config = ctx.checked_config()
+    for warning in ctx.warnings:
+        logging.getLogger("watcher.cli").warning("%s", warning, extra={"event": "config.warning"})
     register_config_secrets(config)
     options = DaemonOptions(
         worker_id=worker_id, tick=tick, lease=lease, metrics_listen=metrics_listen

@@ -2,55 +2,79 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from watcher.cli.app import Context, cli, json_option, pass_context, print_json_lines, print_table
-from watcher.redact import error_text, redact
-from watcher.store import sources as source_store
+from watcher.cli.app import Context, group, pass_context
+from watcher.cli.output import Col, LocalTimes, json_option, print_json_lines, print_table
+
+if TYPE_CHECKING:
+    from watcher.store.tables import SourceRow
 
 
-@cli.group(invoke_without_command=True)
+@group(invoke_without_command=True)
 @json_option
-@click.pass_context
-def sources(click_context: click.Context, as_json: bool) -> None:
-    """Each source's status: last success, last error and when, next poll."""
-    if click_context.invoked_subcommand is None:
-        _list_sources(click_context.ensure_object(Context), as_json)
+@pass_context
+def sources(ctx: Context, as_json: bool) -> None:
+    """Each source's status: last success, last error and when, next poll.
+
+    The config and database in use are named first, on standard error (not with --json).
+    """
+    if click.get_current_context().invoked_subcommand is None:
+        _list_sources(ctx, as_json)
 
 
 def _list_sources(ctx: Context, as_json: bool) -> None:
     from watcher.clock import utcnow
+    from watcher.redact import error_text, redact
+    from watcher.store import sources as source_store
 
+    config = ctx.config
     with ctx.store.session() as session:
-        source_store.sync_sources(session, ctx.config, utcnow())
+        source_store.sync_sources(session, config, utcnow())
         rows = source_store.all_sources(session)
         undated = source_store.undated_counts(session)
-    records = [_source_record(row, undated.get(row.id, 0)) for row in rows]
     if as_json:
-        print_json_lines(records)
+        print_json_lines(_source_record(row, undated.get(row.id, 0)) for row in rows)
         return
+    click.echo(f"config: {config.path} · database: {redact(config.database_url)}", err=True)
+    when = LocalTimes(
+        config.tz, (t for r in rows for t in (r.last_success_at, r.next_poll_at, r.last_error_at))
+    )
+    columns = [
+        Col("id", "id"),
+        Col("kind"),
+        Col("status", "status"),
+        Col(when.header("last success")),
+        Col(when.header("next poll")),
+        Col("items", "number"),
+        Col("undated", "number", optional=True),
+        Col("last error", "note"),
+    ]
     print_table(
-        ["id", "kind", "status", "last success", "next poll", "items", "undated", "last error"],
+        columns,
         (
             (
-                r["id"],
-                r["kind"],
-                r["status"],
-                _when(r["last_success"]),
-                _when(r["next_poll"]),
-                r["items"],
-                r["undated"],
-                f"{_when(r['last_error_at'])} {r['last_error'] or ''}".strip(),
+                r.id,
+                r.kind,
+                source_store.status(r),
+                when(r.last_success_at),
+                when(r.next_poll_at),
+                r.items_total,
+                undated.get(r.id, 0),
+                f"{when(r.last_error_at)} {error_text(r.last_error)}" if r.last_error else "",
             )
-            for r in records
+            for r in rows
         ),
     )
 
 
-def _source_record(row: source_store.SourceRow, undated: int) -> dict[str, object]:
+def _source_record(row: SourceRow, undated: int) -> dict[str, object]:
+    from watcher.redact import error_text, redact
+    from watcher.store import sources as source_store
+
     return {
         "id": row.id,
         "kind": row.kind,
@@ -66,10 +90,6 @@ def _source_record(row: source_store.SourceRow, undated: int) -> dict[str, objec
         "items": row.items_total,
         "undated": undated,
     }
-
-
-def _when(value: object) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
 
 
 @sources.command("add")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-import signal
 from types import FrameType
 
 import click
 
-from watcher.cli.app import Context, cli, pass_context
+from watcher.cli.app import Context, command, pass_context
 
 
-@cli.command("web")
+@command("web")
 @click.option(
     "--listen",
     metavar="HOST:PORT",
@@ -21,6 +19,9 @@ from watcher.cli.app import Context, cli, pass_context
 @pass_context
 def web_command(ctx: Context, listen: str | None) -> None:
     """Serve the read-only web view: stories, search, items, sources, feeds. Ctrl-C stops it."""
+    import logging
+    import signal
+
     from watcher.logs import register_config_secrets
     from watcher.web.server import open_web
 

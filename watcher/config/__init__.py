@@ -6,7 +6,7 @@ the story query language. Part of the base layer: it imports only ``errors``, ``
 ``resources``, and every other module may import it.
 """
 
-from watcher.config.load import config_path, load_config, parse_config
+from watcher.config.load import check_config, config_path, load_config, parse_config
 from watcher.config.models import (
     DEFAULT_CONFIG,
     ArchiveSettings,
@@ -47,6 +47,7 @@ __all__ = [
     "Story",
     "Web",
     "archive_handle",
+    "check_config",
     "config_path",
     "default_data_dir",
     "load_config",

@@ -203,21 +203,21 @@ def _flow_mapping(source: NewSource) -> str:
 
 
 def _pairs(source: NewSource) -> list[tuple[str, str]]:
-    pairs = [("id", _scalar(source.id)), ("feed", _quoted(source.feed))]
+    pairs = [("id", yaml_scalar(source.id)), ("feed", yaml_quoted(source.feed))]
     if source.name:
-        pairs.append(("name", _quoted(source.name)))
+        pairs.append(("name", yaml_quoted(source.name)))
     return pairs
 
 
-def _scalar(value: str) -> str:
+def yaml_scalar(value: str) -> str:
     """Plain when YAML reads it back as the same string (``wired-ai``), else double-quoted
     (``"123"``, ``"true"``, ``"null"`` would not be strings)."""
     if _PLAIN.fullmatch(value) and yaml.safe_load(value) == value:
         return value
-    return _quoted(value)
+    return yaml_quoted(value)
 
 
-def _quoted(value: str) -> str:
+def yaml_quoted(value: str) -> str:
     """A double-quoted YAML scalar: JSON's escapes are YAML's, and only printable characters
     are kept (YAML refuses some control characters even escaped in the stream)."""
     return json.dumps("".join(ch for ch in value if ch.isprintable()), ensure_ascii=False)
@@ -237,7 +237,12 @@ def _replace(path: Path, text: str) -> None:
 def source_id(title: str | None, url: str, taken: set[str]) -> str:
     """An ASCII slug from the feed's title (``"WIRED – AI"`` → ``wired-ai``), else from its host
     (``www.bbc.co.uk`` → ``bbc-co-uk``), made unique among ``taken`` (``-2``, ``-3`` …)."""
-    base = _slug(title or "") or _slug(_host(url)) or "feed"
+    return unique_id(_slug(title or "") or _slug(_host(url)) or "feed", taken)
+
+
+def unique_id(base: str, taken: set[str]) -> str:
+    """``base``, else ``base-2``, ``base-3`` …: the first not in ``taken`` (then added to it),
+    cut to stay within ``ID_MAX`` characters."""
     candidate, number = base, 1
     while candidate in taken:
         number += 1

@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from watcher.config.models import DEFAULT_CONFIG, Config, Environment, Loc, dotted
-from watcher.config.references import cross_check
+from watcher.config.references import config_warnings, cross_check
 from watcher.errors import ConfigError
 
 _SECRET_KEYS = {"password": "password_env", "secret": "secret_env", "token": "secret_env"}
@@ -32,6 +32,11 @@ def config_path(given: str | Path | None) -> Path:
         return Path(given or os.environ["WATCHER_CONFIG"])
     if DEFAULT_CONFIG.exists():
         return DEFAULT_CONFIG
+    return bundled_config()
+
+
+def bundled_config() -> Path:
+    """The example config that ships with watcher (the last fallback of ``config_path``)."""
     from watcher.resources import bundled
 
     return bundled(str(DEFAULT_CONFIG))
@@ -43,6 +48,24 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] = os.
     The environment is read here, once: the config never looks at it again.
     """
     path = config_path(path)
+    return parse_config(_read(path), path, Environment.read(environ))
+
+
+def check_config(
+    path: str | Path | None = None, environ: Mapping[str, str] = os.environ
+) -> tuple[Config, list[str]]:
+    """``load_config``, and the warnings: what is valid but most likely not what was meant
+    (``FILE:LINE: warning: message``; see ``references.config_warnings``)."""
+    path = config_path(path)
+    config, data, lines = _parse(_read(path), path, Environment.read(environ))
+    warnings = [
+        f"{path}:{_line(lines, loc)}: warning: {message}"
+        for loc, message in config_warnings(config, empty=not data)
+    ]
+    return config, sorted(warnings, key=lambda warning: _line_number(warning)[0])
+
+
+def _read(path: Path) -> str:
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_CONFIG_BYTES + 1)
@@ -54,14 +77,26 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] = os.
             [f"{path}:1: the config is larger than {megabytes} MB; is it the right file?"]
         )
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        raise ConfigError([f"{path}:{line}: not UTF-8 text; save the config as UTF-8"]) from None
-    return parse_config(text, path, Environment.read(environ))
+        line = raw[: error.start].count(b"\n") + 1
+        column = error.start - raw.rfind(b"\n", 0, error.start)
+        raise ConfigError(
+            [
+                f"{path}:{line}: not UTF-8 (byte 0x{raw[error.start]:02x} in column {column}): "
+                "save the file as UTF-8"
+            ]
+        ) from None
 
 
 def parse_config(text: str, path: Path, environment: Environment | None = None) -> Config:
+    return _parse(text, path, environment)[0]
+
+
+def _parse(
+    text: str, path: Path, environment: Environment | None
+) -> tuple[Config, dict[str, Any], dict[Loc, int]]:
+    """The config, the raw data and the line of every key path."""
     data, lines = _load_yaml(text, path)
     if data is None:
         data = {}
@@ -76,11 +111,27 @@ def parse_config(text: str, path: Path, environment: Environment | None = None) 
         problems += _describe_validation_errors(error, lines, path)
     if problems:
         raise ConfigError(sorted(set(problems), key=_line_number))
-    return config
+    return config, data, lines
 
 
 # libyaml when PyYAML was built with it: a config of thousands of sources loads 10x faster.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SafeLoader(_Loader):
+    """A date or moment YAML recognises but that cannot be (``2024-13-01``, ``T25:00``) is a
+    problem at its line, like any other, not a crash."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> object:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as error:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a real date or time ({error})", node.start_mark
+            ) from None
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLoader.construct_yaml_timestamp)
 
 
 def _load_yaml(text: str, path: Path) -> tuple[Any, dict[Loc, int]]:

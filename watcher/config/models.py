@@ -43,11 +43,17 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 
 def parse_duration(value: object) -> timedelta:
-    """``30m``, ``2h``, ``1d``, ``1w``, ``45s`` (or a bare number of seconds) → timedelta."""
+    """``30m``, ``2h``, ``1d``, ``1w``, ``45s`` → timedelta (a timedelta passes as it is).
+
+    A bare number is refused: ``every: 30`` could mean seconds or minutes.
+    """
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
+        raise ValueError(
+            f"{value} has no unit: write {value}m for minutes or {value}s for seconds "
+            "(units: s, m, h, d, w)"
+        )
     match = _DURATION.match(str(value))
     if not match:
         raise ValueError(f"{value!r} is not a duration: write it like 30m, 2h, 1d or 1w")
@@ -108,6 +114,25 @@ def _check_email(value: str) -> str:
     return value
 
 
+def _parse_moment(value: object) -> object:
+    """A day (``2024-05-17``) or a moment (``2024-05-17T19:00:00Z``, ``…+03:00``, or without an
+    offset: then in the config's ``timezone``). YAML gives dates and most moments already
+    parsed; a string is read as ISO 8601."""
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is neither a date nor a moment: write a day like 2024-05-17, or a moment "
+            "like 2024-05-17T19:00:00Z or 2024-05-17T22:00:00+03:00 (without an offset, it is "
+            "in the config's timezone)"
+        ) from None
+
+
 Id = Annotated[str, AfterValidator(_check_id)]
 EnvName = Annotated[str, AfterValidator(_check_env_name)]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -115,6 +140,7 @@ TimeOfDay = Annotated[str, BeforeValidator(str), AfterValidator(_check_time_of_d
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
 CronExpression = Annotated[str, AfterValidator(_check_cron)]
 Email = Annotated[str, AfterValidator(_check_email)]
+Moment = Annotated[date | datetime, BeforeValidator(_parse_moment)]
 
 
 class Model(BaseModel):
@@ -144,11 +170,15 @@ class Entity(Model):
 
 
 class Followup(Model):
+    """Something ``by`` is expected to say; ``after`` is the URL of the item that promised it
+    (the answer comes after it, and is never the promise itself: ``watcher.match.anchors``)."""
+
     id: Id
     title: str
     by: list[Id] = Field(min_length=1)
     match: str | None = None
-    since: date | None = None
+    since: Moment | None = None
+    after: HttpUrl | None = None
     due: date | None = None
 
 

@@ -54,6 +54,7 @@ class Phrase:
     text: str
     column: int
     prefix: bool = False
+    quoted: bool = False  # written as "a phrase", not as a bare word
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +266,8 @@ class _Parser:
         if not words:
             what = "this phrase" if lexeme.kind == "phrase" else f"'{lexeme.text}'"
             raise QuerySyntaxError(f"{what} has no letters or digits to match", lexeme.column)
-        return Phrase(words, lexeme.text, lexeme.column, lexeme.text.rstrip().endswith("*"))
+        prefix = lexeme.text.rstrip().endswith("*")
+        return Phrase(words, lexeme.text, lexeme.column, prefix, lexeme.kind == "phrase")
 
 
 def _require_near_operand(node: Node, operator: _Lexeme) -> None:
@@ -302,3 +304,98 @@ def _require_positive(node: Node) -> None:
 def parse_query(text: str, entity_ids: set[str]) -> Query:
     """Parse ``text``; raise ``QuerySyntaxError`` (with a 1-based ``column``) when it is wrong."""
     return Query(text, _Parser(text, entity_ids).parse())
+
+
+# --- what parses but most likely does not say what was meant ----------------------------------
+
+_LOWER_OPERATOR = re.compile(r"(?i)(and|or|not|near(?:/\d+)?)")
+
+
+def query_warnings(query: Query, names: dict[str, str]) -> Iterator[tuple[int, str]]:
+    """``(column, message)`` for each part of ``query`` that will most likely never match as
+    meant: an operator not in capitals (``and``, ``near/5``: read as words), a bare word within
+    a typo of an entity id or alias (``names``: normalised id or alias word → entity id),
+    and a part that contradicts itself (``a AND NOT a``)."""
+    for node in walk(query.root):
+        if isinstance(node, Phrase) and not node.quoted:
+            yield from _word_warnings(node, names)
+        elif isinstance(node, And):
+            yield from _contradictions(node)
+
+
+def _word_warnings(phrase: Phrase, names: dict[str, str]) -> Iterator[tuple[int, str]]:
+    if _LOWER_OPERATOR.fullmatch(phrase.text):
+        yield (
+            phrase.column,
+            (
+                f"'{phrase.text}' is read as a word to find: did you mean the operator "
+                f"{phrase.text.upper()}? (operators are written in capitals)"
+            ),
+        )
+        return
+    if phrase.prefix or len(phrase.words) != 1 or phrase.words[0] in names:
+        return
+    near = close_name(phrase.words[0], names)
+    if near is not None:
+        yield (
+            phrase.column,
+            (
+                f"'{phrase.text}' is a word to find, not an entity: did you mean '{names[near]}'?"
+                + ("" if near == names[near] else f" (its alias '{near}')")
+            ),
+        )
+
+
+def close_name(word: str, names: dict[str, str]) -> str | None:
+    """The name within a typo of ``word``: 1 edit for words of 4-5 letters, 2 from 6 (shorter
+    words are too often other words); the nearest, the first in ``names`` on a tie."""
+    if len(word) < 4:
+        return None
+    limit = 1 if len(word) <= 5 else 2
+    best: tuple[int, str] | None = None
+    for name in names:
+        distance = edit_distance(word, name, limit)
+        if distance <= limit and (best is None or distance < best[0]):
+            best = (distance, name)
+    return best[1] if best else None
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of ``a`` and ``b``, or ``limit + 1`` as soon as it must exceed it."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def _contradictions(node: And) -> Iterator[tuple[int, str]]:
+    wanted = {_shape(operand) for operand in node.operands if not isinstance(operand, Not)}
+    for operand in node.operands:
+        if isinstance(operand, Not) and _shape(operand.operand) in wanted:
+            yield (
+                operand.column,
+                ("this part can never match: it asks for something and for NOT the same thing"),
+            )
+
+
+def _shape(node: Node) -> object:
+    """The node without its columns: two spellings of one condition compare equal."""
+    if isinstance(node, Phrase):
+        return ("phrase", node.words, node.prefix)
+    if isinstance(node, EntityRef):
+        return ("entity", node.entity_id)
+    if isinstance(node, Not):
+        return ("not", _shape(node.operand))
+    if isinstance(node, Near):
+        return ("near", _shape(node.left), _shape(node.right), node.distance)
+    kind = "and" if isinstance(node, And) else "or"
+    return (kind, frozenset(_shape(operand) for operand in node.operands))

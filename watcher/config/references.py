@@ -1,6 +1,7 @@
 """Checks across sections: unique ids, and every reference (entities, stories, channels) resolved.
 
 They run on the raw YAML data, so they report even when the schema check finds problems too.
+``config_warnings`` runs on a valid config: what is allowed but will most likely never match.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from watcher.config.models import ENTITY_SECTIONS, Loc, dotted
-from watcher.config.query import QuerySyntaxError, parse_query
+from watcher.config.models import ENTITY_SECTIONS, Config, Loc, dotted
+from watcher.config.query import QuerySyntaxError, parse_query, query_warnings
+from watcher.text import normalise_words
 
 
 def cross_check(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
@@ -144,3 +146,56 @@ def _check_digests(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
                     ("digests", index, "send_to", c),
                     (f"channel '{channel_id}' sends email but there is no 'smtp' section; add one"),
                 )
+
+
+def config_warnings(config: Config, *, empty: bool = False) -> Iterator[tuple[Loc, str]]:
+    """What is valid but most likely not meant: an empty config, nothing to poll or to look
+    for, query words one typo away from an entity, operators not in capitals, a query that
+    contradicts itself, a follow-up only a topic could fulfil."""
+    if empty:
+        yield (
+            (),
+            (
+                "the config is empty: nothing to poll and nothing to look for (watcher init DIR "
+                "writes a commented starter config)"
+            ),
+        )
+        return
+    if not config.sources:
+        yield (), "no sources: nothing will be polled; add feeds under 'sources'"
+    if not config.stories:
+        yield (), "no stories: no item will match anything; add one under 'stories'"
+    names = entity_names(config)
+    topics = {topic.id for topic in config.topics}
+    for s, story in enumerate(config.stories):
+        yield from _query_warnings(("stories", s, "match"), story.match, names)
+        for f, followup in enumerate(story.followups):
+            where: Loc = ("stories", s, "followups", f)
+            for b, author in enumerate(followup.by):
+                if author in topics:
+                    yield (*where, "by", b), _TOPIC_AUTHOR.format(author)
+            if followup.match is not None:
+                yield from _query_warnings((*where, "match"), followup.match, names)
+
+
+_TOPIC_AUTHOR = (
+    "'{}' is a topic, and a topic never writes anything: this follow-up can never be "
+    "fulfilled; name a person or organisation in 'by'"
+)
+
+
+def entity_names(config: Config) -> dict[str, str]:
+    """Each entity id and each word of its aliases (normalised) → the entity's id."""
+    names: dict[str, str] = {}
+    for entity in config.entities:
+        names.setdefault(entity.id.casefold(), entity.id)
+        for alias in entity.aliases:
+            for word in normalise_words(alias):
+                names.setdefault(word, entity.id)
+    return names
+
+
+def _query_warnings(loc: Loc, text: str, names: dict[str, str]) -> Iterator[tuple[Loc, str]]:
+    query = parse_query(text, set(names.values()))
+    for column, message in query_warnings(query, names):
+        yield loc, f"{dotted(loc)}, column {column}: {message}"

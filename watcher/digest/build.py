@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from watcher.config import Config, Digest, Story
 from watcher.digest.fold import near_duplicate_groups
 from watcher.digest.sanitise import canonical_link, sanitised_text, snippet
-from watcher.match.followups import FollowupStatus, followup_statuses
+from watcher.match.followups import FollowupStatus, followup_statuses, start_of
 from watcher.model import FULL_TEXT
 from watcher.redact import error_text, redact
 from watcher.store import digests as queries
@@ -336,7 +336,7 @@ def _followup_board(
                     )
                 )
             continue
-        since: date = followup.since or story.since
+        since = start_of(followup.since or story.since, config.tz).astimezone(config.tz).date()
         lines.append(
             FollowupLine(
                 status.id,

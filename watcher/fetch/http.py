@@ -58,12 +58,18 @@ _TLS_NOISE = re.compile(r"^\[SSL: \w+\]|\(_ssl\.c:\d+\)$")  # OpenSSL's codes, n
 
 class _Failed(Exception):  # noqa: N818 - internal: becomes a FetchError in Fetcher.get
     def __init__(
-        self, reason: str, retry_after: float | None = None, status: int | None = None
+        self,
+        reason: str,
+        retry_after: float | None = None,
+        status: int | None = None,
+        *,
+        transient: bool | None = False,  # None: as the status says (FetchError.transient)
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.status = status
+        self.transient = transient
 
 
 class Fetcher:
@@ -133,9 +139,10 @@ class Fetcher:
                 failure.reason,
                 retry_after=failure.retry_after,
                 status=failure.status,
+                transient=failure.transient,
             ) from None
         except BlockedAddress as blocked:
-            raise FetchError(source_id, url, str(blocked)) from None
+            raise FetchError(source_id, url, str(blocked), transient=False) from None
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
             raise FetchError(source_id, url, self._describe(error, call)) from error
         return FetchResult(
@@ -176,7 +183,7 @@ class Fetcher:
     ) -> requests.Response:
         remaining = call.remaining()
         if remaining <= 0:
-            raise _Failed(_timed_out(self._settings.timeout))
+            raise _Failed(_timed_out(self._settings.timeout), transient=True)
         timeouts = (
             min(self._settings.connect_timeout.total_seconds(), remaining),
             min(self._settings.timeout.total_seconds(), remaining),
@@ -198,7 +205,7 @@ class Fetcher:
         if 200 <= status < 300:
             body = _read_capped(response, self._settings.max_bytes)
             if call.expired:  # a body cut short by the deadline can look complete
-                raise _Failed(_timed_out(self._settings.timeout))
+                raise _Failed(_timed_out(self._settings.timeout), transient=True)
             return body
         retry_after = None
         if status in _RETRY_AFTER_STATUSES:
@@ -207,7 +214,8 @@ class Fetcher:
                 datetime.now(UTC),
                 cap=self._settings.max_backoff.total_seconds(),
             )
-        raise _Failed(_describe_status(status, response.reason, retry_after), retry_after, status)
+        reason = _describe_status(status, response.reason, retry_after)
+        raise _Failed(reason, retry_after, status, transient=None)
 
     def _next_hop(self, response: requests.Response, visited: list[str]) -> str:
         location = self._session.get_redirect_target(response)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from watcher.clock import Clock, utcnow
 from watcher.config import Config, Source
-from watcher.errors import WatcherError
+from watcher.errors import FetchError, WatcherError
 from watcher.fetch.archive import list_captures, to_timestamp
 from watcher.fetch.clients import Clients
 from watcher.jobs.archive_walk import PostCollector
@@ -68,11 +68,13 @@ class BackfillResult:
     updated: int = 0
     resumed_from: str | None = None
     error: str | None = None
+    resumable: bool = False  # the error was transient: running again may get further
 
     def line(self) -> str:
-        unit = "captures" if self.kind == "archive" else "pages"
+        unit = ("capture" if self.kind == "archive" else "page") + ("" if self.steps == 1 else "s")
+        items = "item" if self.new == 1 else "items"
         text = (
-            f"{self.source_id}: {self.steps} {unit}, {self.new} new items, {self.updated} updated"
+            f"{self.source_id}: {self.steps} {unit}, {self.new} new {items}, {self.updated} updated"
         )
         if self.resumed_from:
             text += f" (resumed from {self.resumed_from})"
@@ -135,6 +137,7 @@ class _Walk:
         except WatcherError as error:
             log.warning("backfill of %s stopped: %s", source.id, error)
             result.error = str(getattr(error, "reason", error))
+            result.resumable = isinstance(error, FetchError) and error.transient
         return result
 
     # --- archived accounts ------------------------------------------------------------------

@@ -29,7 +29,7 @@ from watcher.config import Config, Source
 from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch.clients import Clients
 from watcher.jobs.archive_walk import collect_posts
-from watcher.jobs.rematch import rematch_if_config_changed
+from watcher.jobs.rematch import rematch_if_config_changed, rematch_promised
 from watcher.jobs.search import SearchTally, search_source
 from watcher.match import Matcher
 from watcher.model import FetchResult, Item, ItemMatches
@@ -41,11 +41,13 @@ from watcher.store import sources as source_store
 from watcher.store.archive import mark_captures
 from watcher.store.items import existing_items, insert_new_items, merge_item, row_to_item
 from watcher.store.matches import record_matches, record_new_matches
+from watcher.store.promises import promise_items
 from watcher.text import shorten
 
 log = logging.getLogger(__name__)
 
 QUIET_BATCH = 100  # unchanged sources recorded per transaction
+POLL_FAILED = "poll.failed"  # the event of the log line naming a failing source
 
 
 @dataclass(slots=True)
@@ -121,7 +123,8 @@ class PollSummary:
 
     def line(self) -> str:
         return (
-            f"polled {self.polled} sources: {self.unchanged} unchanged, {self.failed} failed; "
+            f"polled {self.polled} source{'' if self.polled == 1 else 's'}: "
+            f"{self.unchanged} unchanged, {self.failed} failed; "
             f"items: {self.new} new, {self.updated} updated; matches: {self.matches}"
         ) + (f"; {self.results.line()}" if self.results is not None else "")
 
@@ -435,7 +438,11 @@ def record_outcome(
     interval = config.source_interval(source)
     if collected.error is not None:
         reason = getattr(collected.error, "reason", str(collected.error))
-        log.warning("poll failed: %s", reason, extra={"source": source.id, "url": source.url})
+        log.warning(
+            "poll failed: %s",
+            reason,
+            extra={"event": POLL_FAILED, "source": source.id, "url": source.url},
+        )
         source_store.record_failure(
             session,
             source.id,
@@ -464,11 +471,16 @@ def record_outcome(
 
 
 def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: datetime) -> IngestStats:
-    """Store items and match what changed: new ones in bulk, known ones merged one by one."""
+    """Store items and match what changed: new ones in bulk, known ones merged one by one;
+    then, when one of them is a promise a follow-up is anchored on, that follow-up's
+    candidates are matched again (``rematch_promised``)."""
     stats = IngestStats()
+    if not items:
+        return stats
+    promises = promise_items(session, matcher.promise_keys)
     known = existing_items(session, [item.key for item in items])
     unseen = {item.key: item for item in reversed(items) if item.key not in known}
-    fresh = [(item, matcher.match(item)) for item in reversed(unseen.values())]
+    fresh = [(item, matcher.match(item, promises)) for item in reversed(unseen.values())]
     for item, matches in fresh:
         item.by = matches.by
     ids = insert_new_items(session, [(item, content_hash(item)) for item, _ in fresh], now=now)
@@ -478,6 +490,7 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
     stats.new = len(ids)
     stats.matches = sum(_tally(m) for item, m in fresh if item.key in ids)
     inserted = {id(item) for item, _ in fresh if item.key in ids}
+    changed = set(ids)
     for item in items:
         if id(item) in inserted:
             continue
@@ -485,9 +498,11 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
         if merge_item(session, row, item, content_hash=content_hash(item), now=now) == "same":
             continue
         stats.updated += 1
-        matches = matcher.match(row_to_item(row))
+        changed.add(row.key)
+        matches = matcher.match(row_to_item(row), promises)
         record_matches(session, row, matches, now=now)
         stats.matches += _tally(matches)
+    rematch_promised(session, matcher, changed, now=now)
     return stats
 
 

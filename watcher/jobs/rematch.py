@@ -11,6 +11,10 @@ rules' version) with the one stored at the last match, and redoes only what chan
 Items are rewritten in batches, one transaction each, so a long rematch never holds one huge
 transaction; the new fingerprint is saved only once all batches are done, so an interrupted
 rematch is simply redone at the next poll.
+
+``rematch_promised`` is the small rematch a poll does by itself: when an item a follow-up is
+anchored on (``after:``) is stored or changes, that follow-up's candidates are matched again
+against it (an answer published before the promise stops being one).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import json
 import logging
 from collections.abc import Collection
 from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from watcher.config import Config
 from watcher.errors import WatcherError
@@ -37,6 +43,7 @@ from watcher.store.matches import (
     record_matches,
     save_match_fingerprint,
 )
+from watcher.store.promises import followup_candidates, promise_items
 from watcher.store.tables import ItemRow
 
 log = logging.getLogger(__name__)
@@ -103,11 +110,35 @@ def _rematch(
     matcher = Matcher(config)
     with store.session() as session:
         batches = list(item_id_batches(session))
+        promises = promise_items(session, matcher.promise_keys)
     count = 0
     for ids in batches:
         with store.session() as session:
             for row in items_by_ids(session, ids):
-                matches = matcher.match(stored_item(row, config))
+                matches = matcher.match(stored_item(row, config), promises)
                 record_matches(session, row, matches, now=now, stories=stories)
                 count += 1
+    return count
+
+
+def rematch_promised(
+    session: Session, matcher: Matcher, keys: Collection[str], *, now: datetime
+) -> int:
+    """Match again the candidates of every follow-up anchored on one of ``keys`` (items just
+    stored or changed), in the caller's transaction; return how many items that took."""
+    arrived = matcher.promise_keys & set(keys)
+    if not arrived:
+        return 0
+    promises = promise_items(session, matcher.promise_keys)
+    count = 0
+    for followup in matcher.anchored:
+        if followup.anchor is None or not arrived & set(followup.anchor.keys):
+            continue
+        candidates = followup_candidates(
+            session, followup.story_id, followup.id, followup.by, followup.since
+        )
+        for row in candidates:
+            matches = matcher.match(row_to_item(row), promises)
+            record_matches(session, row, matches, now=now, stories={followup.story_id})
+            count += 1
     return count

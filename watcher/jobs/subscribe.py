@@ -43,7 +43,8 @@ class Imported:
     invalid: int = 0
 
     def line(self) -> str:
-        text = f"imported {len(self.added)} feeds, skipped {self.skipped} already configured"
+        feeds = "feed" if len(self.added) == 1 else "feeds"
+        text = f"imported {len(self.added)} {feeds}, skipped {self.skipped} already configured"
         if self.invalid:
             text += f"; {self.invalid} outlines without an http(s) feed address ignored"
         return text

@@ -7,8 +7,24 @@ follow-up rules and statuses, ``matcher`` runs them in order for one item, ``exp
 why, and ``fingerprint`` says when stored items must be matched again.
 
 Pure work on items: it may import the base layer, fetch, parse and normalise, never the store.
+
+``Matcher`` (and the automaton and language detector with it) loads on first use, so the
+follow-up rules or the query evaluator can be imported alone.
 """
 
-from watcher.match.matcher import Matcher
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from watcher.match.matcher import Matcher
 
 __all__ = ["Matcher"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Matcher":
+        from watcher.match.matcher import Matcher
+
+        return Matcher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

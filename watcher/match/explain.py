@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from watcher.clock import as_utc, iso_utc
 from watcher.config.query import And, EntityRef, Near, Node, Not, Or, Phrase
+from watcher.match.anchors import NO_PROMISES, Promises
 from watcher.match.followups import CompiledFollowup, CompiledStory
 from watcher.match.matcher import Analysis, Matcher
 from watcher.match.query import Evidence, evaluate, satisfies
@@ -67,8 +68,9 @@ class Explanation:
         return data
 
 
-def explain(matcher: Matcher, item: Item) -> Explanation:
-    """Why ``item`` matches what it matches under ``matcher``'s config."""
+def explain(matcher: Matcher, item: Item, promises: Promises = NO_PROMISES) -> Explanation:
+    """Why ``item`` matches what it matches under ``matcher``'s config (``promises``: the
+    stored promises anchored follow-ups need, as for ``Matcher.match``)."""
     analysis = matcher.analyse(item)
     published = as_utc(item.published)
     evidence = analysis.evidence
@@ -81,7 +83,7 @@ def explain(matcher: Matcher, item: Item) -> Explanation:
         hits=_hits(analysis),
         stories=[_story(story, published, evidence) for story in matcher.stories],
         followups=[
-            _followup(followup, analysis, published)
+            _followup(followup, analysis, published, promises)
             for story in matcher.stories
             for followup in story.followups
         ],
@@ -164,7 +166,9 @@ def _story(story: CompiledStory, published: datetime, evidence: Evidence) -> Ver
     return Verdict(story.id, story.story.title, matched, reasons)
 
 
-def _followup(followup: CompiledFollowup, analysis: Analysis, published: datetime) -> Verdict:
+def _followup(
+    followup: CompiledFollowup, analysis: Analysis, published: datetime, promises: Promises
+) -> Verdict:
     authors = set(analysis.authors)
     by = [entity_id for entity_id in followup.by if entity_id in authors]
     reasons = []
@@ -184,7 +188,10 @@ def _followup(followup: CompiledFollowup, analysis: Analysis, published: datetim
         query_ok = satisfies(analysis.evidence, followup.query)
         shown = annotate(followup.query.root, analysis.evidence)
         reasons.append(f"{_mark(query_ok)} match: {shown}")
-    matched = bool(by) and since_ok and query_ok
+    anchor = followup.anchored(analysis.item, promises)
+    if followup.anchor is not None:
+        reasons.append(f"{_mark(anchor.ok)} {anchor.reason}")
+    matched = bool(by) and since_ok and query_ok and anchor.ok
     return Verdict(followup.story_id, followup.followup.title, matched, reasons, followup.id)
 
 

@@ -6,8 +6,11 @@ organisation is expected to *say*, so an item is a candidate for it only when it
 
 - AUTHORED by one of ``by``: the source's owner, the archived account's person, an author field
   naming them, or a link to their own post. An article that quotes Altman is by its journalist;
-- published at or after the follow-up's ``since`` (the story's when not given);
-- matching the follow-up's ``match`` query, when there is one (without one, anything by them).
+- published at or after the follow-up's ``since`` (the story's when not given): a day (from
+  its midnight in the config's time zone) or a moment (without an offset, in that time zone);
+- matching the follow-up's ``match`` query, when there is one (without one, anything by them);
+- with ``after: URL``, after that promise and neither the promise itself nor a repost or quote
+  of it (``watcher.match.anchors``).
 
 The earliest candidate fulfils the follow-up (the store keeps that, see
 ``watcher.store.matches``); without one it is ``awaiting``, and ``overdue`` after its ``due``
@@ -26,7 +29,8 @@ from zoneinfo import ZoneInfo
 from watcher.clock import as_utc, iso_utc
 from watcher.config import Config, Followup, Story
 from watcher.config.query import Query, parse_query
-from watcher.model import Fulfilment
+from watcher.match.anchors import UNANCHORED, Anchor, AnchorVerdict, Promises
+from watcher.model import Fulfilment, Item
 
 Status = Literal["fulfilled", "awaiting", "overdue"]
 
@@ -36,12 +40,21 @@ def day_start(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
 
 
+def start_of(since: date | datetime, tz: ZoneInfo) -> datetime:
+    """A ``since`` as a UTC datetime: a day from its midnight in ``tz``, a moment as it is (one
+    written without an offset is in ``tz``)."""
+    if not isinstance(since, datetime):
+        return day_start(since, tz)
+    return (since if since.tzinfo else since.replace(tzinfo=tz)).astimezone(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledFollowup:
     story_id: str
     followup: Followup
     since: datetime
     query: Query | None
+    anchor: Anchor | None = None
 
     @property
     def id(self) -> str:
@@ -51,8 +64,27 @@ class CompiledFollowup:
     def by(self) -> list[str]:
         return self.followup.by
 
-    def candidate(self, authors: Iterable[str], published: datetime, query_ok: bool) -> bool:
-        return bool(set(self.by) & set(authors)) and published >= self.since and query_ok
+    def candidate(
+        self,
+        authors: Iterable[str],
+        published: datetime,
+        query_ok: bool,
+        item: Item,
+        promises: Promises,
+    ) -> bool:
+        """Whether ``item`` (published at ``published`` in UTC, by ``authors``, ``query_ok``
+        its verdict on the follow-up's query) may fulfil the follow-up; ``promises`` are the
+        stored promises follow-ups are anchored on."""
+        return (
+            bool(set(self.by) & set(authors))
+            and published >= self.since
+            and query_ok
+            and self.anchored(item, promises).ok
+        )
+
+    def anchored(self, item: Item, promises: Promises) -> AnchorVerdict:
+        """The ``after:`` rules' verdict on ``item`` (always fine without ``after``)."""
+        return UNANCHORED if self.anchor is None else self.anchor.verdict(item, promises)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +121,9 @@ def compile_stories(config: Config) -> list[CompiledStory]:
             CompiledFollowup(
                 story.id,
                 followup,
-                day_start(followup.since, config.tz) if followup.since else since,
+                start_of(followup.since, config.tz) if followup.since else since,
                 parse_query(followup.match, entity_ids) if followup.match else None,
+                Anchor.parse(followup.after) if followup.after else None,
             )
             for followup in story.followups
         )
@@ -130,6 +163,7 @@ class FollowupStatus:
     status: Status
     due: date | None
     fulfilment: Fulfilment | None = None
+    promise_url: str | None = None  # the follow-up's ``after``
 
     @property
     def fulfilled_at(self) -> datetime | None:
@@ -160,6 +194,7 @@ class FollowupStatus:
             "item_url": self.item_url,
             "fulfilled_at": iso_utc(self.fulfilled_at),
             "due": self.due.isoformat() if self.due else None,
+            "promise_url": self.promise_url,
         }
 
 
@@ -180,6 +215,7 @@ def followup_statuses(
                     status=followup_status(at, followup.due, now, config.tz),
                     due=followup.due,
                     fulfilment=fulfilment,
+                    promise_url=followup.after,
                 )
             )
     return statuses

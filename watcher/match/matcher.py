@@ -2,7 +2,9 @@
 
 ``Matcher(config)`` compiles everything once (automaton, handles, queries); ``match(item)``
 then reads top to bottom: tokenise each field once → one automaton pass and one handle pass per
-field → who wrote it → which hits count → which stories and follow-ups it serves.
+field → who wrote it → which hits count → which stories and follow-ups it serves. Follow-ups
+anchored on a promise (``after:``) also need the stored promises (``promise_keys`` says which
+items those are): the jobs load them from the store and pass them to ``match``.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from dataclasses import dataclass, replace
 
 from watcher.clock import as_utc
 from watcher.config import Config, archive_handle
+from watcher.match.anchors import NO_PROMISES, Promises
 from watcher.match.entities import Automaton, Hit, entity_targets, phrase_target
-from watcher.match.followups import compile_stories, story_partners
+from watcher.match.followups import CompiledFollowup, compile_stories, story_partners
 from watcher.match.handles import HandleIndex
 from watcher.match.query import Evidence, satisfies
 from watcher.match.resolve import Found, FoundKind, Resolution, screen, weigh
@@ -42,6 +45,13 @@ class Matcher:
     def __init__(self, config: Config) -> None:
         self.stories = compile_stories(config)
         self.partners = story_partners(self.stories)
+        # Follow-ups anchored on a promise (``after:``), and the keys it may be stored under.
+        self.anchored: list[CompiledFollowup] = [
+            f for s in self.stories for f in s.followups if f.anchor is not None
+        ]
+        self.promise_keys = frozenset(
+            key for f in self.anchored if f.anchor is not None for key in f.anchor.keys
+        )
         self.entity_ids = {e.id for e in config.entities}
         self.can_author = {e.id for e in config.entities if e.kind != "topic"}
         phrases = {p.text: p for s in self.stories for q in s.queries() for p in q.phrases()}
@@ -71,7 +81,8 @@ class Matcher:
         handle, owner = self.archive_owners.get(item.source_id, ("", None))
         return owner if (item.author or "").casefold() == handle else None
 
-    def match(self, item: Item) -> ItemMatches:
+    def match(self, item: Item, promises: Promises = NO_PROMISES) -> ItemMatches:
+        """What ``item`` matches; ``promises`` are the stored items among ``promise_keys``."""
         analysis = self.analyse(item)
         published = as_utc(item.published)
         stories = [
@@ -87,6 +98,8 @@ class Matcher:
                 analysis.authors,
                 published,
                 f.query is None or satisfies(analysis.evidence, f.query),
+                item,
+                promises,
             )
         ]
         by = next(iter(analysis.authors), None)

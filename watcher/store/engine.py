@@ -13,6 +13,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from watcher.errors import StoreError
+from watcher.redact import error_text, redact
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 SCHEMA_HEAD = "0003"  # the newest migration (tests/store/test_migrations.py keeps this true)
 
@@ -37,11 +40,33 @@ class Store:
 
 
 def open_store(url: str, *, migrate: bool = True) -> Store:
-    """Connect to ``url`` (SQLite file created 0600 in a 0700 directory) and migrate it."""
-    engine = _create_engine(url)
-    if migrate and schema_version(engine) != SCHEMA_HEAD:
-        upgrade(engine)
+    """Connect to ``url`` (SQLite file created 0600 in a 0700 directory) and migrate it.
+
+    A database that cannot be opened (a read-only folder, an unreadable file, a server that
+    does not answer) raises ``StoreError`` naming it, with a hint.
+    """
+    try:
+        engine = _create_engine(url)
+        if migrate and schema_version(engine) != SCHEMA_HEAD:
+            upgrade(engine)
+    except OSError as error:
+        raise StoreError(_cannot_open(url, error.strerror or str(error))) from None
+    except DBAPIError as error:
+        raise StoreError(_cannot_open(url, str(error.orig or error))) from None
     return Store(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def _cannot_open(url: str, reason: str) -> str:
+    parsed = make_url(url)
+    reason = error_text(reason.strip().splitlines()[0] if reason.strip() else "unknown reason")
+    if parsed.get_backend_name() != "sqlite":
+        return f"cannot use the database {redact(url)}: {reason}; is the server up, the URL right?"
+    where = parsed.database or ":memory:"
+    return (
+        f"cannot open the database {where}: {reason}; it and its folder must be readable and "
+        "writable by this user (choose another place with 'database:' in the config, "
+        "$WATCHER_DATABASE_URL or $WATCHER_DATA_DIR)"
+    )
 
 
 MIGRATION_LOCK = 0x77617463  # "watc": one PostgreSQL advisory lock key for schema upgrades

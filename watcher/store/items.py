@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Select, select
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from watcher.clock import iso_utc
@@ -43,7 +41,15 @@ def insert_new_items(
     if not items:
         return {}
     table = ItemRow.__table__
-    insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # Imported here: listing items needs neither dialect's INSERT … ON CONFLICT.
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
+        insert: Any = postgres_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        insert = sqlite_insert
     statement = (
         insert(table)
         .on_conflict_do_nothing(index_elements=["key"])

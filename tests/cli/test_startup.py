@@ -1,0 +1,95 @@
+"""Issue 14, item 1: a command imports only what it uses.
+
+``watcher --version`` and ``--help`` import no database, parser, network, scheduler or
+validation library (commands load lazily, heavy imports live inside the functions that need
+them); ``watcher items`` on a small database reads it without the fetch, parse, language and
+scheduling stacks. Each case runs the real entry point in a fresh interpreter and lists what
+it imported.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli.world import watcher
+
+PROBE = """
+import json, sys
+from watcher.cli import main
+sys.argv = ["watcher", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
+"""
+
+NEVER_AT_START = {
+    "sqlalchemy",
+    "lingua",
+    "lxml",
+    "requests",
+    "feedparser",
+    "apscheduler",
+    "rich",
+    "pydantic",
+    "yaml",
+    "jinja2",
+    "alembic",
+    "trafilatura",
+}
+NOT_FOR_LISTING = {
+    "lingua",
+    "lxml",
+    "requests",
+    "feedparser",
+    "apscheduler",
+    "trafilatura",
+    "ahocorasick",
+    "jinja2",
+    "alembic",
+    "rich",  # piped: plain lines, no table library
+}
+
+
+def _imported(*args: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120
+    )
+    line = next(line for line in done.stderr.splitlines() if line.startswith("MODULES "))
+    return {name.split(".")[0] for name in json.loads(line.removeprefix("MODULES "))}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],  # answered before click loads
+        ["-c", "watch.yaml", "--version"],  # through click
+        ["--help"],
+        ["items", "--help"],
+        ["digest", "send", "--help"],
+    ],
+    ids=" ".join,
+)
+def test_version_and_help_import_no_heavy_library(args: list[str]) -> None:
+    assert _imported(*args) & NEVER_AT_START == set()
+
+
+def test_items_on_a_small_database_imports_only_what_it_reads(tmp_path: Path) -> None:
+    config = tmp_path / "watch.yaml"
+    config.write_text(
+        "database: sqlite:///watcher.db\n"
+        "people: [{id: leike, name: Jan Leike}]\n"
+        "stories: [{id: s, title: S, since: 2024-05-14, match: leike}]\n"
+        "sources: [{id: a, feed: 'https://a.example/feed'}]\n",
+        encoding="utf-8",
+    )
+    assert watcher("db", "upgrade", "-c", str(config)).code == 0
+    imported = _imported("items", "--limit", "5", "-c", str(config))
+    assert "sqlalchemy" in imported  # it did read the database
+    assert imported & NOT_FOR_LISTING == set()
