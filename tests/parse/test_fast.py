@@ -132,6 +132,20 @@ CASES: dict[str, str] = {
     ),
     "only content": rss_ns("<item><content:encoded><![CDATA[<p>c</p>]]></content:encoded></item>"),
     "two titles": rss_ns("<item><title>a</title><title>b</title></item>"),
+    # found by tests/parse/test_fast_fuzz.py: feedparser writes C D over A B as well
+    "plain author then person": rss_ns(
+        "<item><author>A B</author><author><name>C D</name></author></item>"
+    ),
+    "rdf:about in capitals": rss_ns(
+        '<item rdf:about="https://e.example/a"><title>t</title></item>',
+        attrs=' xmlns:rdf="HTTP://WWW.W3.ORG/1999/02/22-RDF-SYNTAX-NS#"',
+    ),
+    "atom root with rss 1.0 in capitals": atom(
+        "<entry><title>t</title></entry>", attrs=' xmlns:r="HTTP://PURL.ORG/RSS/1.0/"'
+    ),
+    "person then plain author": rss_ns(
+        "<item><author><name>C D</name></author><author>A B</author></item>"
+    ),
     "empty then title": rss_ns("<item><title></title><title>b</title></item>"),
     "source then title": rss_ns(
         "<item><title>a</title><source url='https://s/'>S</source><title>b</title></item>"
@@ -317,6 +331,8 @@ CASES: dict[str, str] = {
 }
 
 REFUSED = {
+    "plain author then person",
+    "atom root with rss 1.0 in capitals",
     "generic links elem",
     "atom base64",
     "content prefix remap",

@@ -163,6 +163,14 @@ class Project:
         assert result.returncode == 0, str(result)
         return result
 
+    def poll(self, *, failing: bool) -> Run:
+        """``poll --once``: exit 1 when some source failed, 0 when all went well; never a
+        traceback either way."""
+        result = self.run("poll", "--once")
+        assert result.returncode == (1 if failing else 0), str(result)
+        assert "Traceback" not in result.stderr, str(result)
+        return result
+
     def json_lines(self, *args: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.ok(*args, "--json").stdout.splitlines()]
 

@@ -72,6 +72,7 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
     from watcher.store.promises import promise_items
     from watcher.text import printable
 
+    ref = _item_ref(ref)
     config = ctx.config
     with ctx.store.session() as session:
         row = find_item(session, ref) or find_item(session, canonical_url(ref) or ref)
@@ -93,6 +94,22 @@ def explain(ctx: Context, ref: str, as_json: bool) -> None:
         print_json_lines([data])
         return
     click.echo(printable(_render(explanation, item_id, statuses, config.tz)))
+
+
+_MAX_ID = 2**63 - 1  # the largest integer SQLite and PostgreSQL store
+
+
+def _item_ref(ref: str) -> str:
+    """``ref`` when it can name an item; a malformed one is a usage error (exit 2): digits
+    that are not a plain decimal id in range (``²``, 20 nines), or control characters."""
+    if ref.isdigit() and not (ref.isascii() and int(ref) <= _MAX_ID):
+        raise click.BadParameter(
+            f"{ref!r} is not an item id: ids are whole numbers from 1 to {_MAX_ID}",
+            param_hint="URL|ID",
+        )
+    if not ref.strip() or any(ord(char) < 32 or 127 <= ord(char) < 160 for char in ref):
+        raise click.BadParameter(f"{ref!r} is not an item id, key or URL", param_hint="URL|ID")
+    return ref
 
 
 def _render(

@@ -63,7 +63,8 @@ def run(
     from watcher.logs import register_config_secrets
     from watcher.schedule.daemon import Daemon, DaemonOptions
 
-    if ctx.verbose == 0:
+    ctx.start_logging()
+    if ctx.verbose == 0:  # a daemon says what it does (started, reloaded, stopped)
         logging.getLogger("watcher").setLevel(logging.INFO)
     config = ctx.checked_config()
     if problems := channel_problems(config, os.environ):  # refused now rather than at 07:00

@@ -21,6 +21,8 @@ from watcher.config.references import config_warnings, cross_check
 from watcher.errors import ConfigError
 
 _SECRET_KEYS = {"password": "password_env", "secret": "secret_env", "token": "secret_env"}
+MAX_CONFIG_BYTES = 5_000_000
+MAX_VALUES = 1_000_000  # keys and values, every YAML alias expanded where it is used
 
 
 def config_path(given: str | Path | None) -> Path:
@@ -65,9 +67,15 @@ def check_config(
 
 def _read(path: Path) -> str:
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as error:
         raise ConfigError([f"{path}: cannot read the config: {error.strerror or error}"]) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        megabytes = MAX_CONFIG_BYTES // 1_000_000
+        raise ConfigError(
+            [f"{path}:1: the config is larger than {megabytes} MB; is it the right file?"]
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -131,6 +139,8 @@ def _load_yaml(text: str, path: Path) -> tuple[Any, dict[Loc, int]]:
     loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_expansion(node, path)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -143,31 +153,77 @@ def _load_yaml(text: str, path: Path) -> tuple[Any, dict[Loc, int]]:
     lines: dict[Loc, int] = {(): 1}
     duplicates: list[str] = []
     if node is not None:
-        _record_lines(node, (), lines, duplicates, path)
+        _record_lines(node, lines, duplicates, path)
     if duplicates:
         raise ConfigError(duplicates)
     return data, lines
 
 
-def _record_lines(
-    node: yaml.Node, loc: Loc, lines: dict[Loc, int], duplicates: list[str], path: Path
-) -> None:
-    """Map every key path (``('people', 0, 'aliases')``) to the line it starts on."""
-    lines[loc] = node.start_mark.line + 1
+def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                duplicates.append(
-                    f"{path}:{key_node.start_mark.line + 1}: '{key}' is given twice; keep one"
+        return [part for pair in node.value for part in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _check_expansion(root: yaml.Node, path: Path) -> None:
+    """Refuse a document that YAML aliases expand past ``MAX_VALUES`` keys and values (300
+    bytes of nested aliases stand for 10⁹ strings, which every later step would walk), or
+    that contains itself. One pass over the distinct nodes, without recursion (libyaml
+    allows nesting deeper than Python's stack)."""
+    sizes: dict[int, int] = {}  # id(node) → keys and values under it, aliases expanded
+    walking: set[int] = set()  # the nodes whose children are being sized
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, sized_children = stack.pop()
+        line = node.start_mark.line + 1
+        if sized_children:
+            walking.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in _children(node))
+            if sizes[id(node)] > MAX_VALUES:
+                raise ConfigError(
+                    [
+                        f"{path}:{line}: YAML aliases expand this to more than {MAX_VALUES:,} "
+                        "values; write the values out, or use fewer aliases"
+                    ]
                 )
-            seen.add(key)
-            _record_lines(value_node, (*loc, key), lines, duplicates, path)
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _record_lines(item, (*loc, index), lines, duplicates, path)
+        elif id(node) in walking:
+            raise ConfigError([f"{path}:{line}: a YAML alias here refers to its own anchor"])
+        elif id(node) not in sizes:
+            walking.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
+
+
+def _record_lines(
+    root: yaml.Node, lines: dict[Loc, int], duplicates: list[str], path: Path
+) -> None:
+    """Map every key path (``('people', 0, 'aliases')``) to the line it starts on (a key's
+    line for a mapping entry). Each node is visited once: under an alias, the lines of the
+    anchor's own paths stand for its contents (``_line`` falls back to the alias's path)."""
+    visited: set[int] = set()
+    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        lines.setdefault(loc, node.start_mark.line + 1)
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in reversed(node.value):
+                key = str(key_node.value)
+                lines[(*loc, key)] = key_node.start_mark.line + 1
+                stack.append((value_node, (*loc, key)))
+            for key_node, _ in node.value:
+                key = str(key_node.value)
+                if key in seen:
+                    line = key_node.start_mark.line + 1
+                    duplicates.append(f"{path}:{line}: '{key}' is given twice; keep one")
+                seen.add(key)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(
+                (item, (*loc, index)) for index, item in reversed(list(enumerate(node.value)))
+            )
 
 
 def line_of(path: Path | None, loc: Loc) -> int:

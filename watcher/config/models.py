@@ -403,6 +403,25 @@ class Smtp(Model):
     password_env: EnvName | None = None
     sender: Email
     timeout: Duration = timedelta(seconds=30)
+    allow_plaintext_auth: bool = False
+
+    @property
+    def password_in_clear(self) -> bool:
+        """Whether logging in would send the password unencrypted over a network: no TLS of
+        either kind, to a host other than this machine, and not allowed by the user."""
+        logs_in = bool(self.username or self.password_env)
+        if not logs_in or self.starttls or self.tls or self.allow_plaintext_auth:
+            return False
+        return not is_loopback(self.host.strip("[]"))
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> Smtp:
+        if self.password_in_clear:
+            raise ValueError(
+                f"logging in to {self.host} without TLS would send the password in clear: set "
+                "starttls: true (or tls: true), or allow_plaintext_auth: true to accept that"
+            )
+        return self
 
 
 class Digest(Model):

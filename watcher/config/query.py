@@ -18,6 +18,10 @@ mentioned or is the author"; any other token is a word. Words and phrases go thr
 normaliser as aliases and item text, so "super-alignment" is the phrase "super alignment", and
 Arabic words accept clitic prefixes.
 A query must be able to match something by itself: ``NOT x`` alone is refused.
+
+Nesting is bounded (``MAX_DEPTH`` levels of parentheses, ``NOT`` and ``NEAR``): the parser and
+everything that walks the tree (``walk``, evaluation, ``explain``) recurse once or a few times
+per level, and a deeper query is a config error before any of them could exhaust the stack.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from watcher.text import normalise_words
+
+MAX_DEPTH = 32
 
 
 class QuerySyntaxError(ValueError):
@@ -157,6 +163,7 @@ class _Parser:
         self.entity_ids = entity_ids
         self.lexemes = _lex(text)
         self.index = 0
+        self.depth = 0  # parentheses, NOTs and NEARs open around the current position
 
     @property
     def end_column(self) -> int:
@@ -194,21 +201,37 @@ class _Parser:
             operands.append(self.parse_not())
         return operands[0] if len(operands) == 1 else And(tuple(operands))
 
+    def deeper(self, lexeme: _Lexeme) -> None:
+        """One more level of nesting at ``lexeme``; refused past ``MAX_DEPTH``."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QuerySyntaxError(
+                f"nested too deep: at most {MAX_DEPTH} levels of parentheses, NOT and NEAR",
+                lexeme.column,
+            )
+
     def parse_not(self) -> Node:
         lexeme = self.peek()
         if lexeme and lexeme.kind == "NOT":
             self.take()
-            return Not(self.parse_not(), lexeme.column)
+            self.deeper(lexeme)
+            node = Not(self.parse_not(), lexeme.column)
+            self.depth -= 1
+            return node
         return self.parse_near()
 
     def parse_near(self) -> Node:
+        """A chain ``a NEAR/1 b NEAR/1 c`` nests to the left: each NEAR is a level."""
+        depth = self.depth
         node = self.parse_atom()
         while (lexeme := self.peek()) and lexeme.kind == "NEAR":
             self.take()
+            self.deeper(lexeme)
             right = self.parse_atom()
             for operand in (node, right):
                 _require_near_operand(operand, lexeme)
             node = Near(node, right, lexeme.distance, lexeme.column)
+        self.depth = depth
         return node
 
     def parse_atom(self) -> Node:
@@ -226,11 +249,13 @@ class _Parser:
             )
         self.take()
         if lexeme.kind == "(":
+            self.deeper(lexeme)
             node = self.parse_or()
             closing = self.peek()
             if closing is None or closing.kind != ")":
                 raise QuerySyntaxError("this '(' is never closed: add a ')'", lexeme.column)
             self.take()
+            self.depth -= 1
             return node
         if lexeme.kind == "word" and lexeme.text in self.entity_ids:
             return EntityRef(lexeme.text, lexeme.column)

@@ -78,6 +78,12 @@ class EmailBackend:
                 f"the environment variable {self.smtp.password_env} (SMTP password) is not set",
                 waiting=True,
             )
+        if self.smtp.password_in_clear:  # the config check refuses it too
+            return self._failed(
+                f"refused to send the SMTP password in clear to {self.smtp.host}: set "
+                "smtp.starttls or smtp.tls (or smtp.allow_plaintext_auth: true)",
+                retryable=False,
+            )
         try:
             refused = self._deliver(message, recipients, password)
         except smtplib.SMTPRecipientsRefused as error:

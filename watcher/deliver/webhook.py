@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import requests
 from markupsafe import Markup
@@ -330,14 +331,42 @@ def _entry_lines(data: dict[str, Any], link: Callable[[str, str | None], str]) -
     return lines
 
 
+# Characters that end or split a link in Slack's <url|text> or Discord's [text](url), or a
+# line: percent-encoded in a URL, which means the same address to a web server.
+_URL_BREAKERS = str.maketrans(
+    {char: f"%{ord(char):02X}" for char in '<>|()[]"` \t\r\n'}
+    | {chr(code): f"%{code:02X}" for code in range(32)}
+)
+
+
+def link_target(url: str | None) -> str | None:
+    """A feed's URL made safe to put inside a chat service's link markup: http(s) only, the
+    characters that would close the link (``)``, ``>``, ``|``…) percent-encoded; None when
+    the URL is not a web address (``javascript:``…) and the title is shown without a link."""
+    url = (url or "").strip()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # "http://[broken"
+        return None
+    return url.translate(_URL_BREAKERS) if scheme in ("http", "https") else None
+
+
+def _one_line(text: str) -> str:
+    """A title on one line: a newline in it would start a line of its own in the message."""
+    return " ".join(text.split())
+
+
 def slack_payload(data: dict[str, Any]) -> dict[str, Any]:
-    """Slack incoming-webhook blocks: a header, then the news as mrkdwn, within Slack's limits."""
+    """Slack incoming-webhook blocks: a header, then the news as mrkdwn, within Slack's limits.
+    Text escapes ``&``, ``<`` and ``>`` as Slack asks; so does a link's URL, whose ``|`` and
+    brackets are percent-encoded (``link_target``)."""
 
     def escape(text: str) -> str:
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return _one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
     def link(title: str, url: str | None) -> str:
-        return f"<{url}|{escape(title)}>" if url else escape(title)
+        target = link_target(url)
+        return f"<{escape(target)}|{escape(title)}>" if target else escape(title)
 
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": data["subject"][:150]}}
@@ -357,10 +386,11 @@ def discord_payload(data: dict[str, Any]) -> dict[str, Any]:
     """A Discord webhook message: the subject, one embed of links; nobody gets pinged."""
 
     def escape(text: str) -> str:
-        return "".join(f"\\{c}" if c in "\\*_~`|[]()<>#@" else c for c in text)
+        return "".join(f"\\{c}" if c in "\\*_~`|[]()<>#@" else c for c in _one_line(text))
 
     def link(title: str, url: str | None) -> str:
-        return f"[{escape(title)}]({url})" if url else escape(title)
+        target = link_target(url)
+        return f"[{escape(title)}]({target})" if target else escape(title)
 
     description = ""
     for line in _entry_lines(data, link):

@@ -360,8 +360,8 @@ def _read_capped(response: requests.Response, limit: int) -> bytes:
 def _describe_status(status: int, reason: str | None, retry_after: float | None) -> str:
     try:
         phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = reason or ""
+    except ValueError:  # a status HTTP does not define: the server's own phrase, made safe
+        phrase = _clip(reason or "", 60)
     text = f"HTTP {status} {phrase}".rstrip()
     if retry_after is not None:
         text += f" (retry after {retry_after:.0f} s)"

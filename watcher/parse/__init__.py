@@ -21,7 +21,7 @@ import re
 from watcher.errors import ParseError
 from watcher.model import ParsedFeed
 from watcher.parse.fast import NotForFastPathError, parse_fast
-from watcher.parse.feed import parse_prepared, prepare_xml, unicode_codec
+from watcher.parse.feed import FeedparserFailedError, parse_prepared, prepare_xml, unicode_codec
 from watcher.parse.jsonfeed import NotJsonFeedError, parse_json_feed
 from watcher.parse.social import adapt_social
 
@@ -50,7 +50,10 @@ def _parse_body(body: bytes, *, source_id: str, url: str, content_type: str | No
             return parse_json_feed(body, url=url)
         except NotJsonFeedError as error:
             raise ParseError(source_id, url, str(error)) from None
-    parsed = _parse_xml(body, url=url, content_type=content_type)
+    try:
+        parsed = _parse_xml(body, url=url, content_type=content_type)
+    except FeedparserFailedError as error:
+        raise ParseError(source_id, url, f"not a feed: feedparser failed on it ({error})") from None
     if parsed is not None:
         return parsed
     raise ParseError(source_id, url, _not_a_feed(head))

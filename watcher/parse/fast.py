@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable
 from contextlib import suppress
 from functools import lru_cache
 from typing import Any
@@ -197,11 +197,27 @@ def _name(element: Any) -> str:
     return name
 
 
+_FEW_ATTRIBUTES = 32
+
+
+def _items(element: Any) -> Iterable[tuple[str, str]]:
+    """``element.items()`` in time linear in the number of attributes. lxml looks each value
+    up by name, so its ``items()`` (and ``values()``, ``attrib``) is quadratic: one element
+    with 100,000 attributes took tens of CPU-s. XPath's ``@*`` reads the values in one pass,
+    in the order of ``keys()``; it costs more for the usual handful of attributes."""
+    if len(element.attrib) <= _FEW_ATTRIBUTES:
+        return element.items()
+    keys, values = element.keys(), element.xpath("@*", smart_strings=False)
+    if len(keys) != len(values):
+        raise NotForFastPathError("attributes that lxml lists two ways")
+    return zip(keys, values, strict=True)
+
+
 def _attributes(element: Any) -> dict[str, str]:
     """Attributes as feedparser's handlers see them: local names lower-cased, ``rel`` and
     ``type`` values lower-cased; two attributes with one local name are refused."""
     found: dict[str, str] = {}
-    for key, value in element.items():
+    for key, value in _items(element):
         local = key.rsplit("}", 1)[-1].lower()
         if local in found:
             raise NotForFastPathError("two attributes with one local name")
@@ -214,10 +230,25 @@ def _inherited(element: Any, xml_name: str, local: str, parent: str | None) -> s
     attribute of that local name; None when there is neither."""
     found = element.get(xml_name)
     if found is None and len(element.attrib):
-        for key, value in element.items():
+        last = None
+        for key in element.keys():  # noqa: SIM118 (an element iterates its children)
             if key.rsplit("}", 1)[-1].lower() == local:
-                found = value
+                last = key
+        found = None if last is None else element.get(last)
     return parent if found is None else found
+
+
+_RDF_ABOUT = f"{{{RDF}}}about"
+
+
+def _rdf_about(element: Any) -> str | None:
+    """``rdf:about``, its namespace URI and name in any case (feedparser lower-cases both)."""
+    if not len(element.attrib):
+        return None
+    for key in element.keys():  # noqa: SIM118 (an element iterates its children)
+        if key.lower() == _RDF_ABOUT:
+            return str(element.get(key))
+    return None
 
 
 def _language(element: Any, parent: str | None) -> str | None:
@@ -323,6 +354,7 @@ class _Walk:
         language = _language(root, None)
         base = self._base(root, self.base)
         namespaces = set(root.nsmap.values())
+        lowered = {uri.lower() for uri in namespaces}  # feedparser matches URIs in any case
         if name == "rss":
             self.version = "rss"
             self._root_language(language)
@@ -335,13 +367,13 @@ class _Walk:
             _no_cdf(channel)
             self._container(channel, 2, _language(channel, language), self._base(channel, base))
         elif name == "feed" and root.tag == f"{{{ATOM}}}feed":
-            if {RSS10, RSS090} & namespaces:
+            if {RSS10, RSS090} & lowered:
                 raise NotForFastPathError("an Atom root declaring an RSS 1.0/0.9 namespace")
             self.version = "atom10"
             self._root_language(language)
             self._container(root, 1, language, base)
         elif name == "rdf_rdf" and RSS10 in namespaces:
-            if {ATOM, RSS090} & namespaces:
+            if {ATOM, RSS090} & lowered:
                 raise NotForFastPathError("an RDF root declaring the Atom or RSS 0.90 namespace")
             self.version = "rss10"
             self._container(root, 1, language, base)
@@ -424,7 +456,7 @@ class _Walk:
         state = _EntryState(self.has_content)
         entry = state.data
         self.title_depth = -1
-        if about := element.get(f"{{{RDF}}}about"):
+        if about := _rdf_about(element):
             entry["id"] = about
         for child in element.iterchildren():
             name = _name(child)
@@ -558,7 +590,7 @@ class _Walk:
         if content_type == XHTML:
             if len(element) and self.version != "atom10":
                 raise NotForFastPathError("inline XHTML outside Atom 1.0")
-            raw = "".join(_unwrap_div(list(_xhtml_pieces(element)))).strip()
+            raw = "".join(_unwrap_div(_xhtml_pieces(element, []))).strip()
         else:
             raw = _text(element).strip()
         language = language.replace("_", "-") if language else language
@@ -630,6 +662,8 @@ def _add_author(entry: dict[str, Any], element: Any) -> None:
         else:
             authors.append({"name": text} if text else {})
         return
+    if "author" in entry:  # feedparser then writes this name into the earlier author too
+        raise NotForFastPathError("an Atom person after a plain-text author")
     children = [(_name(child), child) for child in element.iterchildren()]
     names = [child for name, child in children if name == "name"]
     if (element.text or "").strip() or any(
@@ -657,11 +691,12 @@ class _Context:
         return self.context
 
 
-def _xhtml_pieces(element: Any) -> Iterator[str]:
+def _xhtml_pieces(element: Any, pieces: list[str]) -> list[str]:
     """What feedparser's ``handle_data`` collects inside an XHTML construct: escaped text and
-    start/end tags with lower-cased names and attributes."""
+    start/end tags with lower-cased names and attributes, appended to ``pieces`` (nested
+    generators would pass every piece up through each level: depth times the cost)."""
     if element.text:
-        yield escape(element.text)
+        pieces.append(escape(element.text))
     for child in element.iterchildren():
         name = _name(child)
         local = child.tag.rsplit("}", 1)[-1].lower()
@@ -673,11 +708,12 @@ def _xhtml_pieces(element: Any) -> Iterator[str]:
             f' {key}="{escape(value, {chr(34): "&quot;"})}"'
             for key, value in _attributes(child).items()
         )
-        yield f"<{local}{attributes}>"
-        yield from _xhtml_pieces(child)
-        yield f"</{local}>"
+        pieces.append(f"<{local}{attributes}>")
+        _xhtml_pieces(child, pieces)
+        pieces.append(f"</{local}>")
         if child.tail:
-            yield escape(child.tail)
+            pieces.append(escape(child.tail))
+    return pieces
 
 
 def _unwrap_div(pieces: list[str]) -> list[str]:

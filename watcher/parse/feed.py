@@ -46,6 +46,7 @@ import chardet
 import feedparser
 
 from watcher.model import Entry, ParsedFeed
+from watcher.parse import sax
 from watcher.parse.dates import date_text, feed_date
 
 MAX_ENTRIES = 2000
@@ -54,7 +55,7 @@ _CHARDET_SAMPLE = 64 * 1024
 CONFIDENT = 0.3  # chardet's confidence that needs no other evidence
 
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-_XML_DECL_ENCODING = re.compile(rb"""(<\?xml[^>]*?)\sencoding\s*=\s*["'][^"']*["']""")
+_XML_DECL_ENCODING = re.compile(rb"""\A(\s*<\?xml[^>]*?)\sencoding\s*=\s*["'][^"']*["']""")
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>", re.IGNORECASE)
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
@@ -107,15 +108,24 @@ def prepare_xml(body: bytes, content_type: str | None = None) -> PreparedXml:
     return PreparedXml(data, notes + repairs, well_formed=False)
 
 
+class FeedparserFailedError(Exception):
+    """feedparser itself raised on a body (``<image><link><b/></link></image>`` makes its
+    handlers look for a ``links`` list that is not there: KeyError)."""
+
+
 def parse_prepared(prepared: PreparedXml, *, url: str) -> ParsedFeed | None:
     """feedparser's reading of a prepared body; None when it found no feed in it at all."""
     notes = list(prepared.notes)
-    result = feedparser.parse(
-        prepared.data,
-        response_headers=feedparser_headers(prepared.data, url),
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    sax.use()  # attribute lookups in linear time
+    try:
+        result = feedparser.parse(
+            prepared.data,
+            response_headers=feedparser_headers(prepared.data, url),
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as error:  # a bug of feedparser's on hostile input, not ours to crash on
+        raise FeedparserFailedError(f"{error.__class__.__name__}: {error}") from error
     if not (result.get("version") or result.get("entries")):
         return None
     if result.get("bozo"):

@@ -16,11 +16,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from watcher import metrics
 from watcher.errors import WatcherError
+from watcher.schedule.httpserver import BoundedHTTPServer, PrereadHandler
 
 log = logging.getLogger(__name__)
 
@@ -90,20 +90,20 @@ class Health:
 
 
 class HealthServer:
-    """Serves ``/healthz`` from ``check()`` and ``/metrics`` from ``watcher.metrics``."""
+    """Serves ``/healthz`` from ``check()`` and ``/metrics`` from ``watcher.metrics``, with a
+    bounded pool of threads that idle or slow clients cannot hold (``BoundedHTTPServer``)."""
 
-    def __init__(self, listen: str, check: Callable[[], Health]) -> None:
+    def __init__(self, listen: str, check: Callable[[], Health], **limits: Any) -> None:
         host, port = parse_listen(listen)
         handler = type("Handler", (_Handler,), {"check": staticmethod(check)})
-        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
         try:
-            self._server = server_class((host, port), handler)
+            self._server = BoundedHTTPServer((host, port), handler, family=family, **limits)
         except OSError as error:
             raise WatcherError(
                 f"metrics.listen {listen!r}: cannot listen there ({error.strerror or error}); "
                 "is another watcher running? Choose another port in the config's metrics.listen"
             ) from None
-        self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="health", daemon=True
         )
@@ -135,15 +135,11 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
-class _IPv6Server(ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(PrereadHandler):
     check: Callable[[], Health]
     server_version = "watcher"
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         path = self.path.split("?", 1)[0]
         if path == "/healthz":
             self._health()
