@@ -115,6 +115,15 @@ class Context:
             setup_logging(self.verbose, self.log_format)
             self._logging = (self.verbose, self.log_format)
 
+    def start_service_logging(self) -> None:
+        """Logging for a long-running process (``run``, ``web``): it says what it does
+        (started, reloaded, stopped) even without ``-v``."""
+        import logging
+
+        self.start_logging()
+        if self.verbose == 0:
+            logging.getLogger("watcher").setLevel(logging.INFO)
+
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
 

@@ -63,9 +63,7 @@ def run(
     from watcher.logs import register_config_secrets
     from watcher.schedule.daemon import Daemon, DaemonOptions
 
-    ctx.start_logging()
-    if ctx.verbose == 0:  # a daemon says what it does (started, reloaded, stopped)
-        logging.getLogger("watcher").setLevel(logging.INFO)
+    ctx.start_service_logging()
     config = ctx.checked_config()
     if problems := channel_problems(config, os.environ):  # refused now rather than at 07:00
         raise ConfigError(problems)

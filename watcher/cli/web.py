@@ -19,14 +19,12 @@ from watcher.cli.app import Context, command, pass_context
 @pass_context
 def web_command(ctx: Context, listen: str | None) -> None:
     """Serve the read-only web view: stories, search, items, sources, feeds. Ctrl-C stops it."""
-    import logging
     import signal
 
     from watcher.logs import register_config_secrets
     from watcher.web.server import open_web
 
-    if ctx.verbose == 0:
-        logging.getLogger("watcher").setLevel(logging.INFO)
+    ctx.start_service_logging()
     config = ctx.config
     register_config_secrets(config)
     view = open_web(ctx.store, lambda: config, listen=listen)

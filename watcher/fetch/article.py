@@ -59,11 +59,12 @@ class PageFetcher:
         url: str,
         *,
         source_id: str,
-        feed_url: str,
+        feed_url: str | None,
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> FetchResult:
-        """GET the page at ``url``, which ``feed_url`` linked to; raise ``FetchError``.
+        """GET the page at ``url``, which the feed at ``feed_url`` linked to (None: a search
+        or an archive did); raise ``FetchError``.
 
         A 304 comes back with ``changed`` False; a body that is not HTML is a ``FetchError``.
         """

@@ -35,7 +35,7 @@ from watcher.jobs.archive_walk import collect_posts
 from watcher.jobs.rematch import rematch_if_config_changed, rematch_promised
 from watcher.jobs.search import SearchTally, search_source
 from watcher.match import Matcher
-from watcher.model import FetchResult, Item, ItemMatches
+from watcher.model import FULL_TEXT, FetchResult, Item, ItemMatches
 from watcher.normalise import content_hash, normalise_entries
 from watcher.parse import parse_feed
 from watcher.parse.article import ArticleReader, add_full_texts
@@ -273,7 +273,11 @@ def _new_full_text_items(store: Store, collected: Collected) -> list[Item]:
         return []
     with store.session() as session:
         known = existing_items(session, [item.key for item in collected.items])
-    return [item for item in collected.items if item.key not in known]
+    return [
+        item
+        for item in collected.items
+        if item.key not in known and FULL_TEXT not in item.extra  # a search may have read it
+    ]
 
 
 def _read_pages(collected: Collected, items: list[Item], reader: ArticleReader) -> Collected:

@@ -10,6 +10,11 @@ results are filtered by their ``pubDate``. A result dated at or before the curso
 without being counted. The cursor moves only when every request of the poll succeeded, so a
 failed request is asked again, from the same time, next poll.
 
+Results carry a title and at most a snippet, while the engines searched the whole article. For
+a ``full_text: true`` source, a result whose title and snippet serve no story has its page read
+(``watcher.parse.article``: untrusted URL, per-host rate, size and time caps) and is matched
+again on the page's main text; the poll then keeps the text it read.
+
 A Google News result whose link hides the publisher's URL is followed, only when it matched
 (and at most ``FOLLOW_MAX`` a poll), only on the engine's own host, through the fetcher's
 guard; where it leads is the item's URL, else the link stays.
@@ -31,8 +36,9 @@ from watcher.fetch.search import (
     plan,
 )
 from watcher.match import Matcher
-from watcher.model import Entry, Item
+from watcher.model import FULL_TEXT, Entry, Item
 from watcher.normalise import normalise_entry
+from watcher.parse.article import ArticleReader, add_full_texts
 from watcher.parse.search import parse_results
 
 FOLLOW_MAX = 25  # Google News links followed a poll (each costs a request to Google)
@@ -82,8 +88,7 @@ def search_source(
     if answers.failures and len(answers.failures) == len(asked.requests):
         raise answers.failures[0]
     candidates = _normalised(_newer(answers.entries, since), source, config, now)
-    matcher = Matcher(config)
-    kept = {key: found for key, found in candidates.items() if _serves(matcher, found)}
+    kept = _serving(candidates, Matcher(config), source, clients)
     return SearchBatch(
         _publishers(kept, client, source, config, now),
         SearchTally(len(candidates), len(kept), len(candidates) - len(kept)),
@@ -177,9 +182,40 @@ def _normalise(
     )
 
 
+def _serving(
+    candidates: dict[str, tuple[Entry, str, Item]],
+    matcher: Matcher,
+    source: Source,
+    clients: Clients,
+) -> dict[str, tuple[Entry, str, Item]]:
+    """The candidates that serve a story or a follow-up, in the engine's order; for a full-text
+    source, those whose title does not are matched again on their page's main text."""
+    serving = {key for key, found in candidates.items() if _serves(matcher, found)}
+    if source.full_text:
+        unmatched = [found[2] for key, found in candidates.items() if key not in serving]
+        add_full_texts(unmatched, source, ArticleReader(clients.pages))
+        serving |= {
+            key
+            for key, found in candidates.items()
+            if key not in serving
+            and found[2].extra.get(FULL_TEXT) == "ok"
+            and _serves(matcher, found)
+        }
+    return {key: found for key, found in candidates.items() if key in serving}
+
+
 def _serves(matcher: Matcher, found: tuple[Entry, str, Item]) -> bool:
     matches = matcher.match(found[2])
     return bool(matches.stories or matches.followups)
+
+
+def _with_text_of(read: Item, followed: Item | None) -> Item:
+    """The item under its publisher's URL, keeping the full text read under the first link."""
+    if followed is None:
+        return read
+    if read.extra.get(FULL_TEXT) == "ok":
+        followed.text, followed.extra[FULL_TEXT] = read.text, "ok"
+    return followed
 
 
 def _publishers(
@@ -199,6 +235,6 @@ def _publishers(
             publisher = client.follow(link, source_id=source.id)
             if publisher is not None:
                 entry.link = publisher
-                item = _normalise(entry, url, source, config, seen_at) or item
+                item = _with_text_of(item, _normalise(entry, url, source, config, seen_at))
         items.setdefault(item.key, item)
     return list(items.values())

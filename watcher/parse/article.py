@@ -129,7 +129,7 @@ class ArticleReader:
         result = self._pages.get(
             url,
             source_id=source.id,
-            feed_url=source.url,
+            feed_url=source.feed,  # a feed's own host may be private; a search's is not
             etag=etag,
             last_modified=last_modified,
         )
