@@ -126,3 +126,21 @@ def test_the_arabic_digest_uses_its_own_words(seeded: Store, bundled_config: Con
     for words in ("المتابعات", "وصل", "متأخر", "منتظر", "ورد أيضًا في:", "الإشارات في هذه الفترة"):
         assert words in rendered.html
     assert "مصدر واحد متعطل منذ" in rendered.text
+
+
+@pytest.mark.parametrize(
+    ("digest_id", "words"),
+    [
+        ("daily", "first seen: the feed gave no date"),
+        ("daily-ar", "أول ظهور: لم يذكر المصدر تاريخًا"),
+    ],
+)
+def test_an_item_the_feed_gave_no_date_says_so(
+    bundled_config: Config, digest_id: str, words: str
+) -> None:
+    content = _content(2)
+    content.sections[0].entries[1].date_from = "seen"
+    rendered = render_digest(content, bundled_config, bundled_config.digest(digest_id))
+
+    assert rendered.text.count(words) == 1
+    assert rendered.html.count(words) == 1

@@ -37,6 +37,7 @@ class AlertItem:
     published: str
     source: str
     dir: str = "ltr"
+    date_from: str = "feed"  # as in `watcher items --json`
 
 
 @dataclass
@@ -107,6 +108,7 @@ def _item(row: queries.AlertItemRows, config: Config, names: dict[str, str]) -> 
         published=item.published_at.isoformat(),
         source=names.get(item.source_id, item.source_id),
         dir=text_direction(item.language, title)[1],
+        date_from="seen" if item.published_estimated else "feed",
     )
 
 

@@ -57,6 +57,7 @@ class Entry:
     snippet_html: str
     lang: str
     dir: str
+    date_from: str = "feed"  # "seen": the feed gave no date; published is when watcher saw it
     by: str | None = None
     answers: str | None = None
     outlets: int = 1
@@ -318,6 +319,7 @@ def _entry(
         url=canonical_link(lead.url),
         source=_source_label(lead, names, config),
         published=lead.published_at.isoformat(),
+        date_from="seen" if lead.published_estimated else "feed",
         snippet_html=str(snippet(summary, names_to_mark(mentions, config), counted=counted)),
         lang=lang,
         dir=direction,

@@ -102,6 +102,7 @@ class ItemLine:
     source: str
     author: str | None
     published: datetime
+    date_from: str  # as in `watcher items --json`
     lang: str
     dir: str
     by: str | None
@@ -120,6 +121,7 @@ def item_line(page: Page, view: ItemView) -> ItemLine:
         source=source_name(config, row.source_id),
         author=row.author,
         published=row.published_at,
+        date_from="seen" if row.published_estimated else "feed",
         lang=lang,
         dir=direction(row.title or row.summary, row.language),
         by=entity_name(config, row.by) if row.by else None,
