@@ -44,7 +44,7 @@ from watcher.store import sources as source_store
 from watcher.store.archive import mark_captures
 from watcher.store.items import existing_items, insert_new_items, merge_item, row_to_item
 from watcher.store.matches import record_matches, record_new_matches
-from watcher.store.promises import promise_items
+from watcher.store.promises import promises_among
 from watcher.text import shorten
 
 log = logging.getLogger(__name__)
@@ -514,8 +514,8 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
     stats = IngestStats()
     if not items:
         return stats
-    promises = promise_items(session, matcher.promise_keys)
-    known = existing_items(session, [item.key for item in items])
+    known = existing_items(session, [*(item.key for item in items), *matcher.promise_keys])
+    promises = promises_among(known, matcher.promise_keys)
     unseen = {item.key: item for item in reversed(items) if item.key not in known}
     fresh = [(item, matcher.match(item, promises)) for item in reversed(unseen.values())]
     for item, matches in fresh:
