@@ -27,7 +27,7 @@ STAGES = {
     "parse": ("watcher.jobs.poll", None, "parse_feed"),
     "normalise": ("watcher.jobs.poll", None, "normalise_entries"),
     "match": ("watcher.match", "Matcher", "match"),
-    "store and match": ("watcher.jobs.poll", None, "store_collected"),
+    "store and match": ("watcher.jobs.poll", None, "_store_batch"),
 }
 
 spent: dict[str, float] = defaultdict(float)
