@@ -477,7 +477,7 @@ def _store_batch(
         return []
     try:
         with store.session() as session:
-            stored = [(c, record_outcome(session, config, matcher, c, now)) for c in batch]
+            stored = _record_all(session, config, matcher, batch, now)
         for _, stats in stored:
             stats.count()
         alerts.send_after_commit(store, config, now=now)
@@ -499,16 +499,24 @@ def _store_quiet(
         return
     try:
         with store.session() as session:
-            rows = source_store.rows(session, [collected.source.id for collected in batch])
-            for collected in batch:
-                record_outcome(session, config, matcher, collected, now)
-            del rows  # held until here so each record finds its row in the session
+            _record_all(session, config, matcher, batch, now)
     except (OperationalError, InterfaceError):
         raise
     except Exception:
         for collected in batch:
             store_collected(store, config, matcher, collected, now)
     batch.clear()
+
+
+def _record_all(
+    session: Session, config: Config, matcher: Matcher, batch: list[Collected], now: datetime
+) -> list[tuple[Collected, IngestStats]]:
+    """Several sources' outcomes in the caller's transaction, their rows read in one query
+    first (held until the end, so each record finds its row in the session)."""
+    rows = source_store.rows(session, [collected.source.id for collected in batch])
+    stored = [(c, record_outcome(session, config, matcher, c, now)) for c in batch]
+    del rows
+    return stored
 
 
 def record_outcome(
