@@ -83,6 +83,13 @@ def normalise_token(raw: str) -> str:
     several ("ﷺ", "¼") or deleting marks leaves an apostrophe at an edge, only the word
     characters are kept, so matching's one-space-between-words search string stays exact.
     """
+    if raw.isascii() and raw.isalnum():  # a plain word: NFKC and the tables leave it as it is
+        return raw.lower()
+    return _normalise_any(raw)
+
+
+def _normalise_any(raw: str) -> str:
+    """``normalise_token`` the long way, right for any token."""
     # Apostrophes unified on both sides of NFKC: before, or it turns "´" into a space and an
     # accent; after, for the apostrophes it makes itself ("ŉ" → "ʼn").
     text = unicodedata.normalize("NFKC", raw.translate(_APOSTROPHE_TABLE))

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+import string
 
-from watcher.text import CLITIC_PREFIXES, Tokens, as_plain_text, normalise_words
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from watcher.text import (
+    CLITIC_PREFIXES,
+    Tokens,
+    _normalise_any,
+    as_plain_text,
+    normalise_token,
+    normalise_words,
+)
 
 
 @pytest.mark.parametrize(
@@ -86,3 +97,8 @@ def test_a_token_always_normalises_to_one_word_so_spans_stay_aligned(odd: str) -
     first, last = tokens.index_at(position), tokens.index_at(position + len("jan leike") - 1)
     start, end = tokens.span(first, last)
     assert text[start:end] == "Jan Leike"
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits, min_size=1))
+def test_a_plain_ascii_word_takes_the_short_way_to_the_same_token(word: str) -> None:
+    assert normalise_token(word) == _normalise_any(word) == word.lower()

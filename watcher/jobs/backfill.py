@@ -186,6 +186,7 @@ class _Walk:
             archive_store.mark_captures(session, source.id, outcomes, now=now)
             if outcomes:
                 self._save_mark(session, source.id, outcomes[-1].capture.timestamp)
+        stats.count()
         self._count(source.id, result, len(outcomes), stats)
 
     # --- paged feeds --------------------------------------------------------------------------
@@ -224,6 +225,7 @@ class _Walk:
             with self.store.session() as session:
                 stats = ingest(session, self.matcher, items, now=now)
                 self._save_mark(session, source.id, url, finished=url is None)
+            stats.count()
             self._count(source.id, result, 1, stats)
 
     # --- shared -------------------------------------------------------------------------------

@@ -1,9 +1,12 @@
-"""Poll sources: fetch → parse → normalise in a pool of workers, then match → store, one source
-at a time, each in its own transaction.
+"""Poll sources: fetch → parse → normalise in a pool of workers, then match → store, a batch of
+sources per transaction.
 
 Workers only touch the network and the CPU; the calling thread is the only writer, so SQLite
-never sees two writers from one process and every source's outcome is committed as soon as it is
-known: a crash loses at most the sources still in flight, which are simply polled again.
+never sees two writers from one process. Sources that brought something are committed
+``STORE_BATCH`` at a time (each commit rewrites the index pages it touched, so fewer, larger
+commits cost less), unchanged ones ``QUIET_BATCH`` at a time: a crash loses at most the sources
+in flight and the batch not yet committed, whose outcome and polling state go together, so they
+are simply polled again.
 
 One source never affects another: whatever goes wrong with it — the fetch, the parse, the
 normaliser, the matcher or the store refusing its data — is recorded on that source (status,
@@ -44,12 +47,13 @@ from watcher.store import sources as source_store
 from watcher.store.archive import mark_captures
 from watcher.store.items import existing_items, insert_new_items, merge_item, row_to_item
 from watcher.store.matches import record_matches, record_new_matches
-from watcher.store.promises import promise_items
+from watcher.store.promises import promises_among
 from watcher.text import shorten
 
 log = logging.getLogger(__name__)
 
 QUIET_BATCH = 100  # unchanged sources recorded per transaction
+STORE_BATCH = 10  # sources with news (or an error) stored per transaction
 POLL_FAILED = "poll.failed"  # the event of the log line naming a failing source
 STOP_GRACE = 2.0  # seconds the polls in flight have to finish once a stop is asked
 STOP_CHECK = 0.2  # how often a poll that may be stopped looks at its stop event
@@ -90,6 +94,16 @@ class IngestStats:
     updated: int = 0
     matches: int = 0
     stored: list[int] = field(default_factory=list)  # the new items' ids
+    story_hits: list[str] = field(default_factory=list)  # story ids, once a match: for metrics
+
+    def tally(self, matches: ItemMatches) -> None:
+        """Add a stored item's story and follow-up matches."""
+        self.matches += len(matches.stories) + len(matches.followups)
+        self.story_hits.extend(matches.stories)
+
+    def count(self) -> None:
+        """Count the story matches in the metrics, once what they belong to is committed."""
+        metrics.count_story_matches(self.story_hits)
 
 
 @dataclass(slots=True)
@@ -189,14 +203,9 @@ def poll_sources(
         states = source_store.states(session, [source.id for source in sources])
     summary = PollSummary()
     quiet: list[Collected] = []
-    for collected in _collect_all(sources, states, clients, config, clock, store, stop):
-        if collected.quiet:
-            quiet.append(collected)
-            stats = IngestStats()
-            if len(quiet) >= QUIET_BATCH:
-                _store_quiet(store, config, matcher, quiet, clock())
-        else:
-            stats = store_collected(store, config, matcher, collected, clock())
+    busy: list[Collected] = []
+
+    def done(collected: Collected, stats: IngestStats) -> None:
         summary.add(collected, stats)
         metrics.observe_poll(
             collected.source.kind,
@@ -205,6 +214,20 @@ def poll_sources(
         )
         if progress is not None:
             progress(collected)
+
+    for collected in _collect_all(sources, states, clients, config, clock, store, stop):
+        if collected.quiet:
+            quiet.append(collected)
+            if len(quiet) >= QUIET_BATCH:
+                _store_quiet(store, config, matcher, quiet, clock())
+            done(collected, IngestStats())
+        else:
+            busy.append(collected)
+            if len(busy) >= STORE_BATCH:
+                for stored, stats in _store_batch(store, config, matcher, busy, clock()):
+                    done(stored, stats)
+    for stored, stats in _store_batch(store, config, matcher, busy, clock()):
+        done(stored, stats)
     _store_quiet(store, config, matcher, quiet, clock())
     return summary
 
@@ -416,6 +439,7 @@ def store_collected(
     try:
         with store.session() as session:
             stats = record_outcome(session, config, matcher, collected, now)
+        stats.count()
         alerts.send_after_commit(store, config, now=now)  # what this commit made due, now
         return stats
     except (OperationalError, InterfaceError):
@@ -443,6 +467,28 @@ def _record_safely(
         log.exception("source %s: could not record its failure", collected.source.id)
 
 
+def _store_batch(
+    store: Store, config: Config, matcher: Matcher, batch: list[Collected], now: datetime
+) -> list[tuple[Collected, IngestStats]]:
+    """Commit several sources' outcomes in one transaction. When the store refuses it, nothing
+    of it is kept and each source is stored alone (``store_collected``), so one bad source
+    cannot hold back the others."""
+    if not batch:
+        return []
+    try:
+        with store.session() as session:
+            stored = _record_all(session, config, matcher, batch, now)
+        for _, stats in stored:
+            stats.count()
+        alerts.send_after_commit(store, config, now=now)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        stored = [(c, store_collected(store, config, matcher, c, now)) for c in batch]
+    batch.clear()
+    return stored
+
+
 def _store_quiet(
     store: Store, config: Config, matcher: Matcher, batch: list[Collected], now: datetime
 ) -> None:
@@ -453,16 +499,24 @@ def _store_quiet(
         return
     try:
         with store.session() as session:
-            rows = source_store.rows(session, [collected.source.id for collected in batch])
-            for collected in batch:
-                record_outcome(session, config, matcher, collected, now)
-            del rows  # held until here so each record finds its row in the session
+            _record_all(session, config, matcher, batch, now)
     except (OperationalError, InterfaceError):
         raise
     except Exception:
         for collected in batch:
             store_collected(store, config, matcher, collected, now)
     batch.clear()
+
+
+def _record_all(
+    session: Session, config: Config, matcher: Matcher, batch: list[Collected], now: datetime
+) -> list[tuple[Collected, IngestStats]]:
+    """Several sources' outcomes in the caller's transaction, their rows read in one query
+    first (held until the end, so each record finds its row in the session)."""
+    rows = source_store.rows(session, [collected.source.id for collected in batch])
+    stored = [(c, record_outcome(session, config, matcher, c, now)) for c in batch]
+    del rows
+    return stored
 
 
 def record_outcome(
@@ -514,8 +568,8 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
     stats = IngestStats()
     if not items:
         return stats
-    promises = promise_items(session, matcher.promise_keys)
-    known = existing_items(session, [item.key for item in items])
+    known = existing_items(session, [*(item.key for item in items), *matcher.promise_keys])
+    promises = promises_among(known, matcher.promise_keys)
     unseen = {item.key: item for item in reversed(items) if item.key not in known}
     fresh = [(item, matcher.match(item, promises)) for item in reversed(unseen.values())]
     for item, matches in fresh:
@@ -525,7 +579,9 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
         session, [(ids[item.key], m) for item, m in fresh if item.key in ids], now=now
     )
     stats.new, stats.stored = len(ids), list(ids.values())
-    stats.matches = sum(_tally(m) for item, m in fresh if item.key in ids)
+    for item, matches in fresh:
+        if item.key in ids:
+            stats.tally(matches)
     inserted = {id(item) for item, _ in fresh if item.key in ids}
     changed = set(ids)
     for item in items:
@@ -538,15 +594,9 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
         changed.add(row.key)
         matches = matcher.match(row_to_item(row), promises)
         record_matches(session, row, matches, now=now)
-        stats.matches += _tally(matches)
+        stats.tally(matches)
     rematch_promised(session, matcher, changed, now=now)
     return stats
-
-
-def _tally(matches: ItemMatches) -> int:
-    """Count a stored item's story matches in the metrics; return its story and follow-up hits."""
-    metrics.count_story_matches(matches.stories)
-    return len(matches.stories) + len(matches.followups)
 
 
 def _unexpected(source: Source, error: Exception) -> ParseError:

@@ -2,7 +2,9 @@
 
 An entity's ``accounts`` (``{x: handle, bluesky: handle, mastodon: "@user@host", ...}``) become
 lookup keys; a few literal-anchored regexes find every handle-shaped string in a text and a dict
-lookup says whose it is, so the cost does not grow with the number of accounts. A bare "@name"
+lookup says whose it is, so the cost does not grow with the number of accounts. Those regexes
+only run on a text that holds one of the accounts' names: one Aho-Corasick pass over the
+casefolded text says so, and most texts (and most item URLs) hold none. A bare "@name"
 counts for the platforms whose handles are written that way (X, Threads, Instagram, Bluesky); a
 profile link counts for its own platform only. In an item's URL, only a profile or post link
 counts: it says whose post the item is.
@@ -11,8 +13,10 @@ counts: it says whose post the item is.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+
+import ahocorasick
 
 # Link forms: the site's host (and path prefix) → the platform key used in ``accounts``.
 _SITES = {
@@ -97,6 +101,34 @@ def _bare_bluesky(text: str) -> Iterator[tuple[str, int, int]]:
         yield f"bsky:{name.group()}{found.group()}".casefold(), name.start(), found.end()
 
 
+def _name(key: str) -> str:
+    """What a text holds, casefolded, wherever a finder yields ``key``: the name ("@name",
+    "x.com/name", "name.bsky.social"); for Mastodon the user, as "host/@user" has no
+    "user@host"."""
+    rest = key[1:] if key.startswith("@") else key.partition(":")[2]
+    return rest.partition("@")[0]
+
+
+class _Names:
+    """Whether a text may hold a handle: one of the names, found in its casefolded form.
+
+    Casefolding maps each character alone, so a name in the text (the finders' names are
+    ASCII) is in the casefolded text too: a text this turns away has no handle to find. A name
+    left empty ("@") is skipped: every finder needs at least a character of name.
+    """
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for name in set(names) - {""}:
+            self._automaton.add_word(name, name)
+        self._any = len(self._automaton) > 0
+        if self._any:
+            self._automaton.make_automaton()
+
+    def in_(self, text: str) -> bool:
+        return self._any and next(self._automaton.iter(text.casefold()), None) is not None
+
+
 class HandleIndex:
     """Every configured account, looked up by key."""
 
@@ -106,12 +138,17 @@ class HandleIndex:
             for platform, handle in entity_accounts.items():
                 for key in account_keys(platform, handle):
                     self.owners.setdefault(key, entity_id)
+        self._names = _Names(map(_name, self.owners))
 
     def __bool__(self) -> bool:
         return bool(self.owners)
 
     def find(self, text: str, *, links_only: bool = False) -> list[HandleHit]:
         """Handles of tracked accounts in ``text`` (``links_only``: profile/post links only)."""
+        return self._scan(text, links_only) if self._names.in_(text) else []
+
+    def _scan(self, text: str, links_only: bool) -> list[HandleHit]:
+        """``find`` without asking ``_names`` first: every finder runs."""
         finders = (_link_handles,) if links_only else (_at_handles, _link_handles, _bare_bluesky)
         hits = []
         for finder in finders:

@@ -10,6 +10,7 @@ items those are): the jobs load them from the store and pass them to ``match``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from watcher.clock import as_utc
 from watcher.config import Config, archive_handle
@@ -17,7 +18,7 @@ from watcher.match.anchors import NO_PROMISES, Promises
 from watcher.match.entities import Automaton, Hit, entity_targets, phrase_target
 from watcher.match.followups import CompiledFollowup, compile_stories, story_partners
 from watcher.match.handles import HandleIndex
-from watcher.match.query import Evidence, satisfies
+from watcher.match.query import Evidence, QuerySet
 from watcher.match.resolve import Found, FoundKind, Resolution, screen, weigh
 from watcher.match.variants import variant_targets
 from watcher.model import Field, Item, ItemMatches, Mention
@@ -45,6 +46,16 @@ class Matcher:
     def __init__(self, config: Config) -> None:
         self.stories = compile_stories(config)
         self.partners = story_partners(self.stories)
+        # Keyed by position: story i, follow-up j of story i.
+        self.story_queries = QuerySet({i: s.query for i, s in enumerate(self.stories)})
+        self.followup_queries = QuerySet(
+            {
+                (i, j): f.query
+                for i, s in enumerate(self.stories)
+                for j, f in enumerate(s.followups)
+                if f.query is not None
+            }
+        )
         # Follow-ups anchored on a promise (``after:``), and the keys it may be stored under.
         self.anchored: list[CompiledFollowup] = [
             f for s in self.stories for f in s.followups if f.anchor is not None
@@ -85,25 +96,33 @@ class Matcher:
         """What ``item`` matches; ``promises`` are the stored items among ``promise_keys``."""
         analysis = self.analyse(item)
         published = as_utc(item.published)
+        satisfied = self.story_queries.satisfied(analysis.evidence)
         stories = [
-            s.id
-            for s in self.stories
-            if published >= s.since and satisfies(analysis.evidence, s.query)
+            s.id for i, s in enumerate(self.stories) if published >= s.since and i in satisfied
         ]
-        followups = [
+        followups = self._followups(analysis, published, promises)
+        by = next(iter(analysis.authors), None)
+        return ItemMatches(analysis.mentions, by, stories, followups)
+
+    def _followups(
+        self, analysis: Analysis, published: datetime, promises: Promises
+    ) -> list[tuple[str, str]]:
+        """The follow-ups the item is a candidate for: none when nobody tracked wrote it."""
+        if not analysis.authors:
+            return []
+        satisfied = self.followup_queries.satisfied(analysis.evidence)
+        return [
             (s.id, f.id)
-            for s in self.stories
-            for f in s.followups
+            for i, s in enumerate(self.stories)
+            for j, f in enumerate(s.followups)
             if f.candidate(
                 analysis.authors,
                 published,
-                f.query is None or satisfies(analysis.evidence, f.query),
-                item,
+                f.query is None or (i, j) in satisfied,
+                analysis.item,
                 promises,
             )
         ]
-        by = next(iter(analysis.authors), None)
-        return ItemMatches(analysis.mentions, by, stories, followups)
 
     def analyse(self, item: Item) -> Analysis:
         fields = _fields(item)

@@ -7,10 +7,13 @@ item's author names it; ``NEAR/n`` compares token positions within one field.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
-from watcher.config.query import And, EntityRef, Near, Node, Not, Or, Phrase, Query
+from watcher.config.query import And, EntityRef, Near, Node, Not, Or, Phrase, Query, walk
+
+Key = TypeVar("Key", bound=Hashable)
 
 Position = tuple[str, int, int]  # (field, first token, token after the last)
 
@@ -31,6 +34,36 @@ class Evidence:
 
     def has_entity(self, entity_id: str) -> bool:
         return entity_id in self.present
+
+
+class QuerySet(Generic[Key]):
+    """Many queries against one item: only those naming a phrase or entity the item holds are
+    evaluated. A query's verdict depends on its own phrases and entities alone, so one whose
+    are all absent has the verdict it has on empty evidence, worked out once here (``False``
+    for every query the parser accepts: none matches only by what is absent)."""
+
+    def __init__(self, queries: Mapping[Key, Query]) -> None:
+        self.queries = dict(queries)
+        self._by_phrase: dict[str, set[Key]] = defaultdict(set)
+        self._by_entity: dict[str, set[Key]] = defaultdict(set)
+        for key, query in self.queries.items():
+            for node in walk(query.root):
+                if isinstance(node, Phrase):
+                    self._by_phrase[node.text].add(key)
+                elif isinstance(node, EntityRef):
+                    self._by_entity[node.entity_id].add(key)
+        nothing = Evidence()
+        self._on_nothing = {key for key, query in self.queries.items() if satisfies(nothing, query)}
+
+    def satisfied(self, evidence: Evidence) -> set[Key]:
+        """The keys of the queries ``evidence`` satisfies."""
+        touched: set[Key] = set()
+        for text in evidence.phrases:
+            touched.update(self._by_phrase.get(text, ()))
+        for entity_id in evidence.present | evidence.entities.keys():
+            touched.update(self._by_entity.get(entity_id, ()))
+        held = {key for key in touched if satisfies(evidence, self.queries[key])}
+        return held | (self._on_nothing - touched)
 
 
 def satisfies(evidence: Evidence, query: Query) -> bool:

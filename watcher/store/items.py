@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from watcher.clock import iso_utc
-from watcher.model import Item
 from watcher.store.tables import (
     FollowupMatchRow,
     ItemRow,
@@ -19,6 +18,9 @@ from watcher.store.tables import (
     MentionRow,
     StoryMatchRow,
 )
+
+if TYPE_CHECKING:  # imported when needed: `watcher items` lists rows and never builds an Item
+    from watcher.model import Item
 
 Outcome = Literal["new", "updated", "same"]
 
@@ -246,6 +248,8 @@ def _attach_sources(session: Session, views: dict[int, ItemView]) -> None:
 
 def row_to_item(row: ItemRow) -> Item:
     """The stored item as the matcher sees it (after merges, or for a rematch)."""
+    from watcher.model import Item
+
     return Item(
         key=row.key,
         url=row.url,

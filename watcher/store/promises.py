@@ -6,7 +6,7 @@ when one arrives or changes, the items its follow-up must be matched against aga
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from sqlalchemy import select
@@ -26,6 +26,16 @@ def promise_items(session: Session, keys: Collection[str]) -> dict[str, PromiseI
     return {
         key: PromiseItem(key, url, published, text)
         for key, url, published, text in session.execute(query)
+    }
+
+
+def promises_among(rows: Mapping[str, ItemRow], keys: Collection[str]) -> dict[str, PromiseItem]:
+    """``promise_items`` from rows already loaded by key: a poll reads its batch's stored items
+    and the promises in one query."""
+    return {
+        key: PromiseItem(key, row.url, row.published_at, row.text)
+        for key, row in rows.items()
+        if key in keys
     }
 
 
