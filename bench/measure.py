@@ -26,8 +26,14 @@ class Cost:
     returncode: int
     output: str  # the last line of stdout: the command's own summary
 
+    @property
+    def completed(self) -> bool:
+        """It ran to its end: exit 0, or a watcher poll's exit 1 after its summary line (some
+        sources failed, as the farm's bad feeds do by design)."""
+        return self.returncode == 0 or (self.returncode == 1 and self.output.startswith("polled "))
+
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {**asdict(self), "completed": self.completed}
 
 
 class CommandFailedError(RuntimeError):
@@ -63,6 +69,6 @@ def run_measured(
         returncode=process.returncode,
         output=lines[-1] if lines else "",
     )
-    if check and cost.returncode != 0:
+    if check and not cost.completed:
         raise CommandFailedError(cost, err)
     return cost

@@ -81,7 +81,7 @@ def cold_and_warm(pollers: Pollers, logs: Path, tag: str) -> dict[str, float | N
             print(f"  {name} ({tag}) …", end="", flush=True, file=sys.stderr)
             cost = run_measured(f"{tag}-{contender}-{phase}", argv, logs, env, BENCH.parent, False)
             print(f" {cost.cpu:.2f} CPU-s", file=sys.stderr)
-            found[name] = cost.cpu if cost.returncode == 0 else None
+            found[name] = cost.cpu if cost.completed else None
     return found
 
 

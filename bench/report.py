@@ -52,7 +52,7 @@ class Target:
 
 def cpu(results: dict[str, Any], name: str) -> float | None:
     run = results["passes"].get(name)
-    return run["cpu"] if run and run["returncode"] == 0 else None
+    return run["cpu"] if run and run.get("completed", run["returncode"] == 0) else None
 
 
 def ratios(results: dict[str, Any]) -> dict[str, float | None]:

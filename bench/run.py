@@ -97,13 +97,13 @@ class Bench:
         log = name.replace(" ", "-")
         cost = run_measured(log, argv, self.logs, env=env, cwd=ROOT, check=False)
         record = {**cost.as_dict(), "farm": self.farm.take_stats()}
-        if summary is not None and cost.returncode == 0:
+        if summary is not None and cost.completed:
             record["output"] = summary()
         self.results["passes"][name] = record
         failed = f" FAILED (exit {cost.returncode}, see {self.logs / log}.err)"
         print(
             f" {cost.cpu:.2f} CPU-s, {cost.wall:.1f} s, {cost.peak_rss_mb:.0f} MB"
-            + (failed if cost.returncode else ""),
+            + ("" if cost.completed else failed),
             file=sys.stderr,
         )
 

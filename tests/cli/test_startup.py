@@ -93,3 +93,16 @@ def test_items_on_a_small_database_imports_only_what_it_reads(tmp_path: Path) ->
     imported = _imported("items", "--limit", "5", "-c", str(config))
     assert "sqlalchemy" in imported  # it did read the database
     assert imported & NOT_FOR_LISTING == set()
+
+
+def test_a_poll_imports_no_digest_folding_or_scipy() -> None:
+    """A poll (``poll --once`` by cron, or the daemon's first tick) pays for no digest folding:
+    datasketch pulls in SciPy, 0.7 s and 50 MB, and only a digest build needs it."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, watcher.jobs.poll; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert {"datasketch", "scipy"} & {name.split(".")[0] for name in done.stdout.split()} == set()

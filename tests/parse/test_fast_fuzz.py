@@ -383,10 +383,10 @@ def _check(document: Document) -> None:
     assert fast == slow
 
 
-QUICK = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
-# The slow runs' size: 300 documents and 30 large ones keep the suite within minutes; a deep
-# hunt sets WATCHER_FUZZ_EXAMPLES=1500 (the size that found the cases kept below).
-MANY = int(os.environ.get("WATCHER_FUZZ_EXAMPLES", "300"))
+QUICK = settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+# The slow runs' size: 100 documents and 10 large ones (about a minute); a deep hunt sets
+# WATCHER_FUZZ_EXAMPLES=1500 (the size that found the cases kept below).
+MANY = int(os.environ.get("WATCHER_FUZZ_EXAMPLES", "100"))
 LARGE = Limits(children=12, items=8, attribute_repeat=20_000, element_repeat=1000)  # ≤ ~2 MB
 
 

@@ -41,7 +41,7 @@ from tests.reliability.harness import Project, wait_for
 from watcher.store.tables import DigestRunRow
 
 SEED = int(os.environ.get("WATCHER_CRASH_SEED", "20261127"))
-KILLS = int(os.environ.get("WATCHER_CRASH_KILLS", "50"))
+KILLS = int(os.environ.get("WATCHER_CRASH_KILLS", "20"))
 FEEDS = 4
 READY = "watcher running"
 

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-
-from datasketch import MinHash, MinHashLSH
+from typing import TYPE_CHECKING
 
 from watcher.text import normalise_words
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 THRESHOLD = 0.35
 NUM_PERM = 128
@@ -42,6 +44,8 @@ def _numbers(text: str) -> set[str]:
 
 
 def signature(features: set[str], num_perm: int = NUM_PERM) -> MinHash:
+    from datasketch import MinHash  # imports SciPy (0.7 s): only a digest build pays it
+
     minhash = MinHash(num_perm=num_perm, seed=1)
     minhash.update_batch([feature.encode("utf-8") for feature in features])
     return minhash
@@ -61,6 +65,8 @@ def near_duplicate_groups(
     (episode 1 and 2 of a podcast, "Status: up" and "Status: up" a day apart, one listing and
     the next) are different news, while the same news is what several outlets run.
     """
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     signatures: dict[int, MinHash] = {}
     group_of: dict[int, int] = {}
