@@ -51,6 +51,13 @@ def _collected(config: Config, source_id: str) -> Collected:
     return Collected(source, [item])
 
 
+def _synced_batch(store: Store, config: Config) -> list[Collected]:
+    """One new item for each of the three sources, which the store knows."""
+    with store.session() as session:
+        sync_sources(session, config, NOW)
+    return [_collected(config, source_id) for source_id in ("one", "two", "three")]
+
+
 def _stories_counted() -> float:
     return metrics.STORY_MATCHES.labels(story="batch-safety")._value.get()
 
@@ -59,9 +66,7 @@ def test_a_source_the_store_refuses_is_recorded_failed_and_its_batch_mates_are_s
     store: Store, make_config: Callable[[str], Config]
 ) -> None:
     config = make_config(CONFIG)
-    with store.session() as session:
-        sync_sources(session, config, NOW)
-    batch = [_collected(config, source_id) for source_id in ("one", "two", "three")]
+    batch = _synced_batch(store, config)
     counted = _stories_counted()
 
     stored = _store_batch(store, config, BrokenOn(config, "https://two.example/leike"), batch, NOW)
@@ -84,9 +89,7 @@ def test_a_batch_the_store_takes_is_one_transaction_with_every_source_in_it(
     store: Store, make_config: Callable[[str], Config]
 ) -> None:
     config = make_config(CONFIG)
-    with store.session() as session:
-        sync_sources(session, config, NOW)
-    batch = [_collected(config, source_id) for source_id in ("one", "two", "three")]
+    batch = _synced_batch(store, config)
 
     stored = _store_batch(store, config, Matcher(config), batch, NOW)
 
