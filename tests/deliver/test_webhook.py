@@ -147,6 +147,7 @@ def test_connection_errors_are_retried_and_the_url_token_is_not_reported(
 
     assert not result.ok and result.retryable and result.attempts == 4 and len(waits) == 3
     assert "tokenXYZ" not in (result.error or "") and "127.0.0.1" in (result.error or "")
+    assert (result.error or "").endswith(": Connection refused")  # the cause, not urllib3's words
 
 
 def test_a_missing_secret_is_named_and_the_delivery_waits(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,7 +43,7 @@ from watcher import __version__
 from watcher.config import Channel
 from watcher.config.channels import usable_webhook_secret
 from watcher.deliver.backend import MAX_RETRY, Outgoing, SendResult, mask, redact_url, url_secrets
-from watcher.fetch.http import parse_retry_after
+from watcher.fetch.http import parse_retry_after, root_cause
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class WebhookBackend:
         except requests.Timeout:
             raise _RetryError(f"{redact_url(self.url)} timed out") from None
         except requests.ConnectionError as error:
-            reason = mask(str(error), [*url_secrets(self.url), secret])
+            reason = mask(root_cause(error), [*url_secrets(self.url), secret])
             raise _RetryError(f"cannot reach {redact_url(self.url)}: {reason}") from None
         status = response.status_code
         if 200 <= status < 300:

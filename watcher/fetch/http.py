@@ -421,6 +421,11 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
         pending += [item for item in wrapped if isinstance(item, BaseException)]
 
 
+def root_cause(error: BaseException) -> str:
+    """What really went wrong under a requests error (``Connection refused``), clipped."""
+    return _innermost(list(_causes(error)))
+
+
 def _innermost(causes: list[BaseException]) -> str:
     """The message of the deepest cause: the one naming what really went wrong."""
     for cause in reversed(causes):
