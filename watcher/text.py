@@ -176,7 +176,12 @@ _CONTROLS = "".join(
     chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
 )
 _CONTROL = re.compile(f"[{re.escape(_CONTROLS)}]")
-_SHOW_CONTROLS = str.maketrans({c: f"\\x{ord(c):02x}" for c in _CONTROLS})
+# Bidi embeddings, overrides and isolates: stored as sent (an Arabic outlet may use them), but
+# raw in a terminal one would reverse the rest of the line, columns included.
+_BIDI_CONTROLS = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_SHOW_CONTROLS = str.maketrans(
+    {c: f"\\x{ord(c):02x}" for c in _CONTROLS} | {chr(c): f"\\u{c:04x}" for c in _BIDI_CONTROLS}
+)
 
 
 def strip_controls(text: str) -> str:
@@ -191,7 +196,8 @@ def strip_controls(text: str) -> str:
 
 
 def printable(text: str) -> str:
-    """``text`` safe for a terminal: control characters shown as ``\\x1b``, never sent raw."""
+    """``text`` safe for a terminal: control characters shown as ``\\x1b`` and bidi overrides as
+    ``\\u202e``, never sent raw."""
     return text.translate(_SHOW_CONTROLS)
 
 

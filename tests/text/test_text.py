@@ -15,6 +15,7 @@ from watcher.text import (
     as_plain_text,
     normalise_token,
     normalise_words,
+    printable,
 )
 
 
@@ -102,3 +103,13 @@ def test_a_token_always_normalises_to_one_word_so_spans_stay_aligned(odd: str) -
 @given(st.text(alphabet=string.ascii_letters + string.digits, min_size=1))
 def test_a_plain_ascii_word_takes_the_short_way_to_the_same_token(word: str) -> None:
     assert normalise_token(word) == _normalise_any(word) == word.lower()
+
+
+def test_printable_shows_escapes_and_bidi_overrides_and_keeps_arabic() -> None:
+    title = "Leike \x1b]8;;https://evil.example\x07 \u202egpj.exe\u202c يان لايكه\u200f"
+
+    shown = printable(title)
+
+    assert shown == (
+        "Leike \\x1b]8;;https://evil.example\\x07 \\u202egpj.exe\\u202c يان لايكه\u200f"
+    )  # a right-to-left mark is Arabic typography, not an override: it stays
