@@ -13,7 +13,7 @@ import pytest
 from watcher.config import Config, load_config
 from watcher.config.channels import channel_problems
 from watcher.errors import ConfigError
-from watcher.jobs.alerts import quiet_until
+from watcher.jobs.alert_hits import quiet_until
 
 BASE = """\
 timezone: Asia/Riyadh

@@ -25,7 +25,7 @@ from werkzeug import Request, Response
 from tests.deliver.conftest import SECRET, SMTP_PASSWORD, Sink
 from watcher.cli import cli
 from watcher.config import Config, load_config
-from watcher.jobs import alerts
+from watcher.jobs import alert_hits, alerts
 from watcher.jobs.poll import poll_once
 from watcher.match import Matcher
 from watcher.store import Store, open_store
@@ -183,7 +183,7 @@ def test_hits_are_once_per_alert_and_item_whatever_records_them_again(world: Wor
     world.poll(T0)
     with world.store.session() as session:
         ids = list(session.scalars(select(ItemRow.id)))
-        again = alerts.record_alert_hits(
+        again = alert_hits.record_alert_hits(
             session, world.config, Matcher(world.config), ids, now=T0 + timedelta(minutes=1)
         )
     sent = alerts.send_alerts(world.store, world.config, now=T0 + timedelta(minutes=2), worker="w2")

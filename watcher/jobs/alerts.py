@@ -2,8 +2,9 @@
 
 Two steps, called by the poll job (``watcher run`` and ``poll --once`` alike):
 
-1. ``record_alert_hits``, inside the transaction that stores a source's items and matches:
-   each new item an alert is about becomes a hit, under a unique (alert, item) key. Why: a
+1. ``record_alert_hits`` (``watcher.jobs.alert_hits``), inside the transaction that stores a
+   source's items and matches: each new item an alert is about becomes a hit, under a unique
+   (alert, item) key. Why: a
    follow-up it fulfils (``followup``), one of the alert's stories it matched (``story``), or
    an author that the alert's stories watch (``author``); the first that applies, in that
    order. Items published longer than ``max_age`` ago (a new source's backlog) are left to the
@@ -21,9 +22,8 @@ Two steps, called by the poll job (``watcher run`` and ``poll --once`` alike):
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
@@ -33,7 +33,6 @@ from watcher.deliver.backend import Outgoing, SendResult
 from watcher.deliver.outbox import BackendFactory, deliver_one, worker_id
 from watcher.deliver.registry import backend_for
 from watcher.digest.alert import REASON_ORDER, build_alert, render_alert, sample_alert
-from watcher.match import Matcher
 from watcher.store import Store
 from watcher.store import alerts as queries
 from watcher.store.claims import serialise
@@ -43,71 +42,6 @@ log = logging.getLogger(__name__)
 
 HOUR = timedelta(hours=1)
 PROCESS_WORKER = worker_id()  # who leases the deliveries a poll sends
-Reason = tuple[str, str | None, str | None]  # (why, story, follow-up)
-
-
-def record_alert_hits(
-    session: Session, config: Config, matcher: Matcher, item_ids: list[int], *, now: datetime
-) -> int:
-    """In the poll's transaction: the hits of the items it just stored. Returns how many."""
-    if not config.alerts or not item_ids:
-        return 0
-    watched = {story.id: story.entity_ids() for story in matcher.stories}
-    hits = []
-    for item in queries.item_facts(session, item_ids):
-        for alert in config.alerts:
-            reason = (
-                _reason(alert, item, watched) if now - item.published_at <= alert.max_age else None
-            )
-            if reason is None:
-                continue
-            why, story_id, followup_id = reason
-            hits.append(
-                {
-                    "alert_id": alert.id,
-                    "item_id": item.id,
-                    "reason": why,
-                    "story_id": story_id,
-                    "followup_id": followup_id,
-                    "found_at": now,
-                    "due_at": now if why == "followup" else quiet_until(alert, now, config.tz),
-                }
-            )
-    queries.insert_hits(session, hits)
-    return len(hits)
-
-
-def _reason(alert: Alert, item: queries.ItemFacts, watched: dict[str, set[str]]) -> Reason | None:
-    stories = set(watched) if alert.stories is None else set(alert.stories)
-    if "followup" in alert.when:
-        for story_id, followup_id in item.fulfils:
-            if story_id in stories:
-                return "followup", story_id, followup_id
-    if "author" in alert.when and item.by is not None:
-        for story_id in sorted(stories):
-            if item.by in watched.get(story_id, ()):
-                return "author", story_id, None
-    if "story" in alert.when:
-        for story_id in sorted(item.stories & stories):
-            return "story", story_id, None
-    return None
-
-
-def quiet_until(alert: Alert, now: datetime, tz: ZoneInfo) -> datetime:
-    """``now``, or when the alert's quiet hours end if ``now`` is inside them."""
-    span = alert.quiet_span()
-    if span is None:
-        return now
-    start, end = span
-    local = now.astimezone(tz)
-    moment = local.time()
-    quiet = start <= moment < end if start < end else (moment >= start or moment < end)
-    if not quiet:
-        return now
-    ends = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
-    if ends <= local:
-        ends += timedelta(days=1)
-    return ends.astimezone(UTC)
 
 
 def send_after_commit(store: Store, config: Config, *, now: datetime) -> None:
