@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Literal
 
 Clock = Callable[[], datetime]
 
@@ -28,3 +29,12 @@ def iso_utc(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return as_utc(moment).isoformat().replace("+00:00", "Z")
+
+
+DateFrom = Literal["feed", "seen"]
+
+
+def date_from(published_estimated: bool) -> DateFrom:
+    """Where an item's date came from, as ``items --json`` says it: ``feed`` when the feed gave
+    one, ``seen`` when watcher used the time it first saw the item."""
+    return "seen" if published_estimated else "feed"

@@ -14,6 +14,7 @@ from typing import Any
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from watcher.clock import date_from
 from watcher.config import Alert, Config
 from watcher.digest.build import outlet_names, text_direction
 from watcher.digest.render import Rendered, environment
@@ -108,7 +109,7 @@ def _item(row: queries.AlertItemRows, config: Config, names: dict[str, str]) -> 
         published=item.published_at.isoformat(),
         source=names.get(item.source_id, item.source_id),
         dir=text_direction(item.language, title)[1],
-        date_from="seen" if item.published_estimated else "feed",
+        date_from=date_from(item.published_estimated),
     )
 
 

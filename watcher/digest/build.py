@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
+from watcher.clock import date_from
 from watcher.config import Config, Digest, Story
 from watcher.digest.fold import near_duplicate_groups
 from watcher.digest.marks import counted_weak_spans, names_to_mark
@@ -319,7 +320,7 @@ def _entry(
         url=canonical_link(lead.url),
         source=_source_label(lead, names, config),
         published=lead.published_at.isoformat(),
-        date_from="seen" if lead.published_estimated else "feed",
+        date_from=date_from(lead.published_estimated),
         snippet_html=str(snippet(summary, names_to_mark(mentions, config), counted=counted)),
         lang=lang,
         dir=direction,

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from watcher.clock import as_utc, iso_utc
+from watcher.clock import DateFrom, as_utc, date_from, iso_utc
 from watcher.config.query import And, EntityRef, Near, Node, Not, Or, Phrase
 from watcher.match.anchors import NO_PROMISES, Promises
 from watcher.match.followups import CompiledFollowup, CompiledStory
@@ -58,7 +58,7 @@ class Explanation:
     hits: list[HitView] = field(default_factory=list)
     stories: list[Verdict] = field(default_factory=list)
     followups: list[Verdict] = field(default_factory=list)
-    date_from: Literal["feed", "seen"] = "feed"  # as in `watcher items --json`
+    date_from: DateFrom = "feed"  # as in `watcher items --json`
     date_note: str | None = None  # why the time first seen stands in for the feed's date
 
     def as_json(self) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def explain(matcher: Matcher, item: Item, promises: Promises = NO_PROMISES) -> E
             for story in matcher.stories
             for followup in story.followups
         ],
-        date_from="seen" if item.published_estimated else "feed",
+        date_from=date_from(item.published_estimated),
         date_note=_date_note(item) if item.published_estimated else None,
     )
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from watcher.clock import iso_utc
+from watcher.clock import date_from, iso_utc
 from watcher.store.tables import (
     FollowupMatchRow,
     ItemRow,
@@ -165,7 +165,7 @@ class ItemView:
             "entities": self.entities,
             "stories": self.stories,
             "followups": self.followups,
-            "date_from": "seen" if row.published_estimated else "feed",
+            "date_from": date_from(row.published_estimated),
             "first_seen": iso_utc(row.first_seen_at),
         }
 

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from watcher.clock import date_from
 from watcher.config import Config, Story
 from watcher.match.followups import FollowupStatus, day_start
 from watcher.store.items import ItemView
@@ -121,7 +122,7 @@ def item_line(page: Page, view: ItemView) -> ItemLine:
         source=source_name(config, row.source_id),
         author=row.author,
         published=row.published_at,
-        date_from="seen" if row.published_estimated else "feed",
+        date_from=date_from(row.published_estimated),
         lang=lang,
         dir=direction(row.title or row.summary, row.language),
         by=entity_name(config, row.by) if row.by else None,
