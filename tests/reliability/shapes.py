@@ -3,9 +3,9 @@
 Each shape stresses one dimension a hostile feed controls: attributes on one element, nesting
 depth, entries, text, namespaces, attribute values, XHTML, ``xml:base``/``xml:lang``, an
 ill-formed or DOCTYPE'd body (read by feedparser, not the fast path), a lying declaration.
-``DENSE`` shapes are read by feedparser alone (the fast path refuses them by design) and are
-linear but slower per MB: feedparser spends about 20 µs on each element, twice for an
-ill-formed body (its strict parser, then its loose one).
+The last three are read by feedparser alone (the fast path refuses them by design): they are
+denser in tags than any real feed, so feedparser is given only part of them
+(``watcher.parse.feed.bound_tags``).
 """
 
 from __future__ import annotations
@@ -129,12 +129,11 @@ SHAPES: dict[str, Shape] = {
         f"<item {_attributes(n // 10)}><title>x</title></item>{_RSS_END}"
     ),
     "declarations-not-utf8": lambda n: "<?xml" * 13_000 + "\xff",  # the 64 KB chardet sample
-    # DENSE: feedparser alone; linear, ~3 s/MB well-formed, ~7 s/MB ill-formed (1 MB at most)
+    # feedparser alone; 3 s/MB well-formed, 7 s/MB ill-formed before feedparser's tags were bounded
     "nested-beyond-lxml-limit": lambda n: _rss(_item("<x>" * (n // 8) + "</x>" * (n // 8))),
     "ill-formed-nested": lambda n: _rss(_item("<br>" + "<x>" * (n // 8) + "</x>" * (n // 8))),
     "ill-formed-elements": lambda n: _rss(_item("<br>" + "<x>y</x>" * (n // 8))),
 }
-DENSE = frozenset({"nested-beyond-lxml-limit", "ill-formed-nested", "ill-formed-elements"})
 LATIN1 = frozenset({"declarations-not-utf8"})  # bytes that are not UTF-8, on purpose
 
 

@@ -10,17 +10,28 @@ once per element.
 
 feedparser asks ``xml.sax.make_parser`` for the modules in ``feedparser.api.PREFERRED_XML_PARSERS``
 first; ``use()`` puts this module there, and ``create_parser`` is what ``make_parser`` calls.
+
+feedparser reads an ill-formed body twice: its strict parser runs to the error (the end, for a
+mismatched tag), then its loose parser starts again. Inside ``refusing(error)`` the strict
+parser fails at once with expat's own error for the body, already known, so the body is read
+once and feedparser notes the same fault.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from xml.parsers import expat
+from xml.sax import SAXParseException
 from xml.sax.expatreader import ExpatParser
-from xml.sax.xmlreader import AttributesNSImpl
+from xml.sax.xmlreader import AttributesNSImpl, Locator
 
 import feedparser.api
 
 _FEW_ATTRIBUTES = 8  # the standard scan is cheaper than an index for a handful
+_known = threading.local()  # the expat error this thread's next strict parse is to raise
 
 
 class _IndexedAttributes(AttributesNSImpl):
@@ -57,9 +68,37 @@ class _IndexingHandler:
         self._handler.startElementNS(name, qname, attrs)
 
 
+class _ErrorPosition(Locator):
+    def __init__(self, error: expat.ExpatError) -> None:
+        self._error = error
+
+    def getLineNumber(self) -> int:  # noqa: N802
+        return self._error.lineno
+
+    def getColumnNumber(self) -> int:  # noqa: N802
+        return self._error.offset
+
+
 class _Reader(ExpatParser):
     def setContentHandler(self, handler: Any) -> None:  # noqa: N802
         super().setContentHandler(_IndexingHandler(handler))
+
+    def parse(self, source: Any) -> None:
+        error = getattr(_known, "error", None)
+        if error is not None:
+            message = expat.errors.messages[error.code]
+            raise SAXParseException(message, error, _ErrorPosition(error))
+        super().parse(source)
+
+
+@contextmanager
+def refusing(error: expat.ExpatError | None) -> Iterator[None]:
+    """Strict parses on this thread fail at once with ``error`` (nothing changes for None)."""
+    _known.error = error
+    try:
+        yield
+    finally:
+        _known.error = None
 
 
 def create_parser(*args: Any, **kwargs: Any) -> ExpatParser:
