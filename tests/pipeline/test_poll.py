@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
 from tests.pipeline.conftest import Farm, rss
 from watcher.cli import cli
+from watcher.config import load_config
+from watcher.fetch.clients import Clients
+from watcher.jobs.poll import poll_once, poll_sources
+from watcher.match import Matcher
+from watcher.model import Item
+from watcher.store import open_store
 
 ARTICLE = "https://news.example.org/2024/05/leike-resigns"
 
@@ -182,3 +189,23 @@ def test_a_poll_keeps_the_feed_title_cleaned_and_clipped(farm: Farm, farm_config
     assert titles["wire"] == "The Wire"
     assert titles["daily"].startswith("Daily & Wire very") and len(titles["daily"]) <= 200
     assert "<" not in titles["daily"] and "x()" not in titles["daily"]
+
+
+def test_a_poll_where_every_feed_answers_304_builds_no_automaton(farm: Farm, farm_config) -> None:
+    """The matcher's automaton (and the word lists behind its variant spellings) is built at
+    the first item matched, so an unchanged poll pays nothing for it."""
+    config = load_config(farm_config(_two_feeds(farm)))
+    store = open_store(config.database_url)
+    try:
+        poll_once(store, config)
+        with Clients.open(config) as clients:
+            matcher = Matcher(config)
+            summary = poll_sources(
+                store, config, [s.id for s in config.sources], clients=clients, matcher=matcher
+            )
+    finally:
+        store.close()
+    assert summary.unchanged == 2
+    assert "automaton" not in vars(matcher)
+    item = Item("k", None, "Jan Leike resigns", "", "wire", datetime(2024, 5, 20, tzinfo=UTC))
+    assert matcher.match(item).mentions
