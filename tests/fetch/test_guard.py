@@ -6,6 +6,8 @@ host (allowed), and the refusals come from redirects to another host name or add
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
@@ -13,7 +15,7 @@ import pytest
 
 from watcher.errors import FetchError
 from watcher.fetch import Fetcher
-from watcher.fetch.guard import is_public
+from watcher.fetch.guard import Call, is_public
 
 from .conftest import RawServer
 
@@ -202,3 +204,26 @@ def test_ipv6_loopback_configured_directly_is_allowed_but_not_by_redirect(
     assert make_fetcher().get(configured, source_id="s").body == b"feed"
     start = _redirect(raw_server, "/jump", configured)
     assert refusal(make_fetcher(), start).startswith("refused: redirects to a private address ::1 ")
+
+
+def _blocked_read(call: Call) -> bytes:
+    """A read on a socket the call watches, blocked until the call's deadline shuts it."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        ours.settimeout(30)  # a safety net for a broken watchdog, far beyond the deadlines
+        call.watch(ours)
+        return ours.recv(1)
+
+
+def test_every_deadline_is_kept_by_one_shared_watchdog_thread() -> None:
+    """Many fetches in flight arm one thread between them; an earlier deadline armed after a
+    later one still fires first, and a fetch that ended is never shut down."""
+    late, early, ended = Call(seconds=600), Call(seconds=0.05), Call(seconds=0.01)
+    for call in (late, early, ended):
+        call.start()
+    with ended:
+        pass
+    assert _blocked_read(early) == b""
+    assert early.expired and not late.expired and not ended.expired
+    watchdogs = [t for t in threading.enumerate() if t.name == "watcher-fetch-deadlines"]
+    assert len(watchdogs) == 1

@@ -22,9 +22,10 @@ compared by name and port, so the same server reached by redirect under another 
 (``127.0.0.1`` instead of ``localhost``) is refused too.
 
 **Deadline.** A read timeout bounds each ``recv`` but not the whole response: a server sending
-one byte a second never trips it. ``Call`` arms a timer for the fetch; every socket the fetch
-uses registers with it, and when the time is up the timer shuts those sockets down, which wakes
-the blocked read at once, in the headers or the body, plain or TLS. (The TLS handshake runs
+one byte a second never trips it. ``Call`` arms the deadline for the fetch; every socket the
+fetch uses registers with it, and when the time is up one watchdog thread, shared by all fetches
+(a thread per fetch cost more CPU than a 304's whole exchange), shuts those sockets down, which
+wakes the blocked read at once, in the headers or the body, plain or TLS. (The TLS handshake runs
 before its socket can register, since wrapping detaches the plain socket; CPython bounds a
 whole handshake by the socket timeout, which the fetcher caps at what is left of the deadline.)
 """
@@ -32,7 +33,9 @@ whole handshake by the socket timeout, which the fetcher caps at what is left of
 from __future__ import annotations
 
 import contextlib
+import heapq
 import ipaddress
+import itertools
 import socket
 import threading
 import time
@@ -111,7 +114,6 @@ class Call:
         self.trusted = trusted
         self.expired = False
         self._deadline: float | None = None
-        self._timer: threading.Timer | None = None
         self._sockets: list[socket.socket] = []
         self._done = False
         self._lock = threading.Lock()
@@ -124,8 +126,6 @@ class Call:
         with self._lock:
             self._done = True
             self._sockets.clear()
-        if self._timer is not None:
-            self._timer.cancel()
         _local.call = None
 
     def start(self) -> None:
@@ -133,9 +133,7 @@ class Call:
         if self._deadline is not None or self.seconds is None:
             return
         self._deadline = time.monotonic() + self.seconds
-        self._timer = threading.Timer(self.seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        _WATCHDOG.arm(self._deadline, self)
 
     def remaining(self) -> float:
         """Seconds left before the deadline (infinite when there is none)."""
@@ -159,13 +157,62 @@ class Call:
             else:
                 self._sockets.append(sock)
 
-    def _expire(self) -> None:
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def expire(self) -> None:
+        """The deadline has passed: shut every socket of the fetch (unless it has ended)."""
         with self._lock:
             if self._done:
                 return
             self.expired = True
             for sock in self._sockets:
                 _shut(sock)
+
+
+class _Watchdog:
+    """One daemon thread expiring every fetch's ``Call`` at its deadline.
+
+    Deadlines wait in a heap; the thread sleeps until the earliest and is woken when an earlier
+    one is armed. A fetch that ends leaves its entry behind, dropped when it comes up.
+    """
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, Call]] = []
+        self._order = itertools.count()  # ties never compare two Calls
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, deadline: float, call: Call) -> None:
+        with self._changed:
+            heapq.heappush(self._due, (deadline, next(self._order), call))
+            if self._thread is None or not self._thread.is_alive():  # first use, or after fork
+                self._thread = threading.Thread(
+                    target=self._run, name="watcher-fetch-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif self._due[0][2] is call:
+                self._changed.notify()
+
+    def _run(self) -> None:
+        while True:
+            for call in self._wait_for_expired():
+                call.expire()
+
+    def _wait_for_expired(self) -> list[Call]:
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                due = []  # expired, or ended early (``Call.expire`` then does nothing)
+                while self._due and (self._due[0][0] <= now or self._due[0][2].done):
+                    due.append(heapq.heappop(self._due)[2])
+                if due:
+                    return due
+                self._changed.wait(self._due[0][0] - now if self._due else None)
+
+
+_WATCHDOG = _Watchdog()
 
 
 _OUTSIDE_FETCH = Call()  # a connection used outside Fetcher.get: strict, no deadline
