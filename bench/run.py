@@ -17,6 +17,7 @@ the daemon's tick with idle sources, ``normalise_entry``'s µs, matching, digest
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -275,6 +276,14 @@ def prepare_work() -> None:
         else:
             shutil.rmtree(folder, ignore_errors=True)
     WORK.mkdir(parents=True)
+    compile_watcher()
+
+
+def compile_watcher() -> None:
+    """Write watcher's bytecode first, as ``pip install`` does for an installed package (and did
+    for rss2email's). An editable checkout run with PYTHONDONTWRITEBYTECODE (set on some
+    machines) would otherwise compile every module from source in every measured process."""
+    compileall.compile_dir(ROOT / "watcher", quiet=1)
 
 
 def _alive(pid: int) -> bool:
