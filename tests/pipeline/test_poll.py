@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
+from tests.fetch.conftest import RawServer, running
 from tests.pipeline.conftest import Farm, rss
+from tests.reliability.conftest import send_body, serve_bytes
 from watcher.cli import cli
 from watcher.config import load_config
 from watcher.fetch.clients import Clients
@@ -18,6 +22,7 @@ from watcher.model import Item
 from watcher.store import open_store
 
 ARTICLE = "https://news.example.org/2024/05/leike-resigns"
+RSS = "application/rss+xml"
 
 
 def _run(config: Path, *args: str, code: int = 0) -> Result:
@@ -209,3 +214,29 @@ def test_a_poll_where_every_feed_answers_304_builds_no_automaton(farm: Farm, far
     assert "automaton" not in vars(matcher)
     item = Item("k", None, "Jan Leike resigns", "", "wire", datetime(2024, 5, 20, tzinfo=UTC))
     assert matcher.match(item).mentions
+
+
+def test_a_slow_source_does_not_hold_back_what_a_quicker_one_brought(farm_config) -> None:
+    """The fast feed's items are committed (and reported) while the slow feed is still being
+    answered: the slow server answers only once it sees them stored, or after 10 s."""
+    stored = threading.Event()
+    released_by: list[str] = []
+
+    def slow(handler: BaseHTTPRequestHandler) -> None:
+        released_by.append("the fast feed stored" if stored.wait(10) else "the 10 s limit")
+        send_body(handler, rss(("Altman on safety", "https://b.example/s", "")).encode(), RSS)
+
+    with running(RawServer()) as server:
+        server.route("/fast.xml")(serve_bytes(rss(("Leike quits", ARTICLE, "")).encode()))
+        server.route("/slow.xml")(slow)
+        sources = {"fast": server.url("/fast.xml"), "slow": server.url("/slow.xml")}
+        config = load_config(farm_config(sources))
+        store = open_store(config.database_url)
+        try:
+            summary = poll_once(
+                store, config, progress=lambda c: c.source.id == "fast" and stored.set()
+            )
+        finally:
+            store.close()
+    assert released_by == ["the fast feed stored"]
+    assert summary.new == 2

@@ -4,9 +4,11 @@ sources per transaction.
 Workers only touch the network and the CPU; the calling thread is the only writer, so SQLite
 never sees two writers from one process. Sources that brought something are committed
 ``STORE_BATCH`` at a time (each commit rewrites the index pages it touched, so fewer, larger
-commits cost less), unchanged ones ``QUIET_BATCH`` at a time: a crash loses at most the sources
-in flight and the batch not yet committed, whose outcome and polling state go together, so they
-are simply polled again.
+commits cost less), or as soon as no source has finished for ``WAKE_EVERY`` seconds, so a slow
+source never holds back the items and alerts of those that finished before it. Unchanged ones
+are committed ``QUIET_BATCH`` at a time: a crash loses at most the sources in flight and the
+batch not yet committed, whose outcome and polling state go together, so they are simply polled
+again.
 
 One source never affects another: whatever goes wrong with it — the fetch, the parse, the
 normaliser, the matcher or the store refusing its data — is recorded on that source (status,
@@ -56,7 +58,7 @@ QUIET_BATCH = 100  # unchanged sources recorded per transaction
 STORE_BATCH = 10  # sources with news (or an error) stored per transaction
 POLL_FAILED = "poll.failed"  # the event of the log line naming a failing source
 STOP_GRACE = 2.0  # seconds the polls in flight have to finish once a stop is asked
-STOP_CHECK = 0.2  # how often a poll that may be stopped looks at its stop event
+WAKE_EVERY = 0.2  # seconds a poll waits for a finished source before it stores what it holds
 
 
 @dataclass(slots=True)
@@ -215,8 +217,14 @@ def poll_sources(
         if progress is not None:
             progress(collected)
 
+    def store_busy() -> None:
+        for stored, stats in _store_batch(store, config, matcher, busy, clock()):
+            done(stored, stats)
+
     for collected in _collect_all(sources, states, clients, config, clock, store, stop):
-        if collected.quiet:
+        if collected is None:  # a lull: nothing finished for a moment
+            store_busy()
+        elif collected.quiet:
             quiet.append(collected)
             if len(quiet) >= QUIET_BATCH:
                 _store_quiet(store, config, matcher, quiet, clock())
@@ -224,10 +232,8 @@ def poll_sources(
         else:
             busy.append(collected)
             if len(busy) >= STORE_BATCH:
-                for stored, stats in _store_batch(store, config, matcher, busy, clock()):
-                    done(stored, stats)
-    for stored, stats in _store_batch(store, config, matcher, busy, clock()):
-        done(stored, stats)
+                store_busy()
+    store_busy()
     _store_quiet(store, config, matcher, quiet, clock())
     return summary
 
@@ -240,8 +246,9 @@ def _collect_all(
     clock: Clock,
     store: Store,
     stop: threading.Event | None = None,
-) -> Iterator[Collected]:
-    """Yield each source's result as soon as it is ready, keeping few results in memory.
+) -> Iterator[Collected | None]:
+    """Yield each source's result as soon as it is ready, keeping few results in memory, and
+    None after each ``WAKE_EVERY`` seconds in which none was.
 
     A full-text source's new items go back to the pool once, to have their pages read. Once
     ``stop`` is set, nothing more is started, what is queued is dropped, and the polls in flight
@@ -264,8 +271,9 @@ def _collect_all(
                     break
             if not pending:
                 return
-            timeout = STOP_CHECK if stop is not None else None
-            done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=WAKE_EVERY, return_when=FIRST_COMPLETED)
+            if not done:
+                yield None
             if stop is not None and stop.is_set():
                 if deadline is None:
                     deadline = time.monotonic() + STOP_GRACE
