@@ -27,12 +27,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 import report
 from measure import CommandFailedError, run_measured
 from medians import Pollers, repeated, startup
+from peer import r2e_executable
 from workload import FarmProcess, load_entities, watched_names, write_watcher_config
 
 BENCH = Path(__file__).resolve().parent
@@ -279,6 +281,16 @@ def prepare_work() -> None:
     compile_watcher()
 
 
+def check_contenders() -> None:
+    """Stop at once, with the fix, when the peer or the second floor is not installed (not
+    after the farm has been generated and the first passes measured)."""
+    missing = ["fastfeedparser"] if find_spec("fastfeedparser") is None else []
+    if not Path(r2e_executable()).is_file():
+        missing.append("rss2email")
+    if missing:
+        sys.exit(f"bench: {', '.join(missing)} not installed here: pip install -e '.[bench]'")
+
+
 def compile_watcher() -> None:
     """Write watcher's bytecode first, as ``pip install`` does for an installed package (and did
     for rss2email's). An editable checkout run with PYTHONDONTWRITEBYTECODE (set on some
@@ -321,6 +333,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     args = parse_args(argv)
     plan = Plan.from_args(args)
+    check_contenders()
     prepare_work()
     results: dict[str, Any] = {
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
