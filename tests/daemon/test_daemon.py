@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from watcher import metrics
 from watcher.config import load_config
@@ -149,6 +150,66 @@ def test_an_invalid_config_is_refused_on_reload_with_file_and_line(
         assert daemon.reload() is False
     assert re.search(rf"{re.escape(str(path))}:\d+: unknown key 'fetch_every'", caplog.text)
     assert len(daemon.config.sources) == 2
+
+
+def test_a_query_nested_too_deep_is_refused_on_reload_and_the_old_config_runs(
+    make_daemon: MakeDaemon, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    daemon = make_daemon(2)
+    path = tmp_path / "watch.yaml"
+    deep = "(" * 200 + "altman" + ")" * 200
+    path.write_text(path.read_text().replace("match: altman", f"match: '{deep}'"))
+
+    with caplog.at_level(logging.ERROR, logger="watcher"):
+        assert daemon.reload() is False
+    assert re.search(
+        rf"{re.escape(str(path))}:\d+: stories\[0\]\.match: nested too deep", caplog.text
+    )
+    assert "Traceback" not in caplog.text
+    assert daemon.poll_tick(now()).polled == 2
+
+
+def test_a_runtime_that_cannot_be_built_is_refused_and_the_old_one_kept(
+    make_daemon: MakeDaemon, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A config that loads but cannot run (here the clients cannot be opened) changes nothing."""
+    daemon = make_daemon(2)
+    running = daemon.runtime
+
+    def refuse(_config: object) -> None:
+        raise OSError("too many open files")
+
+    monkeypatch.setattr("watcher.schedule.daemon.Clients.open", refuse)
+    with caplog.at_level(logging.ERROR, logger="watcher"):
+        assert daemon.reload() is False
+    assert "config not reloaded: OSError: too many open files" in caplog.text
+    assert daemon.runtime is running
+    monkeypatch.undo()
+    assert daemon.poll_tick(now()).polled == 2
+
+
+def test_a_database_error_while_reloading_is_retried_at_the_next_tick(
+    make_daemon: MakeDaemon, farm: Farm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new config is taken at once; its sources reach the database when it answers again."""
+    daemon = make_daemon(2)
+    (tmp_path / "watch.yaml").write_text(daemon_config(farm, 3), encoding="utf-8")
+    reconcile = daemon.reconcile
+    attempts: list[str] = []
+
+    def database_away_once(*args: object) -> None:
+        attempts.append("reconcile")
+        if len(attempts) == 1:
+            raise OperationalError("UPDATE sources", {}, Exception("database is locked"))
+        reconcile(*args)
+
+    monkeypatch.setattr(daemon, "reconcile", database_away_once)
+    assert daemon.reload() is True
+    assert "f002" not in rows(daemon)
+    # The tick reconciles first, so f002 is due from a moment after the tick's own time.
+    assert daemon.poll_tick(now() + timedelta(seconds=1)).polled == 3
+    assert attempts == ["reconcile", "reconcile"]
+    assert rows(daemon)["f002"].last_success_at is not None
 
 
 def test_a_digest_missed_while_down_is_sent_once_within_grace(
