@@ -71,16 +71,21 @@ def test_the_arabic_lead_and_counts_are_arabic(seeded: Store, bundled_config: Co
     assert "7 أخبار جديدة؛ 4 منها نشرتها وسائل إعلام أخرى أيضًا" in text
 
 
-def test_in_the_arabic_digest_an_english_item_is_left_to_right_meta_line_included(
+def test_an_item_keeps_its_own_direction_and_its_lines_about_it_the_digests(
     seeded: Store, bundled_config: Config
 ) -> None:
-    _, html = _render(seeded, bundled_config, "daily-ar")
-    entries = re.findall(r'<div class="entry" dir="(\w+)"[^>]*>(.*?)<div class="meta"', html, re.S)
-
-    directions = {("Anthropic" in body, direction) for direction, body in entries}
-    assert (True, "ltr") in directions  # an English headline and its meta line: both LTR
-    assert any(d == "rtl" for d, _ in entries)  # the Arabic items stay right to left
-    assert 'dir="rtl"' in html.split('<div class="entry"', 1)[0]  # the page itself is RTL
+    """In the Arabic digest an English headline is left to right; the lines watcher writes
+    about it (outlet and date, "also in") are Arabic, right to left. And the other way round."""
+    for digest, own, other in (("daily-ar", "rtl", "ltr"), ("daily", "ltr", "rtl")):
+        _, html = _render(seeded, bundled_config, digest)
+        page, *entries = html.split('<div class="entry" dir="')
+        assert f'dir="{own}"' in page  # the page itself
+        foreign = [entry for entry in entries if entry.startswith(other)]
+        assert foreign and len(foreign) < len(entries)
+        for entry in foreign:
+            assert re.findall(r'class="meta"[^>]*dir="(\w+)"', entry) == [own]
+            assert re.findall(r'class="also"[^>]*dir="(\w+)"', entry) in ([], [own])
+        assert any('class="also"' in entry for entry in foreign)
 
 
 def test_a_weak_alias_is_marked_only_where_it_counted(store: Store, make_config: object) -> None:
