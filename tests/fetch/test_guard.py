@@ -6,6 +6,8 @@ host (allowed), and the refusals come from redirects to another host name or add
 
 from __future__ import annotations
 
+import os
+import posix
 import socket
 import threading
 from collections.abc import Callable
@@ -14,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from watcher.errors import FetchError
-from watcher.fetch import Fetcher
+from watcher.fetch import Fetcher, guard
 from watcher.fetch.guard import Call, is_public
 
 from .conftest import RawServer
@@ -227,3 +229,21 @@ def test_every_deadline_is_kept_by_one_shared_watchdog_thread() -> None:
     assert early.expired and not late.expired and not ended.expired
     watchdogs = [t for t in threading.enumerate() if t.name == "watcher-fetch-deadlines"]
     assert len(watchdogs) == 1
+
+
+def test_a_forked_child_keeps_no_deadline_of_its_parent() -> None:
+    """A child must never shut sockets its parent's fetches registered (the descriptors are
+    shared); it starts its own watchdog when it fetches."""
+    parent = Call(seconds=600)
+    parent.start()
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child reports what its watchdog holds, then leaves at once
+        os.write(write, str(len(guard._WATCHDOG._due)).encode())
+        posix._exit(0)  # os._exit is refused inside tests (conftest); a child must not go on
+    os.close(write)
+    try:
+        assert os.read(read, 16) == b"0"
+    finally:
+        os.close(read)
+        os.waitpid(child, 0)

@@ -36,6 +36,7 @@ import contextlib
 import heapq
 import ipaddress
 import itertools
+import os
 import socket
 import threading
 import time
@@ -187,13 +188,20 @@ class _Watchdog:
     def arm(self, deadline: float, call: Call) -> None:
         with self._changed:
             heapq.heappush(self._due, (deadline, next(self._order), call))
-            if self._thread is None or not self._thread.is_alive():  # first use, or after fork
+            if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="watcher-fetch-deadlines", daemon=True
                 )
                 self._thread.start()
             elif self._due[0][2] is call:
                 self._changed.notify()
+
+    def forget(self) -> None:
+        """In a forked child: the parent's fetches and thread are not this process's (ending
+        a copied fetch would shut sockets the parent may have pooled again meanwhile)."""
+        self._due = []
+        self._changed = threading.Condition()
+        self._thread = None
 
     def _run(self) -> None:
         while True:
@@ -213,6 +221,7 @@ class _Watchdog:
 
 
 _WATCHDOG = _Watchdog()
+os.register_at_fork(after_in_child=_WATCHDOG.forget)
 
 
 _OUTSIDE_FETCH = Call()  # a connection used outside Fetcher.get: strict, no deadline
