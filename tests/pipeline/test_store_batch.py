@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from watcher import metrics
 from watcher.config import Config
@@ -14,9 +15,9 @@ from watcher.jobs.poll import Collected, _store_batch
 from watcher.match import Matcher
 from watcher.match.anchors import NO_PROMISES, Promises
 from watcher.model import Item, ItemMatches
-from watcher.store.engine import Store
+from watcher.store.engine import Store, open_store
 from watcher.store.sources import sync_sources
-from watcher.store.tables import ItemRow, SourceRow
+from watcher.store.tables import ItemRow, ItemSourceRow, SourceRow, StoryMatchRow
 
 CONFIG = """
 people:
@@ -100,3 +101,81 @@ def test_a_batch_the_store_takes_is_one_transaction_with_every_source_in_it(
     ]
     with store.session() as session:
         assert len(set(session.scalars(select(ItemRow.key)))) == 3
+
+
+def _copy(source_id: str, text: str) -> Item:
+    """A copy of the one wire story, as ``source_id`` carries it."""
+    url = "https://wire.example/leike"
+    return Item(url, url, "Jan Leike speaks", text, source_id, NOW)
+
+
+def _stored(store: Store) -> tuple[list[tuple[str, str, str]], set[tuple[str, str]], set[str]]:
+    """Items (key, source, text), the sources each was seen in, and the stories matched."""
+    with store.session() as session:
+        items = [(r.key, r.source_id, r.text) for r in session.scalars(select(ItemRow))]
+        seen = {
+            (key, source_id)
+            for key, source_id in session.execute(
+                select(ItemRow.key, ItemSourceRow.source_id).join(
+                    ItemSourceRow, ItemSourceRow.item_id == ItemRow.id
+                )
+            )
+        }
+        stories = set(session.scalars(select(StoryMatchRow.story_id)))
+    return items, seen, stories
+
+
+def test_an_article_two_sources_of_a_batch_carry_is_stored_once_and_counted_where_it_is_new(
+    store: Store, tmp_path: Path, make_config: Callable[[str], Config]
+) -> None:
+    config = make_config(CONFIG)
+    _synced_batch(store, config)
+    source = {s.id: s for s in config.sources}
+
+    def batch() -> list[Collected]:
+        return [
+            Collected(source["one"], [_copy("one", "Jan Leike on safety.")]),
+            Collected(source["two"], [_copy("two", "Jan Leike on safety, and much more.")]),
+            Collected(source["three"], [_collected(config, "three").items[0]]),
+        ]
+
+    stored = _store_batch(store, config, Matcher(config), batch(), NOW)
+
+    assert [(c.source.id, s.new, s.updated, s.matches) for c, s in stored] == [
+        ("one", 1, 0, 1),
+        ("two", 0, 1, 1),  # the same article, which says more: merged
+        ("three", 1, 0, 1),
+    ]
+    alone = open_store(f"sqlite:///{tmp_path / 'alone.db'}")
+    try:
+        _synced_batch(alone, config)
+        for collected in batch():
+            _store_batch(alone, config, Matcher(config), [collected], NOW)
+        assert _stored(store) == _stored(alone)
+    finally:
+        alone.close()
+    items, seen, _ = _stored(store)
+    assert ("https://wire.example/leike", "one", "Jan Leike on safety, and much more.") in items
+    assert {("https://wire.example/leike", "one"), ("https://wire.example/leike", "two")} <= seen
+
+
+def test_a_batch_looks_up_inserts_and_matches_its_items_in_one_statement_each(
+    store: Store, make_config: Callable[[str], Config]
+) -> None:
+    config = make_config(CONFIG)
+    batch = _synced_batch(store, config)
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()[:3]))
+
+    event.listen(store.engine, "before_cursor_execute", note)
+    try:
+        _store_batch(store, config, Matcher(config), batch, NOW)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", note)
+
+    assert statements.count("INSERT INTO items") == 1
+    assert statements.count("INSERT INTO item_sources") == 1
+    assert statements.count("INSERT INTO story_matches") == 1
+    assert sum(s.startswith("SELECT items.") for s in statements) == 1

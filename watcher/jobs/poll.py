@@ -3,12 +3,12 @@ sources per transaction.
 
 Workers only touch the network and the CPU; the calling thread is the only writer, so SQLite
 never sees two writers from one process. Sources that brought something are committed
-``STORE_BATCH`` at a time (each commit rewrites the index pages it touched, so fewer, larger
-commits cost less), or as soon as no source has finished for ``WAKE_EVERY`` seconds, so a slow
-source never holds back the items and alerts of those that finished before it. Unchanged ones
-are committed ``QUIET_BATCH`` at a time: a crash loses at most the sources in flight and the
-batch not yet committed, whose outcome and polling state go together, so they are simply polled
-again.
+``STORE_BATCH`` at a time, their items looked up, inserted and matched in one statement each
+(each statement and each commit has a fixed cost: fewer, larger ones cost less), or as soon as
+no source has finished for ``WAKE_EVERY`` seconds, so a slow source never holds back the items
+and alerts of those that finished before it. Unchanged ones are committed ``QUIET_BATCH`` at a
+time: a crash loses at most the sources in flight and the batch not yet committed, whose
+outcome and polling state go together, so they are simply polled again.
 
 One source never affects another: whatever goes wrong with it — the fetch, the parse, the
 normaliser, the matcher or the store refusing its data — is recorded on that source (status,
@@ -97,6 +97,12 @@ class IngestStats:
     matches: int = 0
     stored: list[int] = field(default_factory=list)  # the new items' ids
     story_hits: list[str] = field(default_factory=list)  # story ids, once a match: for metrics
+
+    def add_new(self, item_id: int, matches: ItemMatches) -> None:
+        """Count an item this poll stored for the first time."""
+        self.new += 1
+        self.stored.append(item_id)
+        self.tally(matches)
 
     def tally(self, matches: ItemMatches) -> None:
         """Add a stored item's story and follow-up matches."""
@@ -528,10 +534,19 @@ def _store_quiet(
 def _record_all(
     session: Session, config: Config, matcher: Matcher, batch: list[Collected], now: datetime
 ) -> list[tuple[Collected, IngestStats]]:
-    """Several sources' outcomes in the caller's transaction, their rows read in one query
-    first (held until the end, so each record finds its row in the session)."""
+    """Several sources' outcomes in the caller's transaction: their rows read in one query first
+    (held until the end, so each record finds its row in the session), and the items of all that
+    succeeded stored together (``ingest_all``)."""
     rows = source_store.rows(session, [collected.source.id for collected in batch])
-    stored = [(c, record_outcome(session, config, matcher, c, now)) for c in batch]
+    succeeded = [collected for collected in batch if collected.error is None]
+    ingested = ingest_all(session, matcher, [collected.items for collected in succeeded], now=now)
+    stats_of = {id(collected): stats for collected, stats in zip(succeeded, ingested, strict=True)}
+    stored = [
+        (c, _record_ingested(session, config, matcher, c, stats_of[id(c)], now))
+        if c.error is None
+        else (c, _record_failure(session, config, c, now))
+        for c in batch
+    ]
     del rows
     return stored
 
@@ -540,26 +555,44 @@ def record_outcome(
     session: Session, config: Config, matcher: Matcher, collected: Collected, now: datetime
 ) -> IngestStats:
     """One source's outcome, in the caller's transaction."""
-    source = collected.source
-    interval = config.source_interval(source)
     if collected.error is not None:
-        reason = getattr(collected.error, "reason", str(collected.error))
-        log.warning(
-            "poll failed: %s",
-            reason,
-            extra={"event": POLL_FAILED, "source": source.id, "url": source.url},
-        )
-        source_store.record_failure(
-            session,
-            source.id,
-            now=now,
-            interval=interval,
-            max_backoff=config.fetch.max_backoff,
-            reason=reason,
-            retry_after=collected.retry_after,
-        )
-        return IngestStats()
+        return _record_failure(session, config, collected, now)
     stats = ingest(session, matcher, collected.items, now=now)
+    return _record_ingested(session, config, matcher, collected, stats, now)
+
+
+def _record_failure(
+    session: Session, config: Config, collected: Collected, now: datetime
+) -> IngestStats:
+    source, error = collected.source, collected.error
+    reason = getattr(error, "reason", str(error))
+    log.warning(
+        "poll failed: %s",
+        reason,
+        extra={"event": POLL_FAILED, "source": source.id, "url": source.url},
+    )
+    source_store.record_failure(
+        session,
+        source.id,
+        now=now,
+        interval=config.source_interval(source),
+        max_backoff=config.fetch.max_backoff,
+        reason=reason,
+        retry_after=collected.retry_after,
+    )
+    return IngestStats()
+
+
+def _record_ingested(
+    session: Session,
+    config: Config,
+    matcher: Matcher,
+    collected: Collected,
+    stats: IngestStats,
+    now: datetime,
+) -> IngestStats:
+    """What follows a source's stored items: alerts due, archive captures, its polling state."""
+    source = collected.source
     record_alert_hits(session, config, matcher, stats.stored, now=now)
     if collected.on_store is not None:
         collected.on_store(session, now)
@@ -567,7 +600,7 @@ def record_outcome(
         session,
         source.id,
         now=now,
-        interval=interval,
+        interval=config.source_interval(source),
         result=collected.result,
         body_hash=collected.body_hash,
         cursor=collected.cursor,
@@ -579,10 +612,25 @@ def record_outcome(
 
 
 def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: datetime) -> IngestStats:
-    """Store items and match what changed: new ones in bulk, known ones merged one by one;
-    then, when one of them is a promise a follow-up is anchored on, that follow-up's
-    candidates are matched again (``rematch_promised``)."""
-    stats = IngestStats()
+    """Store items and match what changed (``ingest_all`` for one source)."""
+    return ingest_all(session, matcher, [items], now=now)[0]
+
+
+def ingest_all(
+    session: Session, matcher: Matcher, item_lists: list[list[Item]], *, now: datetime
+) -> list[IngestStats]:
+    """Store several sources' items and match what changed, with what each brought counted
+    apart: new ones in bulk, known ones merged one by one; then, when one of them is a promise a
+    follow-up is anchored on, that follow-up's candidates are matched again
+    (``rematch_promised``).
+
+    It stores what storing each list in turn would, with one lookup, one insert and one write
+    of matches for all (per-statement cost is most of the store's): an item in two lists is
+    inserted from the first and merged from the second.
+    """
+    stats = [IngestStats() for _ in item_lists]
+    owner = {id(item): stats[n] for n, items in enumerate(item_lists) for item in items}
+    items = [item for item_list in item_lists for item in item_list]
     if not items:
         return stats
     known = existing_items(session, [*(item.key for item in items), *matcher.promise_keys])
@@ -595,10 +643,9 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
     record_new_matches(
         session, [(ids[item.key], m) for item, m in fresh if item.key in ids], now=now
     )
-    stats.new, stats.stored = len(ids), list(ids.values())
     for item, matches in fresh:
         if item.key in ids:
-            stats.tally(matches)
+            owner[id(item)].add_new(ids[item.key], matches)
     inserted = {id(item) for item, _ in fresh if item.key in ids}
     changed = set(ids)
     for item in items:
@@ -607,11 +654,11 @@ def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: dateti
         row = known.get(item.key) or existing_items(session, [item.key])[item.key]
         if merge_item(session, row, item, content_hash=content_hash(item), now=now) == "same":
             continue
-        stats.updated += 1
+        owner[id(item)].updated += 1
         changed.add(row.key)
         matches = matcher.match(row_to_item(row), promises)
         record_matches(session, row, matches, now=now)
-        stats.tally(matches)
+        owner[id(item)].tally(matches)
     rematch_promised(session, matcher, changed, now=now)
     return stats
 
