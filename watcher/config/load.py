@@ -139,7 +139,7 @@ def _load_yaml(text: str, path: Path) -> tuple[Any, dict[Loc, int]]:
     loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
-        if node is not None:
+        if node is not None and "*" in text:  # only an alias (``*name``) can expand
             _check_expansion(node, path)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
