@@ -9,25 +9,13 @@ it imported.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cli.world import watcher
-
-PROBE = """
-import json, sys
-from watcher.cli import main
-sys.argv = ["watcher", *sys.argv[1:]]
-try:
-    main()
-except SystemExit:
-    pass
-sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
-"""
+from tests.cli.world import imported_by, watcher
 
 NEVER_AT_START = {
     "sqlalchemy",
@@ -57,14 +45,6 @@ NOT_FOR_LISTING = {
 }
 
 
-def _imported(*args: str) -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120
-    )
-    line = next(line for line in done.stderr.splitlines() if line.startswith("MODULES "))
-    return {name.split(".")[0] for name in json.loads(line.removeprefix("MODULES "))}
-
-
 @pytest.mark.parametrize(
     "args",
     [
@@ -77,7 +57,7 @@ def _imported(*args: str) -> set[str]:
     ids=" ".join,
 )
 def test_version_and_help_import_no_heavy_library(args: list[str]) -> None:
-    assert _imported(*args) & NEVER_AT_START == set()
+    assert imported_by(*args) & NEVER_AT_START == set()
 
 
 def test_items_on_a_small_database_imports_only_what_it_reads(tmp_path: Path) -> None:
@@ -90,7 +70,7 @@ def test_items_on_a_small_database_imports_only_what_it_reads(tmp_path: Path) ->
         encoding="utf-8",
     )
     assert watcher("db", "upgrade", "-c", str(config)).code == 0
-    imported = _imported("items", "--limit", "5", "-c", str(config))
+    imported = imported_by("items", "--limit", "5", "-c", str(config))
     assert "sqlalchemy" in imported  # it did read the database
     assert imported & NOT_FOR_LISTING == set()
 

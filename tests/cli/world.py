@@ -5,6 +5,7 @@ or on a pseudo-terminal of a given width)."""
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pty
 import re
@@ -152,3 +153,24 @@ def on_terminal(*args: str, columns: int = 80, cwd: Path | None = None) -> Run:
 def visible(text: str) -> str:
     """What a reader sees: the terminal's escapes removed."""
     return ANSI.sub("", text)
+
+
+_PROBE = """
+import json, sys
+from watcher.cli import main
+sys.argv = ["watcher", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
+"""
+
+
+def imported_by(*args: str) -> set[str]:
+    """The top-level packages ``watcher ARGS`` imported, run in a fresh interpreter."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, timeout=120
+    )
+    line = next(line for line in done.stderr.splitlines() if line.startswith("MODULES "))
+    return {name.split(".")[0] for name in json.loads(line.removeprefix("MODULES "))}

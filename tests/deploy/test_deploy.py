@@ -259,11 +259,11 @@ def test_the_readmes_run_options_exist() -> None:
 def test_the_readmes_metrics_are_the_ones_served() -> None:
     from watcher import metrics
 
-    served = metrics.exposition().decode()
+    _, served = metrics.exposition()
     documented = re.findall(r"`(watcher_[a-z_]+)", README)
     assert len(documented) >= 10
     for name in documented:
-        assert re.search(rf"^# TYPE {name} ", served, re.MULTILINE), name
+        assert re.search(rf"^# TYPE {name} ", served.decode(), re.MULTILINE), name
 
 
 @pytest.mark.slow

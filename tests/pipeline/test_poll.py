@@ -10,6 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
+from tests.cli.world import imported_by
 from tests.fetch.conftest import RawServer, running
 from tests.pipeline.conftest import Farm, rss
 from tests.reliability.conftest import send_body, serve_bytes
@@ -194,6 +195,21 @@ def test_a_poll_keeps_the_feed_title_cleaned_and_clipped(farm: Farm, farm_config
     assert titles["wire"] == "The Wire"
     assert titles["daily"].startswith("Daily & Wire very") and len(titles["daily"]) <= 200
     assert "<" not in titles["daily"] and "x()" not in titles["daily"]
+
+
+def test_a_poll_where_every_feed_answers_304_imports_no_parser_or_metrics_library(
+    farm: Farm, farm_config
+) -> None:
+    """Parsers (lxml, feedparser) load at the first new body, prometheus-client only where
+    metrics are served: an unchanged ``poll --once``, as cron runs it, pays for neither."""
+    config = farm_config(_two_feeds(farm))
+    _run(config, "poll", "--once")
+
+    imported = imported_by("-c", str(config), "poll", "--once")
+
+    assert farm.requests["/wire.xml"] == 2  # the second poll asked again (and got a 304)
+    assert "sqlalchemy" in imported  # it did record the polls
+    assert {"lxml", "feedparser", "prometheus_client"} & imported == set()
 
 
 def test_a_poll_where_every_feed_answers_304_builds_no_automaton(farm: Farm, farm_config) -> None:

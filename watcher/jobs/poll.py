@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
@@ -36,14 +37,11 @@ from watcher.config import Config, Source
 from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch.clients import Clients
 from watcher.jobs.alert_hits import record_alert_hits
-from watcher.jobs.archive_walk import collect_posts
 from watcher.jobs.rematch import rematch_if_config_changed, rematch_promised
 from watcher.jobs.search import SearchTally, search_source
 from watcher.match import Matcher
 from watcher.model import FULL_TEXT, FetchResult, Item, ItemMatches
 from watcher.normalise import content_hash, normalise_entries
-from watcher.parse import parse_feed
-from watcher.parse.article import ArticleReader, add_full_texts
 from watcher.store import Store
 from watcher.store import sources as source_store
 from watcher.store.archive import mark_captures
@@ -51,6 +49,9 @@ from watcher.store.items import existing_items, insert_new_items, merge_item, ro
 from watcher.store.matches import record_matches, record_new_matches
 from watcher.store.promises import promises_among
 from watcher.text import shorten
+
+if TYPE_CHECKING:
+    from watcher.parse.article import ArticleReader
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +263,7 @@ def _collect_all(
     lock and write nothing: the caller gives their claims back).
     """
     workers = config.fetch.workers
-    reader = ArticleReader(clients.pages)
+    reader: ArticleReader | None = None  # made at the first full-text source with news
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll")
     pending: set[Future[Collected]] = set()
     reading: set[Future[Collected]] = set()
@@ -295,6 +296,7 @@ def _collect_all(
                 )
                 reading.discard(future)
                 if fresh:
+                    reader = reader or _article_reader(clients)
                     read = pool.submit(_read_pages, collected, fresh, reader)
                     reading.add(read)
                     pending.add(read)
@@ -326,7 +328,15 @@ def _new_full_text_items(store: Store, collected: Collected) -> list[Item]:
     ]
 
 
+def _article_reader(clients: Clients) -> ArticleReader:
+    from watcher.parse.article import ArticleReader  # lxml's HTML reader, only when needed
+
+    return ArticleReader(clients.pages)
+
+
 def _read_pages(collected: Collected, items: list[Item], reader: ArticleReader) -> Collected:
+    from watcher.parse.article import add_full_texts
+
     add_full_texts(items, collected.source, reader)
     return collected
 
@@ -368,6 +378,8 @@ def collect_feed(
     body_hash = hashlib.sha256(result.body).hexdigest()
     if state is not None and state.body_hash == body_hash:
         return Collected(source, result=result, body_hash=body_hash, unchanged=True)
+    from watcher.parse import parse_feed  # the parsers (lxml, feedparser): only for a new body
+
     parsed = parse_feed(
         result.body, source_id=source.id, url=result.final_url, content_type=result.content_type
     )
@@ -395,6 +407,8 @@ def collect_archive(
     stopped the walk midway, what came before is stored, the cursor stops before the failed
     capture, and the reason is kept as the source's warning; with nothing done, it is an error.
     """
+    from watcher.jobs.archive_walk import collect_posts  # the archive's parsers, when one is due
+
     batch = collect_posts(
         clients.archive,
         source,

@@ -38,8 +38,6 @@ from watcher.fetch.search import (
 from watcher.match import Matcher
 from watcher.model import FULL_TEXT, Entry, Item
 from watcher.normalise import normalise_entry
-from watcher.parse.article import ArticleReader, add_full_texts
-from watcher.parse.search import parse_results
 
 FOLLOW_MAX = 25  # Google News links followed a poll (each costs a request to Google)
 
@@ -106,6 +104,8 @@ class _Answers:
 
 def _ask(client: EngineClient, asked: SearchPlan, source: Source) -> _Answers:
     """Send every request; a failing one does not stop the others."""
+    from watcher.parse.search import parse_results  # lingua and lxml: only when a search runs
+
     answers = _Answers()
     for request in asked.requests:
         try:
@@ -192,6 +192,8 @@ def _serving(
     source, those whose title does not are matched again on their page's main text."""
     serving = {key for key, found in candidates.items() if _serves(matcher, found)}
     if source.full_text:
+        from watcher.parse.article import ArticleReader, add_full_texts
+
         unmatched = [found[2] for key, found in candidates.items() if key not in serving]
         add_full_texts(unmatched, source, ArticleReader(clients.pages))
         serving |= {

@@ -144,7 +144,7 @@ class _Handler(PrereadHandler):
         if path == "/healthz":
             self._health()
         elif path == "/metrics":
-            self._send(200, metrics.CONTENT_TYPE, metrics.exposition())
+            self._send(200, *metrics.exposition())
         else:
             self._send(404, "text/plain; charset=utf-8", b"not found: try /healthz or /metrics\n")
 
