@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from watcher.store import Store, open_store
 from watcher.store.claims import claim_due_sources, claimed_by, count_due, release_claims
-from watcher.store.sources import record_success
+from watcher.store.sources import Polled, record_success
 from watcher.store.tables import SourceRow
 
 from .conftest import NOW
@@ -61,7 +61,7 @@ def test_recording_a_poll_clears_the_claim_and_moves_the_source_past_its_interva
     [source_id] = add_sources(1)
     assert claim(any_store, "w1") == [source_id]
     with any_store.session() as session:
-        record_success(session, source_id, now=NOW, interval=timedelta(hours=1))
+        record_success(session, Polled(source_id, timedelta(hours=1)), now=NOW)
 
     with any_store.session() as session:
         assert claimed_by(session, "w1") == []

@@ -548,21 +548,26 @@ def _store_quiet(
 def _record_all(
     session: Session, config: Config, matcher: Matcher, batch: list[Collected], now: datetime
 ) -> list[tuple[Collected, IngestStats]]:
-    """Several sources' outcomes in the caller's transaction: their rows read in one query first
-    (held until the end, so each record finds its row in the session), and the items of all that
-    succeeded stored together (``ingest_all``)."""
-    rows = source_store.rows(session, [collected.source.id for collected in batch])
+    """Several sources' outcomes in the caller's transaction: the items of all that succeeded
+    stored together (``ingest_all``), their polling state in one statement
+    (``record_successes``), the failed sources' rows read in one query first (held until the
+    end, so each record finds its row in the session)."""
+    failed = [collected for collected in batch if collected.error is not None]
+    rows = source_store.rows(session, [collected.source.id for collected in failed])
     succeeded = [collected for collected in batch if collected.error is None]
     ingested = ingest_all(session, matcher, [collected.items for collected in succeeded], now=now)
-    stats_of = {id(collected): stats for collected, stats in zip(succeeded, ingested, strict=True)}
-    stored = [
-        (c, _record_ingested(session, config, matcher, c, stats_of[id(c)], now))
-        if c.error is None
-        else (c, _record_failure(session, config, c, now))
-        for c in batch
-    ]
+    for collected, stats in zip(succeeded, ingested, strict=True):
+        _after_ingest(session, config, matcher, collected, stats, now)
+    source_store.record_successes(
+        session,
+        [_polled(config, c, stats) for c, stats in zip(succeeded, ingested, strict=True)],
+        now=now,
+    )
+    for collected in failed:
+        _record_failure(session, config, collected, now)
     del rows
-    return stored
+    stats_of = {id(collected): stats for collected, stats in zip(succeeded, ingested, strict=True)}
+    return [(c, stats_of.get(id(c), IngestStats())) for c in batch]
 
 
 def record_outcome(
@@ -570,14 +575,15 @@ def record_outcome(
 ) -> IngestStats:
     """One source's outcome, in the caller's transaction."""
     if collected.error is not None:
-        return _record_failure(session, config, collected, now)
+        _record_failure(session, config, collected, now)
+        return IngestStats()
     stats = ingest(session, matcher, collected.items, now=now)
-    return _record_ingested(session, config, matcher, collected, stats, now)
+    _after_ingest(session, config, matcher, collected, stats, now)
+    source_store.record_success(session, _polled(config, collected, stats), now=now)
+    return stats
 
 
-def _record_failure(
-    session: Session, config: Config, collected: Collected, now: datetime
-) -> IngestStats:
+def _record_failure(session: Session, config: Config, collected: Collected, now: datetime) -> None:
     source, error = collected.source, collected.error
     reason = getattr(error, "reason", str(error))
     log.warning(
@@ -594,27 +600,26 @@ def _record_failure(
         reason=reason,
         retry_after=collected.retry_after,
     )
-    return IngestStats()
 
 
-def _record_ingested(
+def _after_ingest(
     session: Session,
     config: Config,
     matcher: Matcher,
     collected: Collected,
     stats: IngestStats,
     now: datetime,
-) -> IngestStats:
-    """What follows a source's stored items: alerts due, archive captures, its polling state."""
-    source = collected.source
+) -> None:
+    """What follows a source's stored items: the alerts they make due, archive captures."""
     record_alert_hits(session, config, matcher, stats.stored, now=now)
     if collected.on_store is not None:
         collected.on_store(session, now)
-    source_store.record_success(
-        session,
-        source.id,
-        now=now,
-        interval=config.source_interval(source),
+
+
+def _polled(config: Config, collected: Collected, stats: IngestStats) -> source_store.Polled:
+    return source_store.Polled(
+        collected.source.id,
+        config.source_interval(collected.source),
         result=collected.result,
         body_hash=collected.body_hash,
         cursor=collected.cursor,
@@ -622,7 +627,6 @@ def _record_ingested(
         new_items=stats.new,
         title=collected.title,
     )
-    return stats
 
 
 def ingest(session: Session, matcher: Matcher, items: list[Item], *, now: datetime) -> IngestStats:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, Column, ColumnElement, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from watcher.config import Config, Source
 from watcher.model import CaptureLog, FetchResult
@@ -24,6 +27,7 @@ from watcher.text import clean_text, shorten
 __all__ = ["SourceRow"]
 
 MAX_TITLE = 200  # a feed's title, kept to name the outlet: a hostile feed sends megabytes
+SOURCES = SourceRow.__table__
 JITTER = 0.1  # ±10 % so sources with the same interval drift apart instead of polling in bursts
 
 
@@ -93,6 +97,8 @@ def states(session: Session, source_ids: list[str]) -> dict[str, SourceState]:
 
 def rows(session: Session, source_ids: list[str]) -> list[SourceRow]:
     """These sources' rows in one query; while held, lookups by id cost nothing."""
+    if not source_ids:
+        return []
     return list(session.scalars(select(SourceRow).where(SourceRow.id.in_(source_ids))))
 
 
@@ -128,33 +134,90 @@ def status(row: SourceRow) -> str:
     return "ok" if row.last_success_at else "new"
 
 
-def record_success(
-    session: Session,
-    source_id: str,
-    *,
-    now: datetime,
-    interval: timedelta,
-    result: FetchResult | None = None,
-    body_hash: str | None = None,
-    cursor: str | None = None,
-    warning: str | None = None,
-    new_items: int = 0,
-    title: str | None = None,
-) -> None:
-    row = session.get_one(SourceRow, source_id)
-    row.title = shorten(clean_text(title), MAX_TITLE) if title and clean_text(title) else row.title
-    if result is not None:
-        row.etag = result.etag
-        row.last_modified = result.last_modified
-    row.body_hash = body_hash or row.body_hash
-    row.cursor = cursor or row.cursor
-    row.warning = error_text(warning) if warning else None
-    row.last_polled_at = row.last_success_at = now
-    row.consecutive_failures = 0
-    row.failing_since = None
-    row.items_total = (row.items_total or 0) + new_items
-    row.next_poll_at = now + _jittered(interval)
-    row.claimed_by = row.claimed_until = None
+@dataclass(frozen=True, slots=True)
+class Polled:
+    """One source's successful poll, as ``record_successes`` records it: its fetch (validators),
+    body hash, archive cursor and feed title when it brought them, its warning if any."""
+
+    source_id: str
+    interval: timedelta
+    result: FetchResult | None = None
+    body_hash: str | None = None
+    cursor: str | None = None
+    warning: str | None = None
+    new_items: int = 0
+    title: str | None = None
+
+
+def record_success(session: Session, polled: Polled, *, now: datetime) -> None:
+    record_successes(session, [polled], now=now)
+
+
+def record_successes(session: Session, polls: list[Polled], *, now: datetime) -> None:
+    """Record successful polls: the failure count cleared, the next poll scheduled, the
+    validators replaced when there was a fetch; a title, body hash or cursor is kept when the
+    poll brought none.
+
+    One UPDATE sent once for every poll with a fetch and once for the rest (an executemany):
+    a warm poll records thousands of unchanged sources, and the ORM's unit of work would cost
+    several times more per row. It writes the table directly, so the rows the session holds
+    are expired, to be read again when next used.
+    """
+    for fetched in (True, False):
+        params = [_success_params(p, now) for p in polls if (p.result is not None) is fetched]
+        if params:
+            session.execute(_success_statement(fetched), params)
+    for polled in polls:
+        held = session.identity_map.get(identity_key(SourceRow, polled.source_id))
+        if held is not None:
+            session.expire(held)
+
+
+def _success_params(polled: Polled, now: datetime) -> dict[str, object]:
+    title = clean_text(polled.title) if polled.title else ""
+    result = polled.result
+    return {
+        "p_id": polled.source_id,
+        "p_title": shorten(title, MAX_TITLE) if title else None,
+        "p_body_hash": polled.body_hash or None,
+        "p_cursor": polled.cursor or None,
+        "p_warning": error_text(polled.warning) if polled.warning else None,
+        "p_now": now,
+        "p_new_items": polled.new_items,
+        "p_next_poll_at": now + _jittered(polled.interval),
+        "p_etag": result.etag if result else None,
+        "p_last_modified": result.last_modified if result else None,
+    }
+
+
+@cache  # built once: SQLAlchemy's functions cost ~1 ms each to construct
+def _success_statement(fetched: bool) -> Update:
+    columns = SOURCES.c
+
+    def given(column: Column[Any]) -> BindParameter[Any]:
+        return bindparam(f"p_{column.name}", type_=column.type)
+
+    def kept(column: Column[Any]) -> ColumnElement[Any]:
+        return func.coalesce(given(column), column)
+
+    now = bindparam("p_now", type_=columns.last_polled_at.type)
+    values: dict[str, object] = {
+        "title": kept(columns.title),
+        "body_hash": kept(columns.body_hash),
+        "cursor": kept(columns.cursor),
+        "warning": given(columns.warning),
+        "last_polled_at": now,
+        "last_success_at": now,
+        "consecutive_failures": 0,
+        "failing_since": None,
+        "items_total": func.coalesce(columns.items_total, 0) + bindparam("p_new_items"),
+        "next_poll_at": given(columns.next_poll_at),
+        "claimed_by": None,
+        "claimed_until": None,
+    }
+    if fetched:
+        values |= {"etag": given(columns.etag), "last_modified": given(columns.last_modified)}
+    return update(SOURCES).where(columns.id == bindparam("p_id")).values(values)
 
 
 def record_failure(
