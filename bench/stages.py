@@ -24,7 +24,7 @@ STAGES = {
     "open and migrate": ("watcher.cli.app", None, "open_store"),
     "sync sources": ("watcher.store.sources", None, "sync_sources"),
     "fetch": ("watcher.fetch.http", "Fetcher", "get"),
-    "parse": ("watcher.jobs.poll", None, "parse_feed"),
+    "parse": ("watcher.parse", None, "parse_feed"),  # imported by the poll at its first body
     "normalise": ("watcher.jobs.poll", None, "normalise_entries"),
     "match": ("watcher.match", "Matcher", "match"),
     "store and match": ("watcher.jobs.poll", None, "_store_batch"),

@@ -200,8 +200,9 @@ def test_a_poll_keeps_the_feed_title_cleaned_and_clipped(farm: Farm, farm_config
 def test_a_poll_where_every_feed_answers_304_imports_no_parser_or_metrics_library(
     farm: Farm, farm_config
 ) -> None:
-    """Parsers (lxml, feedparser) load at the first new body, prometheus-client only where
-    metrics are served: an unchanged ``poll --once``, as cron runs it, pays for neither."""
+    """Parsers (lxml, feedparser) load at the first new body, lingua at the first text whose
+    letters do not tell its language, prometheus-client only where metrics are served: an
+    unchanged ``poll --once``, as cron runs it, pays for none of them."""
     config = farm_config(_two_feeds(farm))
     _run(config, "poll", "--once")
 
@@ -209,7 +210,7 @@ def test_a_poll_where_every_feed_answers_304_imports_no_parser_or_metrics_librar
 
     assert farm.requests["/wire.xml"] == 2  # the second poll asked again (and got a 304)
     assert "sqlalchemy" in imported  # it did record the polls
-    assert {"lxml", "feedparser", "prometheus_client"} & imported == set()
+    assert {"lxml", "feedparser", "lingua", "prometheus_client"} & imported == set()
 
 
 def test_a_poll_where_every_feed_answers_304_builds_no_automaton(farm: Farm, farm_config) -> None:

@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode, urlsplit
 
-from lingua import IsoCode639_1, Language
-
 from watcher.config import Config, SearchEngineSettings, SearchSettings, Source, SourceSearch
 from watcher.config.models import SEARCH_ENGINES
 from watcher.config.query import parse_query
@@ -104,6 +102,8 @@ def _queries(search: SourceSearch, config: Config) -> tuple[list[str], list[str]
 
 def language_name(code: str) -> str | None:
     """``ar`` → ``arabic``: how GDELT names a language (lingua knows 75 of them)."""
+    from lingua import IsoCode639_1, Language  # only for a search, not for every poll
+
     iso = getattr(IsoCode639_1, code.upper(), None)
     return Language.from_iso_code_639_1(iso).name.lower() if iso is not None else None
 
