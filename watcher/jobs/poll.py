@@ -555,18 +555,16 @@ def _record_all(
     failed = [collected for collected in batch if collected.error is not None]
     rows = source_store.rows(session, [collected.source.id for collected in failed])
     succeeded = [collected for collected in batch if collected.error is None]
-    ingested = ingest_all(session, matcher, [collected.items for collected in succeeded], now=now)
-    for collected, stats in zip(succeeded, ingested, strict=True):
+    all_stats = ingest_all(session, matcher, [collected.items for collected in succeeded], now=now)
+    ingested = list(zip(succeeded, all_stats, strict=True))
+    for collected, stats in ingested:
         _after_ingest(session, config, matcher, collected, stats, now)
-    source_store.record_successes(
-        session,
-        [_polled(config, c, stats) for c, stats in zip(succeeded, ingested, strict=True)],
-        now=now,
-    )
+    polled = [_polled(config, collected, stats) for collected, stats in ingested]
+    source_store.record_successes(session, polled, now=now)
     for collected in failed:
         _record_failure(session, config, collected, now)
     del rows
-    stats_of = {id(collected): stats for collected, stats in zip(succeeded, ingested, strict=True)}
+    stats_of = {id(collected): stats for collected, stats in ingested}
     return [(c, stats_of.get(id(c), IngestStats())) for c in batch]
 
 
