@@ -13,10 +13,10 @@ counts nothing would ever read, does not import prometheus-client (~0.1 CPU-s).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from watcher import __version__
@@ -45,9 +45,20 @@ class Instruments:
     ITEMS_PRUNED: Counter
 
 
-@cache
+_built: Instruments | None = None
+_building = threading.Lock()
+
+
 def enable() -> Instruments:
-    """Build every metric in one registry of watcher's own, once; later calls return it."""
+    """Every metric, built once (in one registry of watcher's own) by the first caller."""
+    global _built
+    with _building:
+        if _built is None:
+            _built = _build()
+        return _built
+
+
+def _build() -> Instruments:
     from prometheus_client import (
         CollectorRegistry,
         Counter,
@@ -122,15 +133,12 @@ def enable() -> Instruments:
 
 def __getattr__(name: str) -> Any:
     """``metrics.POLLS`` and the others: built at the first read (``enable``)."""
-    try:
+    if name in _NAMES:
         return getattr(enable(), name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _enabled() -> Instruments | None:
-    """The metrics when something built them, else None: nothing to count into."""
-    return enable() if enable.cache_info().currsize else None
+_NAMES = frozenset(field.name for field in fields(Instruments))
 
 
 def set_info(worker_id: str) -> None:
@@ -139,7 +147,7 @@ def set_info(worker_id: str) -> None:
 
 def observe_poll(kind: str, outcome: str, fetch_seconds: float | None) -> None:
     """Count one source's poll by outcome (ok, unchanged, failed) and time its fetch."""
-    if (built := _enabled()) is None:
+    if (built := _built) is None:  # nothing will serve them: not counted
         return
     built.POLLS.labels(kind=kind, outcome=outcome).inc()
     if fetch_seconds is not None:
@@ -147,7 +155,7 @@ def observe_poll(kind: str, outcome: str, fetch_seconds: float | None) -> None:
 
 
 def count_story_matches(story_ids: Iterable[str]) -> None:
-    if (built := _enabled()) is None:
+    if (built := _built) is None:  # nothing will serve them: not counted
         return
     for story_id in story_ids:
         built.STORY_MATCHES.labels(story=story_id).inc()
